@@ -1,0 +1,100 @@
+"""Command-line interface: a thin skin over the library API.
+
+The only package that prints or exits. Commands are imported lazily so that ``ddc --help`` stays fast;
+each command module is named for its command group. A ``DdcError`` prints its message and exits with its
+code (1 by default); anything else is our bug: "internal error, please report" with the traceback, exit 2.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+#: command name -> "module:attribute"; each module imports only what its commands need.
+COMMANDS: dict[str, str] = {
+    "validate": "ddc.cli.spec_commands:validate",
+    "schema": "ddc.cli.spec_commands:schema",
+    "build": "ddc.cli.spec_commands:build",
+    "fingerprint": "ddc.cli.spec_commands:fingerprint",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attr = target.split(":")
+        return getattr(importlib.import_module(module_name), attr)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMAND_SUMMARIES.get(name, "")) for name in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+#: One-line summaries shown by ``ddc --help`` without importing every command module.
+COMMAND_SUMMARIES: dict[str, str] = {
+    "validate": "Check a spec (schema, references, templates, seeds) for run and/or submit.",
+    "schema": "Print the JSON Schema of specs (for editors and CI).",
+    "build": "Compile a spec into a Python module exposing load_config_builder().",
+    "fingerprint": "Print the sha256 fingerprint of a spec's data-relevant config.",
+}
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="ddc", prog_name="ddc")
+@click.option("--debug", is_flag=True, help="Show tracebacks for user errors too.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """ddc: YAML-first compiler and local runner for NeMo Data Designer configs.
+
+    \b
+    Examples:
+      ddc validate examples/people.ddc.yaml
+      ddc build examples/people.ddc.yaml -o people.py
+      ddc run examples/people.ddc.yaml -n 1000
+    """
+    ctx.obj = {"debug": debug}
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Entry point: run the CLI and turn errors into messages and exit codes."""
+    from ddc.errors import DdcError
+
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        return cli.main(args=argv, prog_name="ddc", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2)
+    except DdcError as exc:
+        if debug:
+            import traceback
+
+            traceback.print_exc()
+        click.echo(f"error: {exc}" if "\n" not in str(exc) else str(exc), err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except Exception:
+        import traceback
+
+        traceback.print_exc()
+        click.echo("internal error, please report it with the traceback above", err=True)
+        sys.exit(2)

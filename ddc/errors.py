@@ -1,0 +1,156 @@
+"""The one exception tree for user-facing errors, and source positions.
+
+    DdcError                      anything the user can fix; the CLI prints it and exits 1
+    ├── SpecError                 the spec: syntax, schema, references, templates (carries Diagnostics)
+    ├── CompileError              a valid spec that cannot be compiled for the chosen target
+    ├── RunError                  local execution: seed data, model endpoints, generation
+    │   └── ModelEndpointError    an LLM endpoint failed or is unreachable
+    ├── SubmitError               NeMo Services: rejected config, job failure
+    │   └── ServiceError          HTTP, auth or connection problems talking to the service
+    └── UsageError                bad command-line usage (exit 2)
+    InternalError                 our bug; never raised for bad input
+
+Every user error reads like a compiler message: ``file:line:col: path: message (hint)``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, order=True)
+class SourceSpan:
+    """A position in a source file; line and column are 1-based."""
+
+    file: str
+    line: int = 0
+    column: int = 0
+
+    def __str__(self) -> str:
+        if self.line <= 0:
+            return self.file
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One finding about a spec. ``path`` is a JSON path such as ``columns[3].params.low``."""
+
+    message: str
+    span: SourceSpan | None = None
+    path: str = ""
+    hint: str = ""
+    severity: str = "error"  # "error" | "warning" | "info"
+    code: str = "invalid"
+
+    def format(self) -> str:
+        parts = []
+        if self.span is not None:
+            parts.append(f"{self.span}:")
+        if self.severity != "error":
+            parts.append(f"{self.severity}:")
+        if self.path:
+            parts.append(f"{self.path}:")
+        parts.append(self.message)
+        text = " ".join(parts)
+        if self.hint:
+            text += f" ({self.hint})"
+        return text
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "severity": self.severity,
+            "code": self.code,
+            "file": self.span.file if self.span else None,
+            "line": self.span.line if self.span else None,
+            "column": self.span.column if self.span else None,
+            "path": self.path,
+            "message": self.message,
+            "hint": self.hint,
+        }
+
+
+class DdcError(Exception):
+    """Base of every error a user can act on."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, span: SourceSpan | None = None, hint: str = "") -> None:
+        self.message = message
+        self.span = span
+        self.hint = hint
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        text = f"{self.span}: {self.message}" if self.span else self.message
+        return f"{text} ({self.hint})" if self.hint else text
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        return [Diagnostic(self.message, self.span, hint=self.hint, code=type(self).__name__)]
+
+
+class SpecError(DdcError):
+    """The spec is invalid. Holds every diagnostic found, in source order."""
+
+    def __init__(self, diagnostics: list[Diagnostic] | Diagnostic | str, *, span: SourceSpan | None = None) -> None:
+        if isinstance(diagnostics, str):
+            diagnostics = [Diagnostic(diagnostics, span)]
+        elif isinstance(diagnostics, Diagnostic):
+            diagnostics = [diagnostics]
+        self._diagnostics = sorted(diagnostics, key=_diagnostic_order)
+        first = self._diagnostics[0] if self._diagnostics else Diagnostic("invalid spec")
+        super().__init__(first.message, span=first.span, hint=first.hint)
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        return list(self._diagnostics)
+
+    def __str__(self) -> str:
+        return "\n".join(d.format() for d in self._diagnostics if d.severity == "error") or "invalid spec"
+
+
+class CompileError(DdcError):
+    """The spec is valid but cannot be compiled as asked (for example for an older target version)."""
+
+
+class RunError(DdcError):
+    """Local generation failed."""
+
+
+class ModelEndpointError(RunError):
+    """An LLM endpoint failed, refused or could not be reached."""
+
+
+class SubmitError(DdcError):
+    """NeMo Services rejected the job or the job ended badly."""
+
+    exit_code = 3
+
+
+class ServiceError(SubmitError):
+    """HTTP, auth or connection error talking to NeMo Services."""
+
+    exit_code = 2
+
+
+class UsageError(DdcError):
+    """Bad command-line usage."""
+
+    exit_code = 2
+
+
+class InternalError(Exception):
+    """A bug in ddc. Not a DdcError on purpose: the CLI shows a traceback and asks for a report."""
+
+
+def _diagnostic_order(d: Diagnostic) -> tuple[str, int, int]:
+    if d.span is None:
+        return ("\uffff", 0, 0)
+    return (d.span.file, d.span.line, d.span.column)
+
+
+def diagnostics_to_json(diagnostics: list[Diagnostic]) -> str:
+    return json.dumps([d.to_json() for d in diagnostics], indent=2, ensure_ascii=False)

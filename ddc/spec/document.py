@@ -1,0 +1,137 @@
+"""The spec document: the canonical Data Designer config plus ddc's extensions.
+
+``DataDesignerConfig`` is exactly the official config (data-designer 0.9.x field names, discriminators
+and defaults). ``Spec`` adds ddc's extensions at the top level; ``compile.plan`` turns a Spec into the
+canonical config plus run and submit settings.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from ddc.spec.base import SpecModel
+from ddc.spec.columns import Column
+from ddc.spec.inference import ModelConfig
+from ddc.spec.processing import Constraint, JudgeScoreProfiler, Processor, ToolConfig
+from ddc.spec.seeds import SeedConfig
+
+ENV_VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_FILESET_NAME = re.compile(r"^[a-z](?!.*--)[a-z0-9\-@.+_]{1,62}(?<!-)$")
+
+#: Keys of the official DataDesignerConfig, in the official field order.
+CONFIG_FIELDS: tuple[str, ...] = (
+    "columns", "model_configs", "tool_configs", "seed_config", "constraints", "profilers", "processors",
+)  # fmt: skip
+
+
+class DataDesignerConfig(SpecModel):
+    """The official Data Designer dataset config."""
+
+    columns: list[Column] = Field(description="Columns to generate, in any order; dependencies are inferred.")
+    model_configs: list[ModelConfig] | None = Field(
+        default=None, description="Models columns refer to by alias; omit to use the default aliases (nvidia-text ...)."
+    )
+    tool_configs: list[ToolConfig] | None = Field(default=None, description="MCP tool configs for LLM columns.")
+    seed_config: SeedConfig | None = Field(default=None, description="Seed dataset the rows start from.")
+    constraints: list[Constraint] | None = Field(default=None, description="Inequalities sampler columns must satisfy.")
+    profilers: list[JudgeScoreProfiler] | None = Field(default=None, description="Post-generation judge-score summaries.")
+    processors: list[Processor] | None = Field(default=None, description="Column drops and schema transforms.")
+
+
+class LocalProvider(SpecModel):
+    """ddc extension: an OpenAI-compatible endpoint used by `ddc run` (never sent to NeMo Services)."""
+
+    name: str = Field(description="Provider name that `model_configs[].provider` refers to.")
+    endpoint: str = Field(description="Base URL, e.g. `http://127.0.0.1:8000/v1`.")
+    provider_type: Literal["openai", "anthropic"] = Field(default="openai", description="API flavour.")
+    api_key: str | None = Field(
+        default=None,
+        description="Name of the environment variable holding the API key (never the key itself).",
+    )
+    extra_body: dict[str, object] | None = Field(default=None, description="Keys merged into every request body.")
+    extra_headers: dict[str, str] | None = Field(default=None, description="Headers added to every request.")
+
+    @field_validator("api_key")
+    @classmethod
+    def _env_var_name(cls, value: str | None) -> str | None:
+        if value is not None and not ENV_VAR.match(value):
+            raise ValueError(
+                "api_key must name an environment variable such as VLLM_API_KEY, not hold the key itself"
+            )
+        return value
+
+    @field_validator("endpoint")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"endpoint must be an http(s) URL (got {value!r})")
+        return value
+
+
+class RunSettings(SpecModel):
+    """ddc extension: defaults for `ddc run`; command-line options override them."""
+
+    output_dir: str = Field(default="artifacts", description="Directory the dataset folder is written under.")
+    format: Literal["parquet", "jsonl", "csv"] = Field(default="parquet", description="Output file format.")
+    batch_size: int = Field(default=1000, ge=1, description="Records per batch (and per output file).")
+    on_error: Literal["keep", "drop", "fail"] = Field(
+        default="keep",
+        description="A cell whose model call fails after retries: keep the row with null (logged in "
+        "errors.jsonl), drop the row, or fail the run.",
+    )
+    max_error_rate: float = Field(
+        default=0.5, gt=0, le=1, description="Stop early when this share of the last model calls failed."
+    )
+
+
+class SubmitSettings(SpecModel):
+    """ddc extension: defaults for `ddc submit`; command-line options override them."""
+
+    base_url: str | None = Field(default=None, description="NeMo Services base URL; else $NMP_BASE_URL.")
+    workspace: str = Field(default="default", description="NeMo workspace the job runs in.")
+    project: str | None = Field(default=None, description="NeMo project the job belongs to.")
+    providers: dict[str, str] = Field(
+        default_factory=dict,
+        description="Local provider name -> Inference Gateway provider (`workspace/name`) used when submitting.",
+    )
+    output_location: str | None = Field(default=None, description="Fileset (in the workspace) receiving the artifacts.")
+    dd_version: str | None = Field(
+        default=None, description="data-designer version the service pins (default 0.9.1, NeMo Platform 0.6)."
+    )
+
+    @field_validator("output_location")
+    @classmethod
+    def _fileset_name(cls, value: str | None) -> str | None:
+        if value is not None and not _FILESET_NAME.match(value):
+            raise ValueError("output_location must be a bare fileset name (lower case, no '/' or '#')")
+        return value
+
+    @field_validator("providers")
+    @classmethod
+    def _provider_refs(cls, value: dict[str, str]) -> dict[str, str]:
+        for local, remote in value.items():
+            if remote.count("/") > 1 or not remote.strip("/"):
+                raise ValueError(f"providers.{local}: {remote!r} must be `workspace/name` or `name`")
+        return value
+
+
+class Spec(DataDesignerConfig):
+    """A ddc spec: the Data Designer config plus ddc extensions (name, records, seed, providers, run, submit)."""
+
+    name: str | None = Field(default=None, description="Dataset and job name.")
+    description: str | None = Field(default=None, description="What this dataset is for.")
+    num_records: int | None = Field(default=None, ge=1, description="Records to generate; `-n` overrides; default 10.")
+    random_seed: int | None = Field(
+        default=None, ge=0, description="Seed of samplers, shuffles and sampled inference parameters; same seed, same data."
+    )
+    providers: list[LocalProvider] | None = Field(
+        default=None, description="Local OpenAI-compatible endpoints for `ddc run`."
+    )
+    run: RunSettings | None = Field(default=None, description="Defaults for `ddc run`.")
+    submit: SubmitSettings | None = Field(default=None, description="Defaults for `ddc submit`.")
+
+    def canonical_fields(self) -> dict[str, object]:
+        return {name: getattr(self, name) for name in CONFIG_FIELDS}

@@ -1,0 +1,174 @@
+"""YAML (and JSON) reading with a source position for every value, and duplicate keys refused.
+
+``read_source`` returns plain data plus a ``SourceMap``: JSON path -> position of the key and of the
+value. Spans are built by composing YAML nodes once; nothing is parsed twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Union
+
+import yaml
+
+from ddc.errors import Diagnostic, SourceSpan, SpecError
+
+PathKey = tuple[Union[str, int], ...]
+
+
+@dataclass
+class SourceMap:
+    """Positions of keys and values by JSON path, for one source file."""
+
+    file: str
+    values: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+    keys: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+
+    def span(self, path: PathKey, *, key: bool = False) -> SourceSpan:
+        """The position of ``path``, or of its nearest ancestor that has one."""
+        table = self.keys if key else self.values
+        probe = tuple(path)
+        while True:
+            if probe in table:
+                line, col = table[probe]
+                return SourceSpan(self.file, line, col)
+            if key and probe in self.values:
+                line, col = self.values[probe]
+                return SourceSpan(self.file, line, col)
+            if not probe:
+                return SourceSpan(self.file, 1, 1)
+            probe = probe[:-1]
+
+    def rebased(self, prefix: PathKey) -> SourceMap:
+        """A map where paths under ``prefix`` are addressed without it (for the wrapped form)."""
+        n = len(prefix)
+        out = SourceMap(self.file, dict(self.values), dict(self.keys))
+        for table, src in ((out.values, self.values), (out.keys, self.keys)):
+            for path, pos in src.items():
+                if path[:n] == prefix:
+                    table[path[n:]] = pos
+        return out
+
+
+@dataclass(frozen=True)
+class Source:
+    """A read spec file: its data, positions, display name and content hash."""
+
+    data: Any
+    map: SourceMap
+    name: str
+    path: Path | None
+    sha256: str
+
+
+def format_path(path: PathKey) -> str:
+    """``("columns", 3, "params", "low")`` -> ``columns[3].params.low``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that keeps timestamps as strings (JSON has no dates; the official loader stringifies)."""
+
+
+_Loader.add_constructor(
+    "tag:yaml.org,2002:timestamp",
+    lambda loader, node: loader.construct_scalar(node),  # type: ignore[arg-type]
+)
+
+
+def read_source(text: str | bytes, name: str, path: Path | None = None) -> Source:
+    """Parse ``text``; raise SpecError with the position of any syntax error or duplicate key."""
+    raw = text.encode("utf-8") if isinstance(text, str) else text
+    digest = hashlib.sha256(raw).hexdigest()
+    try:
+        decoded = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SpecError(Diagnostic(f"not valid UTF-8 at byte {exc.start}", SourceSpan(name, 1, 1),
+                                   hint="save the file as UTF-8", code="syntax")) from exc
+    loader = _Loader(decoded)
+    try:
+        node = loader.get_single_node()
+        smap = SourceMap(name)
+        problems: list[Diagnostic] = []
+        if node is not None:
+            _walk(node, (), smap, problems)
+        if problems:
+            raise SpecError(problems)
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.MarkedYAMLError as exc:
+        raise SpecError(_yaml_diagnostic(exc, name, decoded)) from exc
+    except yaml.YAMLError as exc:
+        raise SpecError(Diagnostic(f"cannot parse YAML: {exc}", SourceSpan(name, 1, 1), code="syntax")) from exc
+    finally:
+        loader.dispose()
+    return Source(data=data, map=smap, name=name, path=path, sha256=digest)
+
+
+def _walk(node: yaml.Node, path: PathKey, smap: SourceMap, problems: list[Diagnostic]) -> None:
+    smap.values.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[Any, yaml.Node] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = _scalar_key(key_node)
+            child = (*path, key)
+            if key in seen:
+                first = seen[key].start_mark
+                problems.append(
+                    Diagnostic(
+                        f"duplicate key {key!r} (first defined at line {first.line + 1})",
+                        SourceSpan(smap.file, key_node.start_mark.line + 1, key_node.start_mark.column + 1),
+                        format_path(child),
+                        hint="remove one of them; YAML keeps only the last silently",
+                        code="duplicate-key",
+                    )
+                )
+                continue
+            seen[key] = key_node
+            smap.keys[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            _walk(value_node, child, smap, problems)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _walk(item, (*path, index), smap, problems)
+
+
+def _scalar_key(node: yaml.Node) -> Any:
+    if isinstance(node, yaml.ScalarNode):
+        if node.tag == "tag:yaml.org,2002:int":
+            try:
+                return int(node.value)
+            except ValueError:
+                return node.value
+        return node.value
+    return f"<{node.id} key>"
+
+
+def _yaml_diagnostic(exc: yaml.MarkedYAMLError, name: str, text: str) -> Diagnostic:
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else 1
+    col = mark.column + 1 if mark else 1
+    problem = exc.problem or "invalid YAML"
+    hint = ""
+    if "\t" in problem or "tab" in problem.lower():
+        problem = "tab character in indentation"
+        hint = "YAML indents with spaces only; replace the tab with spaces"
+    elif "could not find expected ':'" in problem:
+        hint = "a key needs ': ' after it, or a multi-line string needs quoting"
+    elif "mapping values are not allowed" in problem:
+        hint = "quote the value if it contains ': ', or fix the indentation"
+    elif "found undefined alias" in problem:
+        hint = "define the anchor (&name) before using the alias (*name)"
+    elif problem.startswith("expected") or "unexpected end" in problem:
+        hint = "check for an unclosed quote, bracket or brace"
+    if exc.context and exc.context not in problem:
+        problem = f"{problem} ({exc.context})" if "while" not in exc.context else problem
+    return Diagnostic(f"YAML syntax error: {problem}", SourceSpan(name, line, col), hint=hint, code="syntax")
