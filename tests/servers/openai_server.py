@@ -1,0 +1,358 @@
+"""A real OpenAI-compatible HTTP server for tests and benchmarks, on 127.0.0.1 with an ephemeral port.
+
+Stdlib only (``ThreadingHTTPServer`` with HTTP/1.1 keep-alive), so it runs inside the test process or as
+its own process for benchmarks (``python -m tests.servers.openai_server --latency 0.1`` prints the base
+URL on its first line). Replies are deterministic: a pure function of the request body unless a test
+installs its own reply function. Faults are injected per request, either from a FIFO schedule
+(``server.schedule(Fault.status(429), ...)``) or from a policy function, and every request is recorded
+so tests can assert on bodies and headers.
+
+Routes: ``POST /v1/chat/completions``, ``POST /v1/embeddings``, ``POST /v1/images/generations``,
+``GET /v1/models``. Any other path answers 404 (tests use that for remote validators too, by
+installing ``server.routes["/validate"] = fn``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import json
+import struct
+import threading
+import time
+import zlib
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request as the server received it."""
+
+    method: str
+    path: str
+    headers: dict[str, str]  # lower-cased names
+    body: Any  # parsed JSON, or the raw text when it was not JSON
+    received_at: float
+
+    @property
+    def user_text(self) -> str:
+        """Text of the last user message of a chat request (the prompt)."""
+        for message in reversed(self.body.get("messages", [])):
+            if message.get("role") == "user":
+                return "".join(b.get("text", "") for b in _blocks(message.get("content")))
+        return ""
+
+    @property
+    def system_text(self) -> str | None:
+        for message in self.body.get("messages", []):
+            if message.get("role") == "system":
+                return "".join(b.get("text", "") for b in _blocks(message.get("content")))
+        return None
+
+
+@dataclass(frozen=True)
+class Fault:
+    """Something that goes wrong with one request."""
+
+    kind: str  # "status" | "malformed" | "timeout" | "drop" | "delay"
+    status: int = 0
+    retry_after: float | None = None
+    seconds: float = 0.0
+    body: str = ""
+
+    @classmethod
+    def http(cls, status: int, retry_after: float | None = None, body: str = "") -> Fault:
+        """Answer with this HTTP status (and a ``Retry-After`` header when given)."""
+        return cls("status", status=status, retry_after=retry_after, body=body)
+
+    @classmethod
+    def malformed(cls) -> Fault:
+        """Answer 200 with a body that is not JSON."""
+        return cls("malformed")
+
+    @classmethod
+    def timeout(cls, seconds: float = 5.0) -> Fault:
+        """Hold the request this long before answering (longer than the client's timeout)."""
+        return cls("timeout", seconds=seconds)
+
+    @classmethod
+    def drop(cls) -> Fault:
+        """Close the connection without answering."""
+        return cls("drop")
+
+    @classmethod
+    def delay(cls, seconds: float) -> Fault:
+        """Answer normally after an extra delay."""
+        return cls("delay", seconds=seconds)
+
+
+ChatReply = Callable[[RecordedRequest], "str | dict[str, Any]"]
+FaultPolicy = Callable[[RecordedRequest, int], "Fault | None"]
+
+
+def digest(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()
+
+
+def default_chat_reply(request: RecordedRequest) -> str:
+    """A deterministic reply derived from the request's messages."""
+    prompt = request.user_text
+    return f"reply {digest(request.body.get('messages'))[:12]} to: {prompt[:60]}"
+
+
+class OpenAIServer:
+    """The server; use as a context manager or call ``start``/``stop``."""
+
+    def __init__(self, *, latency: float = 0.0, embedding_dimension: int = 8) -> None:
+        self.latency = latency
+        self.embedding_dimension = embedding_dimension
+        self.chat_reply: ChatReply = default_chat_reply
+        self.fault_policy: FaultPolicy | None = None
+        self.routes: dict[str, Callable[[RecordedRequest], tuple[int, Any]]] = {}
+        self.requests: list[RecordedRequest] = []
+        self.models = ["mock-model", "mock-embed", "mock-image"]
+        self._scheduled: deque[Fault | None] = deque()
+        self._lock = threading.Lock()
+        self._count = 0
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self.in_flight = 0
+        self.max_in_flight = 0
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def start(self) -> OpenAIServer:
+        handler = _make_handler(self)
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._httpd.daemon_threads = True
+        self._httpd.block_on_close = False  # keep-alive handler threads end with the process
+        self._httpd.request_queue_size = 128
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+
+    def __enter__(self) -> OpenAIServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        assert self._httpd is not None, "server not started"
+        return int(self._httpd.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        """The OpenAI-style base URL, ending in ``/v1``."""
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    # -- programming -----------------------------------------------------------------------------
+    def schedule(self, *faults: Fault | None) -> None:
+        """Apply these faults to the next requests, in order (``None`` = answer normally)."""
+        with self._lock:
+            self._scheduled.extend(faults)
+
+    def requests_to(self, suffix: str) -> list[RecordedRequest]:
+        return [r for r in self.requests if r.path.endswith(suffix)]
+
+    def _next_fault(self, request: RecordedRequest) -> Fault | None:
+        with self._lock:
+            number = self._count
+            self._count += 1
+            if self._scheduled:
+                return self._scheduled.popleft()
+        return self.fault_policy(request, number) if self.fault_policy else None
+
+    # -- replies ---------------------------------------------------------------------------------
+    def answer(self, request: RecordedRequest) -> tuple[int, Any]:
+        path = request.path.split("?", 1)[0]
+        for suffix, route in self.routes.items():
+            if path.endswith(suffix):
+                return route(request)
+        if path.endswith("/models") and request.method == "GET":
+            return 200, {"object": "list", "data": [{"id": m, "object": "model"} for m in self.models]}
+        if request.method != "POST" or not isinstance(request.body, dict):
+            return 404, {"error": {"message": f"no route {request.method} {path}"}}
+        if path.endswith("/chat/completions"):
+            return 200, self._chat(request)
+        if path.endswith("/embeddings"):
+            return 200, self._embeddings(request)
+        if path.endswith("/images/generations"):
+            return 200, self._images(request)
+        return 404, {"error": {"message": f"no route {path}"}}
+
+    def _chat(self, request: RecordedRequest) -> dict[str, Any]:
+        reply = self.chat_reply(request)
+        message = {"role": "assistant", "content": reply} if isinstance(reply, str) else reply
+        prompt_chars = sum(len(json.dumps(m.get("content"))) for m in request.body.get("messages", []))
+        completion_tokens = max(1, len(str(message.get("content") or "")) // 4)
+        return {
+            "id": "chatcmpl-" + digest(request.body)[:16],
+            "object": "chat.completion",
+            "created": 0,
+            "model": request.body.get("model"),
+            "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+            "usage": {
+                "prompt_tokens": max(1, prompt_chars // 4),
+                "completion_tokens": completion_tokens,
+                "total_tokens": max(1, prompt_chars // 4) + completion_tokens,
+            },
+        }
+
+    def _embeddings(self, request: RecordedRequest) -> dict[str, Any]:
+        inputs = request.body.get("input")
+        texts = inputs if isinstance(inputs, list) else [inputs]
+        dim = int(request.body.get("dimensions") or self.embedding_dimension)
+        data = []
+        for i, text in enumerate(texts):
+            seed = hashlib.sha256(str(text).encode()).digest()
+            vector = [round((seed[j % 32] - 128) / 128, 6) for j in range(dim)]
+            data.append({"object": "embedding", "index": i, "embedding": vector})
+        tokens = sum(max(1, len(str(t)) // 4) for t in texts)
+        return {"object": "list", "data": data, "model": request.body.get("model"),
+                "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}
+
+    def _images(self, request: RecordedRequest) -> dict[str, Any]:
+        n = int(request.body.get("n") or 1)
+        shade = hashlib.sha256(str(request.body.get("prompt")).encode()).digest()[0]
+        return {"created": 0, "data": [{"b64_json": base64.b64encode(tiny_png(shade)).decode()} for _ in range(n)]}
+
+
+def tiny_png(shade: int = 0) -> bytes:
+    """A valid 1x1 grey PNG."""
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)
+    pixels = zlib.compress(bytes([0, shade]))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+
+
+def _blocks(content: Any) -> list[dict[str, Any]]:
+    if isinstance(content, str):
+        return [{"type": "text", "text": content}]
+    return [b for b in content or [] if isinstance(b, dict)]
+
+
+def _make_handler(server: OpenAIServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+            return
+
+        def do_GET(self) -> None:
+            self._handle("GET")
+
+        def do_POST(self) -> None:
+            self._handle("POST")
+
+        def _handle(self, method: str) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length).decode() if length else ""
+            try:
+                body: Any = json.loads(raw) if raw else {}
+            except json.JSONDecodeError:
+                body = raw
+            request = RecordedRequest(
+                method, self.path, {k.lower(): v for k, v in self.headers.items()}, body, time.monotonic()
+            )
+            with server._lock:
+                server.requests.append(request)
+                server.in_flight += 1
+                server.max_in_flight = max(server.max_in_flight, server.in_flight)
+            try:
+                self._respond(request)
+            finally:
+                with server._lock:
+                    server.in_flight -= 1
+
+        def _respond(self, request: RecordedRequest) -> None:
+            fault = server._next_fault(request)
+            if server.latency:
+                time.sleep(server.latency)
+            if fault is not None and fault.kind == "delay":
+                time.sleep(fault.seconds)
+                fault = None
+            if fault is not None and fault.kind == "drop":
+                self.close_connection = True
+                self.connection.close()
+                return
+            if fault is not None and fault.kind == "timeout":
+                time.sleep(fault.seconds)
+                self.close_connection = True
+                return
+            if fault is not None and fault.kind == "malformed":
+                self._send(200, '{"choices": [{"message": {"content": "trunc', {})
+                return
+            if fault is not None and fault.kind == "status":
+                headers = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else {}
+                text = fault.body or json.dumps({"error": {"message": f"injected {fault.status}"}})
+                self._send(fault.status, text, headers)
+                return
+            status, payload = server.answer(request)
+            self._send(status, json.dumps(payload), {})
+
+        def _send(self, status: int, text: str, headers: dict[str, str]) -> None:
+            data = text.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            try:
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True
+
+    return Handler
+
+
+def failure_policy(rate: float, *, seed: int = 0, timeout_seconds: float = 1.0) -> FaultPolicy:
+    """Fail a deterministic share of requests, cycling through 429, 500, timeout and malformed JSON."""
+    kinds = [Fault.http(429, retry_after=0), Fault.http(500), Fault.timeout(timeout_seconds), Fault.malformed()]
+
+    def policy(request: RecordedRequest, number: int) -> Fault | None:
+        h = int(hashlib.sha256(f"{seed}:{number}".encode()).hexdigest()[:8], 16)
+        if (h % 10_000) / 10_000 < rate:
+            return kinds[h % len(kinds)]
+        return None
+
+    return policy
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the server in the foreground; print the base URL on the first line of stdout."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds before every answer")
+    parser.add_argument("--fail-rate", type=float, default=0.0, help="share of requests that fail")
+    parser.add_argument("--timeout-seconds", type=float, default=1.0, help="how long an injected timeout hangs")
+    args = parser.parse_args(argv)
+    server = OpenAIServer(latency=args.latency)
+    if args.fail_rate:
+        server.fault_policy = failure_policy(args.fail_rate, timeout_seconds=args.timeout_seconds)
+    server.start()
+    print(server.base_url, flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
