@@ -24,7 +24,7 @@ import time
 import zlib
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -131,7 +131,9 @@ class OpenAIServer:
         self._httpd.daemon_threads = True
         self._httpd.block_on_close = False  # keep-alive handler threads end with the process
         self._httpd.request_queue_size = 128
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -220,20 +222,29 @@ class OpenAIServer:
             vector = [round((seed[j % 32] - 128) / 128, 6) for j in range(dim)]
             data.append({"object": "embedding", "index": i, "embedding": vector})
         tokens = sum(max(1, len(str(t)) // 4) for t in texts)
-        return {"object": "list", "data": data, "model": request.body.get("model"),
-                "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}
+        return {
+            "object": "list",
+            "data": data,
+            "model": request.body.get("model"),
+            "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+        }
 
     def _images(self, request: RecordedRequest) -> dict[str, Any]:
         n = int(request.body.get("n") or 1)
         shade = hashlib.sha256(str(request.body.get("prompt")).encode()).digest()[0]
-        return {"created": 0, "data": [{"b64_json": base64.b64encode(tiny_png(shade)).decode()} for _ in range(n)]}
+        return {
+            "created": 0,
+            "data": [{"b64_json": base64.b64encode(tiny_png(shade)).decode()} for _ in range(n)],
+        }
 
 
 def tiny_png(shade: int = 0) -> bytes:
     """A valid 1x1 grey PNG."""
 
     def chunk(tag: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+        return (
+            struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+        )
 
     header = struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)
     pixels = zlib.compress(bytes([0, shade]))
@@ -250,7 +261,7 @@ def _make_handler(server: OpenAIServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        def log_message(self, format: str, *args: Any) -> None:
             return
 
         def do_GET(self) -> None:
@@ -323,7 +334,12 @@ def _make_handler(server: OpenAIServer) -> type[BaseHTTPRequestHandler]:
 
 def failure_policy(rate: float, *, seed: int = 0, timeout_seconds: float = 1.0) -> FaultPolicy:
     """Fail a deterministic share of requests, cycling through 429, 500, timeout and malformed JSON."""
-    kinds = [Fault.http(429, retry_after=0), Fault.http(500), Fault.timeout(timeout_seconds), Fault.malformed()]
+    kinds = [
+        Fault.http(429, retry_after=0),
+        Fault.http(500),
+        Fault.timeout(timeout_seconds),
+        Fault.malformed(),
+    ]
 
     def policy(request: RecordedRequest, number: int) -> Fault | None:
         h = int(hashlib.sha256(f"{seed}:{number}".encode()).hexdigest()[:8], 16)
@@ -339,7 +355,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--latency", type=float, default=0.0, help="seconds before every answer")
     parser.add_argument("--fail-rate", type=float, default=0.0, help="share of requests that fail")
-    parser.add_argument("--timeout-seconds", type=float, default=1.0, help="how long an injected timeout hangs")
+    parser.add_argument(
+        "--timeout-seconds", type=float, default=1.0, help="how long an injected timeout hangs"
+    )
     args = parser.parse_args(argv)
     server = OpenAIServer(latency=args.latency)
     if args.fail_rate:
