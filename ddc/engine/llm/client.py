@@ -1,0 +1,225 @@
+"""One shared async HTTP client for every model: limits, timeouts, retries, cache and usage.
+
+``ModelClient.post(alias, route, body)`` returns the parsed JSON of a successful response or raises
+``ModelCallError`` (a ``ModelEndpointError``) with a short ``kind``. Retried, with exponential backoff
+and full jitter, or exactly the ``Retry-After`` the server asks for: 429, 5xx, timeouts, connection
+errors (refused, reset, dropped) and malformed 200 responses. Not retried: other 4xx. Waiting between
+attempts happens outside the model's concurrency slot, so other requests keep the slots busy.
+Messages name the model alias and URL, never headers (so never an API key).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ddc.engine.llm.cache import ResponseCache, cache_key
+from ddc.engine.llm.limiter import ConcurrencyLimiter
+from ddc.engine.llm.providers import ResolvedModel
+from ddc.engine.llm.usage import ModelUsage
+from ddc.errors import ModelEndpointError
+
+if TYPE_CHECKING:
+    import httpx
+
+RETRYABLE_KINDS = frozenset({"rate_limited", "server_error", "timeout", "connection", "malformed_response"})
+
+
+class ModelCallError(ModelEndpointError):
+    """A model call that failed (after retries when the cause was retryable)."""
+
+    def __init__(
+        self, kind: str, message: str, *, status: int | None = None, retry_after: float | None = None
+    ):
+        self.kind = kind
+        self.status = status
+        self.retry_after = retry_after
+        super().__init__(message)
+
+    @property
+    def retryable(self) -> bool:
+        return self.kind in RETRYABLE_KINDS
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Up to ``max_retries`` more attempts; delay ``base * 2**attempt`` with full jitter, capped."""
+
+    max_retries: int = 5
+    base_delay: float = 0.5
+    max_delay: float = 30.0
+    max_retry_after: float = 120.0
+
+    def delay(self, attempt: int, retry_after: float | None, rng: random.Random) -> float:
+        if retry_after is not None:
+            return min(max(retry_after, 0.0), self.max_retry_after)
+        ceiling = min(self.max_delay, self.base_delay * 2**attempt)
+        return ceiling * (0.5 + 0.5 * rng.random())
+
+
+_EXPECTED_KEY = {"chat/completions": "choices", "embeddings": "data", "images/generations": "data"}
+
+
+class ModelClient:
+    """Sends requests for the resolved models of a run; create inside the running event loop."""
+
+    def __init__(
+        self,
+        models: Mapping[str, ResolvedModel],
+        *,
+        cache: ResponseCache | None = None,
+        retry: RetryPolicy | None = None,
+        adaptive: bool = False,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        import httpx
+
+        self.models = dict(models)
+        self.cache = cache
+        self.retry = retry or RetryPolicy()
+        self.usage = {alias: ModelUsage(alias, m.model) for alias, m in self.models.items()}
+        self.limiters = {
+            alias: ConcurrencyLimiter(m.max_parallel_requests, adaptive=adaptive)
+            for alias, m in self.models.items()
+        }
+        connections = sum(m.max_parallel_requests for m in self.models.values()) + 4
+        self._http = httpx.AsyncClient(
+            limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
+            transport=transport,
+            follow_redirects=False,
+        )
+        self._jitter = random.Random()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+        if self.cache is not None:
+            self.cache.flush()
+
+    def model(self, alias: str) -> ResolvedModel:
+        return self.models[alias]
+
+    async def post(self, alias: str, route: str, body: dict[str, Any], *, attempt: int = 0) -> Any:
+        """POST ``body`` to the model's ``route``; cached responses are returned without a request."""
+        model = self.models[alias]
+        url = model.provider.url(route)
+        usage = self.usage[alias]
+        key = cache_key(url, body, attempt) if self.cache is not None else None
+        if key is not None and self.cache is not None:
+            cached = self.cache.get(key)
+            if cached is not None:
+                usage.cache_hits += 1
+                return cached
+        for retry in range(self.retry.max_retries + 1):
+            try:
+                payload = await self._send_once(model, url, route, body)
+            except ModelCallError as exc:
+                if not exc.retryable or retry == self.retry.max_retries:
+                    usage.failures += 1
+                    if retry:
+                        raise ModelCallError(
+                            exc.kind, f"{exc.message} (after {retry + 1} attempts)", status=exc.status
+                        ) from exc
+                    raise
+                usage.retries += 1
+                await asyncio.sleep(self.retry.delay(retry, exc.retry_after, self._jitter))
+                continue
+            if key is not None and self.cache is not None:
+                self.cache.put(key, payload)
+            return payload
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _send_once(self, model: ResolvedModel, url: str, route: str, body: dict[str, Any]) -> Any:
+        import httpx
+
+        limiter = self.limiters[model.alias]
+        usage = self.usage[model.alias]
+        where = f"model {model.alias!r} at {url}"
+        await limiter.acquire()
+        started = time.monotonic()
+        try:
+            response = await self._http.post(
+                url, json=body, headers=model.provider.headers(), timeout=httpx.Timeout(model.timeout)
+            )
+        except httpx.TimeoutException as exc:
+            raise ModelCallError("timeout", f"{where}: no answer within {model.timeout:g}s") from exc
+        except httpx.TransportError as exc:
+            raise ModelCallError("connection", f"{where}: connection failed ({type(exc).__name__})") from exc
+        finally:
+            ended = time.monotonic()
+            usage.record_request(started, ended)
+            await limiter.release()
+        status = response.status_code
+        if status == 429:
+            retry_after = _retry_after(response.headers.get("retry-after"))
+            limiter.on_rate_limited(retry_after)
+            raise ModelCallError(
+                "rate_limited", f"{where}: rate limited (HTTP 429)", status=429, retry_after=retry_after
+            )
+        if status >= 500:
+            raise ModelCallError(
+                "server_error",
+                f"{where}: HTTP {status} {_error_text(response)}".rstrip(),
+                status=status,
+                retry_after=_retry_after(response.headers.get("retry-after")),
+            )
+        if status >= 400:
+            kind = (
+                "auth"
+                if status in (401, 403)
+                else "bad_request"
+                if status in (400, 422)
+                else f"http_{status}"
+            )
+            raise ModelCallError(
+                kind, f"{where}: HTTP {status} {_error_text(response)}".rstrip(), status=status
+            )
+        try:
+            payload = response.json()
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ModelCallError("malformed_response", f"{where}: the response is not valid JSON") from exc
+        expected = _EXPECTED_KEY.get(route.strip("/"))
+        if expected and (
+            not isinstance(payload, dict)
+            or not isinstance(payload.get(expected), list)
+            or not payload[expected]
+        ):
+            raise ModelCallError("malformed_response", f"{where}: the response has no {expected!r}")
+        limiter.on_success(ended - started)
+        usage.record_tokens(payload.get("usage") if isinstance(payload, dict) else None)
+        return payload
+
+    def usage_report(self) -> dict[str, dict[str, Any]]:
+        return {alias: u.report() for alias, u in self.usage.items()}
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    from email.utils import parsedate_to_datetime
+
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _error_text(response: httpx.Response) -> str:
+    """The server's error message, shortened; bodies never contain our headers."""
+    try:
+        payload = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return response.text[:200]
+    error = payload.get("error") if isinstance(payload, dict) else None
+    message = error.get("message") if isinstance(error, dict) else error if isinstance(error, str) else None
+    return str(message or payload)[:200]
