@@ -1,0 +1,191 @@
+"""Column kinds: the one seam between a column type and the code that generates its values.
+
+A *kind* connects a ``column_type`` (``sampler``, ``expression``, ``llm-text`` ...) to a factory. The
+runner builds one generator per planned column when the run starts (compile templates, open HTTP
+clients), then calls it once per batch, in the plan's topological order, with the batch so far:
+
+    kind = column_kinds()[planned.column_type]
+    generator = kind.prepare(planned, context)          # once per run
+    output = await generator.generate(batch)            # once per batch (and per skip-filtered rows)
+    ...
+    await generator.aclose()                            # once, at the end (even after errors)
+
+Everything is columnar: ``batch.data`` holds one ``pyarrow.Array`` per column produced so far (seed
+columns, samplers, earlier columns), all of ``batch.num_rows`` rows. A generator returns one value per
+row (a pyarrow array, a numpy array or a Python list), plus per-cell errors for kinds that can fail
+per row (an LLM call, a template render). ``generate`` is a coroutine so that LLM kinds can await HTTP
+calls, running many cells concurrently under their own per-model limits; vectorised kinds subclass
+``SyncColumnGenerator`` and implement ``generate_sync``.
+
+Randomness: ``batch.rng`` is the column's stream. ``batch.rng.draw(fn)`` gives a value per row that
+depends only on (run seed, column name, tags, global row index), never on batch size, batch index,
+thread count or which other rows are in the batch; that is what makes runs reproducible across batch
+sizes, ``--resume`` and ``--partition``. Use it for anything random (sampled inference parameters too).
+
+The registry is a plain table built by a function: no import-time side effects, no class-level
+mutable dict. LLM kinds come from ``ddc.engine.llm.llm_column_kinds()`` when that package is present.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+
+from ddc.errors import RunError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pyarrow as pa
+
+    from ddc.compile.plan import Plan, PlannedColumn
+    from ddc.engine.rng import ColumnRng
+    from ddc.spec.document import RunSettings
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What every generator may read about the run. One per run; shared by all columns.
+
+    ``shared(key, factory)`` gives run-wide resources (an HTTP client pool, per-model semaphores, a
+    persona table) created on first use; objects with an ``aclose()`` or ``close()`` are closed by the
+    runner when the run ends.
+    """
+
+    plan: Plan
+    random_seed: int
+    num_records: int  # rows of the whole dataset (not of this shard)
+    batch_size: int
+    settings: RunSettings  # on_error, max_error_rate ...
+    base_dir: Path  # relative paths in the spec resolve against this
+    warn: Callable[[str], None] = print  # collects warnings for metadata.json and the console
+    _resources: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def shared(self, key: str, factory: Callable[[], Any]) -> Any:
+        if key not in self._resources:
+            self._resources[key] = factory()
+        return self._resources[key]
+
+    def resources(self) -> list[Any]:
+        return list(self._resources.values())
+
+
+@dataclass(frozen=True)
+class BatchInput:
+    """The rows a generator fills in: global row indices, the columns produced so far, its RNG stream."""
+
+    index: int  # batch number (for messages only; never feed it to randomness)
+    rows: np.ndarray  # int64 global row indices, increasing (may have gaps after dropped rows)
+    data: Mapping[str, pa.Array]  # column name -> values for exactly these rows
+    rng: ColumnRng  # this column's random streams, keyed by global row index
+
+    @property
+    def num_rows(self) -> int:
+        return len(self.rows)
+
+    def column(self, name: str) -> pa.Array:
+        try:
+            return self.data[name]
+        except KeyError:
+            raise RunError(f"column {name!r} is not available yet in batch {self.index}") from None
+
+    def records(self, names: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        """Rows as Python dicts (for per-row work such as rendering a prompt)."""
+        import pyarrow as pa
+
+        selected = list(self.data) if names is None else [n for n in names if n in self.data]
+        table = pa.table({n: self.data[n] for n in selected}) if selected else None
+        return table.to_pylist() if table is not None else [{} for _ in range(self.num_rows)]
+
+
+@dataclass(frozen=True)
+class ColumnOutput:
+    """A generator's answer for one batch.
+
+    ``values`` has one entry per input row (use None where ``errors`` has the row). ``errors`` maps a
+    row position in the batch (0-based, not the global index) to a one-line cause. ``side_columns``
+    carries extra columns the kind produces (``<name>__trace``, ``<name>__reasoning_content``), each
+    with one value per row. ``stats`` are numbers summed over batches into the run metadata
+    (e.g. ``{"input_tokens": 1200}``).
+    """
+
+    values: pa.Array | np.ndarray | Sequence[Any]
+    errors: Mapping[int, str] = field(default_factory=dict)
+    side_columns: Mapping[str, pa.Array | np.ndarray | Sequence[Any]] = field(default_factory=dict)
+    stats: Mapping[str, float] = field(default_factory=dict)
+
+
+@runtime_checkable
+class ColumnGenerator(Protocol):
+    async def generate(self, batch: BatchInput) -> ColumnOutput: ...
+
+    async def aclose(self) -> None: ...
+
+
+class SyncColumnGenerator:
+    """Base for vectorised generators that never wait on I/O."""
+
+    def generate_sync(self, batch: BatchInput) -> ColumnOutput:
+        raise NotImplementedError
+
+    async def generate(self, batch: BatchInput) -> ColumnOutput:
+        return self.generate_sync(batch)
+
+    async def aclose(self) -> None:
+        return None
+
+
+#: What the runner does with rows whose cell failed: "drop" removes the row from the batch (the
+#: official rule for expression columns); "on_error" follows ``run.on_error`` (keep with null, drop,
+#: or fail the run), the rule for model-backed columns.
+FailedCellPolicy = Literal["drop", "on_error"]
+
+
+@dataclass(frozen=True)
+class ColumnKind:
+    """How one ``column_type`` is generated."""
+
+    column_type: str
+    prepare: Callable[[PlannedColumn, RunContext], ColumnGenerator]
+    failed_cells: FailedCellPolicy = "drop"
+    #: True when the runner should evaluate ``skip.when`` and call the generator only for the other
+    #: rows (filling ``skip.value`` in skipped cells). Samplers and seed columns cannot be skipped.
+    skippable: bool = True
+
+
+def builtin_column_kinds() -> list[ColumnKind]:
+    """The kinds implemented in this package (samplers, expressions)."""
+    from ddc.engine.expressions import expression_kind
+    from ddc.engine.samplers import sampler_kind
+
+    return [sampler_kind(), expression_kind()]
+
+
+def column_kinds(extra: Iterable[ColumnKind] = ()) -> dict[str, ColumnKind]:
+    """The registry: column_type -> ColumnKind. Built fresh on every call; later entries win."""
+    kinds: list[ColumnKind] = [*builtin_column_kinds(), *_llm_kinds(), *extra]
+    return {kind.column_type: kind for kind in kinds}
+
+
+def _llm_kinds() -> list[ColumnKind]:
+    """LLM-backed kinds from ``ddc.engine.llm`` (absent until that package lands)."""
+    try:
+        module = importlib.import_module("ddc.engine.llm")
+    except ModuleNotFoundError as exc:
+        if exc.name in {"ddc.engine.llm"}:
+            return []
+        raise
+    factory = getattr(module, "llm_column_kinds", None)
+    return list(factory()) if factory is not None else []
+
+
+def kind_for(kinds: Mapping[str, ColumnKind], column: PlannedColumn) -> ColumnKind:
+    try:
+        return kinds[column.column_type]
+    except KeyError:
+        raise RunError(
+            f"column {column.name!r}: ddc run cannot generate {column.column_type!r} columns yet",
+            hint="use `ddc submit` for this spec, or remove the column",
+        ) from None
