@@ -94,6 +94,8 @@ class ModelClient:
             follow_redirects=False,
         )
         self._jitter = random.Random()
+        #: set (by the early-shutdown monitor) to refuse every request not yet sent
+        self.stop_reason: str | None = None
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -115,11 +117,13 @@ class ModelClient:
                 usage.cache_hits += 1
                 return cached
         for retry in range(self.retry.max_retries + 1):
+            if self.stop_reason is not None:
+                raise ModelCallError("early_shutdown", self.stop_reason)
             try:
                 payload = await self._send_once(model, url, route, body)
             except ModelCallError as exc:
                 if not exc.retryable or retry == self.retry.max_retries:
-                    usage.failures += 1
+                    usage.failures += exc.kind != "early_shutdown"
                     if retry:
                         raise ModelCallError(
                             exc.kind, f"{exc.message} (after {retry + 1} attempts)", status=exc.status
@@ -140,6 +144,9 @@ class ModelClient:
         usage = self.usage[model.alias]
         where = f"model {model.alias!r} at {url}"
         await limiter.acquire()
+        if self.stop_reason is not None:
+            await limiter.release()
+            raise ModelCallError("early_shutdown", self.stop_reason)
         started = time.monotonic()
         try:
             response = await self._http.post(

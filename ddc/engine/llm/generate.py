@@ -1,0 +1,270 @@
+"""Cells of model-backed columns: render prompts, call the model, parse replies, never lose a failure.
+
+Each function takes a column config and the rows (dicts of the columns produced so far) and returns one
+``Cell`` per row: a value, or a ``CellError(kind, message)``. Prompt columns follow the official loop:
+up to ``max_corrections`` correction turns (the parse error is sent back) inside each of up to
+``1 + max_restarts`` fresh conversations; every request's sampled temperature/top_p depends only on
+(run seed, column, row, restart, correction).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ddc.engine.llm.client import ModelCallError, ModelClient
+from ddc.engine.llm.parsing import ParseProblem, Recipe, recipe_for
+from ddc.engine.llm.wire import chat_body, chat_messages, embedding_body, text_block
+
+
+@dataclass(frozen=True)
+class CellError:
+    """Why a cell has no value: a ``kind`` (template, parse, timeout ...) and a one-line message."""
+
+    kind: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Cell:
+    value: Any = None
+    error: CellError | None = None
+    side: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class GenerationContext:
+    """What cell generation needs besides the rows: the client, the seed, the loop limits, the artifacts."""
+
+    client: ModelClient
+    seed: int = 0
+    max_restarts: int = 5
+    max_corrections: int = 0
+    artifacts_dir: Path | None = None  # image files go under <artifacts_dir>/images/<column>/
+    base_dir: Path = field(default_factory=Path.cwd)  # relative file paths in context columns
+    embedding_batch: int = 32  # cells per /embeddings request
+
+
+class TemplateFailure(ValueError):
+    """A prompt that cannot be rendered for this row."""
+
+
+def decode_json_values(value: Any) -> Any:
+    """Strings that parse as JSON become their value, recursively (the official record preparation)."""
+    if isinstance(value, str):
+        try:
+            decoded = json.loads(value)
+        except ValueError:
+            return value
+        return decode_json_values(decoded) if isinstance(decoded, (dict, list)) else decoded
+    if isinstance(value, dict):
+        return {k: decode_json_values(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [decode_json_values(v) for v in value]
+    return value
+
+
+def template_context(record: Mapping[str, Any]) -> dict[str, Any]:
+    """JSON types only (dates and other values become strings), then JSON strings decoded."""
+    plain = json.loads(json.dumps(dict(record), default=str, allow_nan=True))
+    return {k: decode_json_values(v) for k, v in plain.items()}
+
+
+def render_prompt(text: str, context: Mapping[str, Any], what: str = "prompt") -> str:
+    """Render in the secure sandbox; TemplateFailure names the cause (undefined names, sandbox refusals)."""
+    import jinja2  # the errors only; rendering itself goes through ddc.templating
+
+    from ddc.templating import TemplateProblem, render_template
+
+    try:
+        rendered = render_template(text, dict(context))
+    except jinja2.UndefinedError as exc:
+        raise TemplateFailure(f"{what}: {exc.message}") from exc
+    except (
+        jinja2.TemplateError,
+        TemplateProblem,
+        TypeError,
+        ValueError,
+        ArithmeticError,
+        LookupError,
+    ) as exc:
+        raise TemplateFailure(f"{what}: {exc}") from exc
+    return rendered
+
+
+async def generate_prompt_cell(
+    column: Any, record: Mapping[str, Any], row: int, ctx: GenerationContext, recipe: Recipe | None = None
+) -> Cell:
+    """One llm-text / llm-code / llm-structured / llm-judge cell."""
+    from ddc.engine.llm.media import MediaProblem, media_blocks
+
+    recipe = recipe or recipe_for(column)
+    context = template_context(record)
+    try:
+        prompt = render_prompt(column.prompt, context)
+        system = (
+            render_prompt(column.system_prompt, context, "system_prompt") if column.system_prompt else None
+        )
+        media = media_blocks(column.multi_modal_context or (), record, ctx)
+    except (TemplateFailure, MediaProblem) as exc:
+        return Cell(error=CellError("template" if isinstance(exc, TemplateFailure) else "media", str(exc)))
+    if not prompt.strip():
+        return Cell(error=CellError("template", "prompt: the template rendered an empty prompt"))
+    user = f"{prompt}\n\n{recipe.suffix}" if recipe.suffix else prompt
+    model = ctx.client.model(column.model_alias)
+    problem = ""
+    attempts = 0
+    for restart in range(ctx.max_restarts + 1):
+        conversation = chat_messages(user, system, media)
+        for correction in range(ctx.max_corrections + 1):
+            attempts += 1
+            body = chat_body(model, conversation, seed=ctx.seed, key=(column.name, row, restart, correction))
+            try:
+                payload = await ctx.client.post(
+                    column.model_alias, "chat/completions", body, attempt=restart * 1000 + correction
+                )
+            except ModelCallError as exc:
+                return Cell(error=CellError(exc.kind, exc.message))
+            message = _first_message(payload)
+            content = message.get("content")
+            reply = content if isinstance(content, str) else ""
+            try:
+                value = recipe.parse(reply)
+            except ParseProblem as exc:
+                problem = str(exc)
+                conversation = [
+                    *conversation,
+                    {"role": "assistant", "content": [text_block(reply)]},
+                    {"role": "user", "content": [text_block(problem)]},
+                ]
+                continue
+            return Cell(value, side=_side_effects(column, conversation, message))
+    return Cell(error=CellError("parse", f"no valid reply after {attempts} attempts: {problem}"))
+
+
+def _first_message(payload: Any) -> dict[str, Any]:
+    message = payload["choices"][0].get("message") if isinstance(payload["choices"][0], dict) else None
+    return message if isinstance(message, dict) else {}
+
+
+def _reasoning(message: Mapping[str, Any]) -> str | None:
+    value = message.get("reasoning") or message.get("reasoning_content")
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _side_effects(
+    column: Any, conversation: list[dict[str, Any]], message: Mapping[str, Any]
+) -> dict[str, Any]:
+    side: dict[str, Any] = {}
+    if getattr(column, "extract_reasoning_content", False):
+        side[f"{column.name}__reasoning_content"] = _reasoning(message)
+    trace = getattr(column, "with_trace", "none")
+    if trace != "none":
+        reply: dict[str, Any] = {
+            "role": "assistant",
+            "content": [text_block(str(message.get("content") or ""))],
+        }
+        if _reasoning(message):
+            reply["reasoning_content"] = _reasoning(message)
+        side[f"{column.name}__trace"] = [*conversation, reply] if trace == "all_messages" else [reply]
+    return side
+
+
+async def generate_prompt_column(
+    column: Any, records: Sequence[Mapping[str, Any]], rows: Sequence[int], ctx: GenerationContext
+) -> list[Cell]:
+    """All cells of a prompt column for these rows, concurrently (the model's limit applies)."""
+    recipe = recipe_for(column)
+    return list(
+        await asyncio.gather(
+            *(generate_prompt_cell(column, r, row, ctx, recipe) for r, row in zip(records, rows, strict=True))
+        )
+    )
+
+
+def embedding_inputs(value: Any) -> list[str]:
+    """A JSON array or Python list literal (trailing commas allowed) gives its items; else [text]."""
+    import ast
+
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value]
+    text = "" if value is None else str(value)
+    stripped = text.strip()
+    if stripped.startswith("[") and stripped.endswith("]"):
+        for attempt in (stripped, _drop_trailing_commas(stripped)):
+            try:
+                parsed = json.loads(attempt)
+            except ValueError:
+                try:
+                    parsed = ast.literal_eval(attempt)
+                except (ValueError, SyntaxError):
+                    continue
+            if isinstance(parsed, list):
+                return [str(v) for v in parsed]
+    return [text]
+
+
+def _drop_trailing_commas(text: str) -> str:
+    import re
+
+    return re.sub(r",\s*([\]}])", r"\1", text)
+
+
+def _decode_vector(item: Any) -> list[float]:
+    vector = item.get("embedding") if isinstance(item, dict) else None
+    if isinstance(vector, str):  # encoding_format: base64 (little-endian float32)
+        import base64
+        import struct
+
+        raw = base64.b64decode(vector)
+        return list(struct.unpack(f"<{len(raw) // 4}f", raw))
+    if not isinstance(vector, list):
+        raise ModelCallError("malformed_response", "an embedding in the response is not a list of numbers")
+    return [float(v) for v in vector]
+
+
+async def generate_embedding_column(
+    column: Any, records: Sequence[Mapping[str, Any]], ctx: GenerationContext
+) -> list[Cell]:
+    """Embeddings of ``target_column``, several cells per /embeddings request."""
+    model = ctx.client.model(column.model_alias)
+    inputs = [embedding_inputs(r.get(column.target_column)) for r in records]
+    cells: list[Cell] = [Cell()] * len(records)
+    size = max(1, ctx.embedding_batch)
+
+    async def run(start: int) -> None:
+        chunk = inputs[start : start + size]
+        flat = [text for texts in chunk for text in texts]
+        if not flat:
+            for i in range(len(chunk)):
+                cells[start + i] = Cell({"embeddings": [], "num_embeddings": 0, "dimension": 0})
+            return
+        try:
+            payload = await ctx.client.post(column.model_alias, "embeddings", embedding_body(model, flat))
+            data = sorted(payload["data"], key=lambda d: d.get("index", 0) if isinstance(d, dict) else 0)
+            if len(data) != len(flat):
+                raise ModelCallError(
+                    "malformed_response", f"asked for {len(flat)} embeddings, got {len(data)}"
+                )
+            vectors = [_decode_vector(d) for d in data]
+        except ModelCallError as exc:
+            for i in range(len(chunk)):
+                cells[start + i] = Cell(error=CellError(exc.kind, exc.message))
+            return
+        offset = 0
+        for i, texts in enumerate(chunk):
+            mine = vectors[offset : offset + len(texts)]
+            offset += len(texts)
+            cells[start + i] = Cell(
+                {"embeddings": mine, "num_embeddings": len(mine), "dimension": len(mine[0]) if mine else 0}
+            )
+
+    await asyncio.gather(*(run(start) for start in range(0, len(records), size)))
+    return cells

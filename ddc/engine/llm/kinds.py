@@ -1,0 +1,229 @@
+"""The LLM column kinds for the engine's column-generator seam (``ddc.engine.kinds``).
+
+One ``LLMRuntime`` per run (``context.shared``) holds the resolved models, the shared ``ModelClient``
+(one httpx pool, per-model limits across every column and row), the response cache and the
+early-shutdown monitor. Each kind's generator renders and sends every cell of a batch at once; cells
+of independent columns overlap whenever the runner awaits their batches concurrently. Failed cells
+come back in ``ColumnOutput.errors`` as ``"<kind>: <message>"`` (``failures.error_records`` turns
+them into errors.jsonl records); the kinds use ``failed_cells="on_error"`` so ``run.on_error``
+decides whether such rows are kept with null, dropped, or fail the run.
+
+A runner or CLI sets run options (no cache, adaptive concurrency, artifacts dir for images) with
+``configure_llm(context, LLMOptions(...))`` before the first batch; ``llm_usage(context)`` gives the
+per-model usage report for metadata.json.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ddc.engine.kinds import ColumnKind, ColumnOutput
+from ddc.engine.llm.failures import EarlyShutdown, ErrorRateMonitor
+
+if TYPE_CHECKING:
+    from ddc.compile.plan import PlannedColumn
+    from ddc.engine.kinds import BatchInput, RunContext
+    from ddc.engine.llm.client import ModelClient, RetryPolicy
+    from ddc.engine.llm.generate import Cell, GenerationContext
+
+PROMPT_TYPES = ("llm-text", "llm-code", "llm-structured", "llm-judge")
+_RUNTIME_KEY = "ddc.engine.llm.runtime"
+_OPTIONS_KEY = "ddc.engine.llm.options"
+
+
+@dataclass(frozen=True)
+class LLMOptions:
+    """Run options of model-backed columns."""
+
+    use_cache: bool = True
+    cache_path: Path | None = None  # default: ddc.engine.llm.cache.default_cache_path()
+    adaptive_concurrency: bool = False
+    artifacts_dir: Path | None = None  # images are saved under it; None keeps them as base64
+    retry: RetryPolicy | None = None
+    max_restarts: int = 5  # official RunConfig.max_conversation_restarts
+    max_corrections: int = 0  # official RunConfig.max_conversation_correction_steps
+    error_window: int = 20
+    health_check: bool = False  # ping every model once before the first batch (ddc models check does it too)
+
+
+def configure_llm(context: RunContext, options: LLMOptions) -> None:
+    """Set the options before any LLM column is prepared (later calls have no effect)."""
+    context.shared(_OPTIONS_KEY, lambda: options)
+
+
+@dataclass
+class LLMRuntime:
+    """Run-wide state of the LLM kinds; closed by the runner at the end of the run."""
+
+    context: RunContext
+    options: LLMOptions
+    _client: ModelClient | None = None
+    _generation: GenerationContext | None = None
+    monitor: ErrorRateMonitor = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.monitor = ErrorRateMonitor(self.context.settings.max_error_rate, self.options.error_window)
+
+    def generation(self) -> GenerationContext:
+        """Created on first use, inside the running event loop."""
+        if self._generation is None:
+            from ddc.engine.llm.cache import ResponseCache, default_cache_path
+            from ddc.engine.llm.client import ModelClient
+            from ddc.engine.llm.generate import GenerationContext
+            from ddc.engine.llm.providers import resolve_models
+
+            models = resolve_models(self.context.plan.spec)
+            cache = (
+                ResponseCache(self.options.cache_path or default_cache_path())
+                if self.options.use_cache
+                else None
+            )
+            self._client = ModelClient(
+                models, cache=cache, retry=self.options.retry, adaptive=self.options.adaptive_concurrency
+            )
+            self._generation = GenerationContext(
+                client=self._client,
+                seed=self.context.random_seed,
+                max_restarts=self.options.max_restarts,
+                max_corrections=self.options.max_corrections,
+                artifacts_dir=self.options.artifacts_dir,
+                base_dir=self.context.base_dir,
+            )
+        return self._generation
+
+    def observe(self, cell: Cell) -> None:
+        """Feed the early-shutdown window; once tripped, no further request is sent."""
+        kind = cell.error.kind if cell.error is not None else None
+        self.monitor.record(cell.error is not None, kind)
+        if self.monitor.tripped and self._client is not None:
+            self._client.stop_reason = self.monitor.reason
+
+    def usage_report(self) -> dict[str, dict[str, Any]]:
+        return self._client.usage_report() if self._client is not None else {}
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            if self._client.cache is not None:
+                self._client.cache.close()
+
+
+def llm_runtime(context: RunContext) -> LLMRuntime:
+    options = context.shared(_OPTIONS_KEY, LLMOptions)
+    return context.shared(_RUNTIME_KEY, lambda: LLMRuntime(context, options))
+
+
+def llm_usage(context: RunContext) -> dict[str, dict[str, Any]]:
+    """Per-model usage of the run so far (requests, failures, retries, tokens, latency, concurrency)."""
+    runtime = next((r for r in context.resources() if isinstance(r, LLMRuntime)), None)
+    return runtime.usage_report() if runtime is not None else {}
+
+
+def _output(cells: list[Cell], side_names: tuple[str, ...], runtime: LLMRuntime) -> ColumnOutput:
+    errors = {i: str(c.error) for i, c in enumerate(cells) if c.error is not None}
+    side = {name: [c.side.get(name) for c in cells] for name in side_names}
+    output = ColumnOutput(values=[c.value for c in cells], errors=errors, side_columns=side)
+    if runtime.monitor.tripped:
+        raise EarlyShutdown(runtime.monitor.reason or "stopped early", partial=output)
+    return output
+
+
+class PromptColumnGenerator:
+    """llm-text, llm-code, llm-structured and llm-judge."""
+
+    def __init__(self, planned: PlannedColumn, context: RunContext) -> None:
+        from ddc.compile.plan import column_references
+        from ddc.engine.llm.parsing import recipe_for
+
+        self.planned = planned
+        self.column = planned.config
+        self.runtime = llm_runtime(context)
+        self.recipe = recipe_for(self.column)
+        self.inputs = sorted(column_references(self.column))
+
+    async def generate(self, batch: BatchInput) -> ColumnOutput:
+        from ddc.engine.llm.generate import generate_prompt_cell
+
+        ctx = self.runtime.generation()
+        records = batch.records(self.inputs)
+
+        async def one(record: dict[str, Any], row: int) -> Cell:
+            cell = await generate_prompt_cell(self.column, record, row, ctx, self.recipe)
+            self.runtime.observe(cell)
+            return cell
+
+        cells = await asyncio.gather(*(one(r, int(row)) for r, row in zip(records, batch.rows, strict=True)))
+        return _output(list(cells), self.planned.side_effects, self.runtime)
+
+    async def aclose(self) -> None:
+        return None
+
+
+class EmbeddingColumnGenerator(PromptColumnGenerator):
+    async def generate(self, batch: BatchInput) -> ColumnOutput:
+        from ddc.engine.llm.generate import generate_embedding_column
+
+        ctx = self.runtime.generation()
+        cells = await generate_embedding_column(self.column, batch.records([self.column.target_column]), ctx)
+        for cell in cells:
+            self.runtime.observe(cell)
+        return _output(cells, (), self.runtime)
+
+
+class ImageColumnGenerator(PromptColumnGenerator):
+    async def generate(self, batch: BatchInput) -> ColumnOutput:
+        from ddc.engine.llm.media import generate_image_cell
+
+        ctx = self.runtime.generation()
+        records = batch.records(self.inputs)
+
+        async def one(record: dict[str, Any], row: int) -> Cell:
+            cell = await generate_image_cell(self.column, record, row, ctx)
+            self.runtime.observe(cell)
+            return cell
+
+        cells = await asyncio.gather(*(one(r, int(row)) for r, row in zip(records, batch.rows, strict=True)))
+        return _output(list(cells), (), self.runtime)
+
+
+class ValidationColumnGenerator:
+    """Code validators run in a worker thread (ruff is a subprocess); remote validators over HTTP."""
+
+    def __init__(self, planned: PlannedColumn, context: RunContext) -> None:
+        self.planned = planned
+        self.column = planned.config
+
+    async def generate(self, batch: BatchInput) -> ColumnOutput:
+        from ddc.engine.llm.validators import generate_code_validation, generate_remote_validation
+
+        records = batch.records(self.column.target_columns)
+        if self.column.validator_type == "remote":
+            cells = await generate_remote_validation(self.column, records)
+        else:
+            cells = await asyncio.to_thread(generate_code_validation, self.column, records)
+        errors = {i: str(c.error) for i, c in enumerate(cells) if c.error is not None}
+        return ColumnOutput(values=[c.value for c in cells], errors=errors)
+
+    async def aclose(self) -> None:
+        return None
+
+
+def _prepare(planned: PlannedColumn, context: RunContext) -> Any:
+    if planned.column_type == "embedding":
+        return EmbeddingColumnGenerator(planned, context)
+    if planned.column_type == "image":
+        return ImageColumnGenerator(planned, context)
+    if planned.column_type == "validation":
+        return ValidationColumnGenerator(planned, context)
+    return PromptColumnGenerator(planned, context)
+
+
+def llm_column_kinds() -> list[ColumnKind]:
+    """Kinds for every model-backed column type and validation columns."""
+    return [
+        ColumnKind(column_type, _prepare, failed_cells="on_error")
+        for column_type in (*PROMPT_TYPES, "embedding", "image", "validation")
+    ]
