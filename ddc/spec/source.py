@@ -9,13 +9,13 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 import yaml
 
 from ddc.errors import Diagnostic, SourceSpan, SpecError
 
-PathKey = tuple[Union[str, int], ...]
+PathKey = tuple[str | int, ...]
 
 
 @dataclass
@@ -91,8 +91,14 @@ def read_source(text: str | bytes, name: str, path: Path | None = None) -> Sourc
     try:
         decoded = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise SpecError(Diagnostic(f"not valid UTF-8 at byte {exc.start}", SourceSpan(name, 1, 1),
-                                   hint="save the file as UTF-8", code="syntax")) from exc
+        raise SpecError(
+            Diagnostic(
+                f"not valid UTF-8 at byte {exc.start}",
+                SourceSpan(name, 1, 1),
+                hint="save the file as UTF-8",
+                code="syntax",
+            )
+        ) from exc
     loader = _Loader(decoded)
     try:
         node = loader.get_single_node()
