@@ -41,7 +41,7 @@ def validate(spec: str, modes: str | None, fmt: str, quiet: bool) -> None:
     else:
         shown = [d for d in report.diagnostics if not quiet or d.severity == "error"]
         for diag in shown:
-            click.echo(diag.format(), err=True)
+            click.echo(diag.format(), err=not report.ok)
         errors = sum(d.severity == "error" for d in report.diagnostics)
         warnings = sum(d.severity == "warning" for d in report.diagnostics)
         if report.ok and not quiet:
