@@ -84,6 +84,8 @@ class ValidationReport:
     source: str
     diagnostics: list[Diagnostic] = field(default_factory=list)
     fingerprint: str | None = None
+    #: per mode, how each external reference resolves (``ddc validate --explain``)
+    explanations: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -95,6 +97,7 @@ class ValidationReport:
             "ok": self.ok,
             "fingerprint": self.fingerprint,
             "diagnostics": [d.to_json() for d in self.diagnostics],
+            "explanations": self.explanations,
         }
 
 
@@ -103,7 +106,7 @@ def validate(source: SpecInput, *, modes: tuple[Mode, ...] = ()) -> ValidationRe
 
     Never raises for a bad spec: problems come back as diagnostics."""
     from ddc.compile.canonical import fingerprint
-    from ddc.compile.modes import mode_diagnostics
+    from ddc.compile.modes import explain, mode_diagnostics
     from ddc.compile.plan import plan_spec
     from ddc.spec.checks import check_spec
 
@@ -121,6 +124,7 @@ def validate(source: SpecInput, *, modes: tuple[Mode, ...] = ()) -> ValidationRe
             report.diagnostics.extend(exc.diagnostics)
     for mode in modes:
         report.diagnostics.extend(mode_diagnostics(loaded, mode))
+        report.explanations[mode] = explain(loaded, mode)
     report.diagnostics.sort(key=lambda d: (d.span.line if d.span else 0, d.span.column if d.span else 0))
     if report.ok:
         report.fingerprint = fingerprint(loaded.spec)
