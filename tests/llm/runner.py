@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from ddc.compile.plan import plan_spec
-from ddc.engine.kinds import BatchInput, ColumnOutput, RunContext, column_kinds
+from ddc.engine.kinds import BatchInput, ColumnOutput, RunContext
 from ddc.engine.llm.client import RetryPolicy
-from ddc.engine.llm.kinds import LLMOptions, configure_llm, llm_usage
+from ddc.engine.llm.kinds import LLMOptions, configure_llm, llm_column_kinds, llm_usage
 from ddc.engine.rng import ColumnRng
 from ddc.spec.load import load_spec
 
@@ -45,7 +45,11 @@ columns:
 
 
 def run_column(
-    text: str, column: str, inputs: dict[str, list[Any]], *, options: LLMOptions | None = None,
+    text: str,
+    column: str,
+    inputs: dict[str, list[Any]],
+    *,
+    options: LLMOptions | None = None,
     tmp_path: Path | None = None,
 ) -> tuple[ColumnOutput, dict[str, Any]]:
     """Generate ``column`` for rows whose earlier columns hold ``inputs``; returns output and usage."""
@@ -59,7 +63,8 @@ def run_column(
     context = RunContext(plan=plan, random_seed=7, num_records=num_rows, batch_size=num_rows,
                          settings=plan.run, base_dir=tmp_path or Path.cwd())  # fmt: skip
     configure_llm(context, options or LLMOptions(use_cache=False, retry=FAST_RETRY))
-    generator = column_kinds()[planned.column_type].prepare(planned, context)
+    kinds = {k.column_type: k for k in llm_column_kinds()}
+    generator = kinds[planned.column_type].prepare(planned, context)
     batch = BatchInput(0, np.arange(num_rows, dtype=np.int64), {k: pa.array(v) for k, v in inputs.items()},
                        ColumnRng(7, column))  # fmt: skip
 

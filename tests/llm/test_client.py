@@ -131,9 +131,7 @@ def test_api_key_is_sent_as_bearer_but_not_in_errors(
     monkeypatch.setenv("LOCAL_KEY", "sk-very-secret")
     spec = spec_for(openai_server.base_url).model_copy(
         update={
-            "providers": [
-                spec_for(openai_server.base_url).providers[0].model_copy(update={"api_key": "LOCAL_KEY"})
-            ]
+            "providers": [spec_for(openai_server.base_url).providers[0].model_copy(update={"api_key": "LOCAL_KEY"})]
         }
     )
     openai_server.schedule(Fault.http(401))

@@ -14,9 +14,7 @@ from ddc.spec.document import Spec
 def _spec(**extra: object) -> Spec:
     return Spec.model_validate(
         {
-            "columns": [
-                {"name": "a", "column_type": "llm-text", "model_alias": "nvidia-text", "prompt": "hi"}
-            ],
+            "columns": [{"name": "a", "column_type": "llm-text", "model_alias": "nvidia-text", "prompt": "hi"}],
             **extra,
         }
     )
@@ -37,9 +35,7 @@ def test_spec_provider_overrides_a_default_provider_of_the_same_name() -> None:
 
 def test_user_providers_file_is_read_from_ddc_home(ddc_home: Path) -> None:
     ddc_home.mkdir(parents=True)
-    (ddc_home / "providers.yaml").write_text(
-        "providers:\n  - name: nvidia\n    endpoint: http://127.0.0.1:8/v1\n"
-    )
+    (ddc_home / "providers.yaml").write_text("providers:\n  - name: nvidia\n    endpoint: http://127.0.0.1:8/v1\n")
     assert provider_registry(_spec())["nvidia"].origin == str(ddc_home / "providers.yaml")
 
 

@@ -38,9 +38,7 @@ class ResponseCache:
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, response TEXT NOT NULL)"
-        )
+        self._db.execute("CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, response TEXT NOT NULL)")
         self._pending: list[tuple[str, str]] = []
         self._commit_every = commit_every
         self.hits = 0
@@ -68,9 +66,7 @@ class ResponseCache:
             return
         with self._db:
             self._db.execute("BEGIN")
-            self._db.executemany(
-                "INSERT OR REPLACE INTO responses (key, response) VALUES (?, ?)", self._pending
-            )
+            self._db.executemany("INSERT OR REPLACE INTO responses (key, response) VALUES (?, ?)", self._pending)
         self._pending.clear()
 
     def close(self) -> None:

@@ -33,9 +33,7 @@ RETRYABLE_KINDS = frozenset({"rate_limited", "server_error", "timeout", "connect
 class ModelCallError(ModelEndpointError):
     """A model call that failed (after retries when the cause was retryable)."""
 
-    def __init__(
-        self, kind: str, message: str, *, status: int | None = None, retry_after: float | None = None
-    ):
+    def __init__(self, kind: str, message: str, *, status: int | None = None, retry_after: float | None = None):
         self.kind = kind
         self.status = status
         self.retry_after = retry_after
@@ -84,8 +82,7 @@ class ModelClient:
         self.retry = retry or RetryPolicy()
         self.usage = {alias: ModelUsage(alias, m.model) for alias, m in self.models.items()}
         self.limiters = {
-            alias: ConcurrencyLimiter(m.max_parallel_requests, adaptive=adaptive)
-            for alias, m in self.models.items()
+            alias: ConcurrencyLimiter(m.max_parallel_requests, adaptive=adaptive) for alias, m in self.models.items()
         }
         connections = sum(m.max_parallel_requests for m in self.models.values()) + 4
         self._http = httpx.AsyncClient(
@@ -175,25 +172,15 @@ class ModelClient:
                 retry_after=_retry_after(response.headers.get("retry-after")),
             )
         if status >= 400:
-            kind = (
-                "auth"
-                if status in (401, 403)
-                else "bad_request"
-                if status in (400, 422)
-                else f"http_{status}"
-            )
-            raise ModelCallError(
-                kind, f"{where}: HTTP {status} {_error_text(response)}".rstrip(), status=status
-            )
+            kind = "auth" if status in (401, 403) else "bad_request" if status in (400, 422) else f"http_{status}"
+            raise ModelCallError(kind, f"{where}: HTTP {status} {_error_text(response)}".rstrip(), status=status)
         try:
             payload = response.json()
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise ModelCallError("malformed_response", f"{where}: the response is not valid JSON") from exc
         expected = _EXPECTED_KEY.get(route.strip("/"))
         if expected and (
-            not isinstance(payload, dict)
-            or not isinstance(payload.get(expected), list)
-            or not payload[expected]
+            not isinstance(payload, dict) or not isinstance(payload.get(expected), list) or not payload[expected]
         ):
             raise ModelCallError("malformed_response", f"{where}: the response has no {expected!r}")
         limiter.on_success(ended - started)

@@ -109,9 +109,7 @@ async def generate_prompt_cell(
     context = template_context(record)
     try:
         prompt = render_prompt(column.prompt, context)
-        system = (
-            render_prompt(column.system_prompt, context, "system_prompt") if column.system_prompt else None
-        )
+        system = render_prompt(column.system_prompt, context, "system_prompt") if column.system_prompt else None
         media = media_blocks(column.multi_modal_context or (), record, ctx)
     except (TemplateFailure, MediaProblem) as exc:
         return Cell(error=CellError("template" if isinstance(exc, TemplateFailure) else "media", str(exc)))
@@ -159,9 +157,7 @@ def _reasoning(message: Mapping[str, Any]) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
-def _side_effects(
-    column: Any, conversation: list[dict[str, Any]], message: Mapping[str, Any]
-) -> dict[str, Any]:
+def _side_effects(column: Any, conversation: list[dict[str, Any]], message: Mapping[str, Any]) -> dict[str, Any]:
     side: dict[str, Any] = {}
     if getattr(column, "extract_reasoning_content", False):
         side[f"{column.name}__reasoning_content"] = _reasoning(message)
@@ -250,9 +246,7 @@ async def generate_embedding_column(
             payload = await ctx.client.post(column.model_alias, "embeddings", embedding_body(model, flat))
             data = sorted(payload["data"], key=lambda d: d.get("index", 0) if isinstance(d, dict) else 0)
             if len(data) != len(flat):
-                raise ModelCallError(
-                    "malformed_response", f"asked for {len(flat)} embeddings, got {len(data)}"
-                )
+                raise ModelCallError("malformed_response", f"asked for {len(flat)} embeddings, got {len(data)}")
             vectors = [_decode_vector(d) for d in data]
         except ModelCallError as exc:
             for i in range(len(chunk)):

@@ -76,11 +76,7 @@ class LLMRuntime:
             from ddc.engine.llm.providers import resolve_models
 
             models = resolve_models(self.context.plan.spec)
-            cache = (
-                ResponseCache(self.options.cache_path or default_cache_path())
-                if self.options.use_cache
-                else None
-            )
+            cache = ResponseCache(self.options.cache_path or default_cache_path()) if self.options.use_cache else None
             self._client = ModelClient(
                 models, cache=cache, retry=self.options.retry, adaptive=self.options.adaptive_concurrency
             )

@@ -54,9 +54,7 @@ class ConcurrencyLimiter:
         if not self.adaptive:
             return
         self._smoothed = latency if self._smoothed is None else 0.8 * self._smoothed + 0.2 * latency
-        self._best_latency = (
-            self._smoothed if self._best_latency is None else min(self._best_latency, self._smoothed)
-        )
+        self._best_latency = self._smoothed if self._best_latency is None else min(self._best_latency, self._smoothed)
         now = time.monotonic()
         if now < self._cooldown_until:
             return

@@ -77,16 +77,12 @@ def _image_url(value: str, context: Any, ctx: GenerationContext) -> str:
     try:
         raw = base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise MediaProblem(
-            f"{context.column_name}: not a URL, an existing file or base64 image data"
-        ) from exc
+        raise MediaProblem(f"{context.column_name}: not a URL, an existing file or base64 image data") from exc
     fmt = context.image_format or image_format(raw)
     return f"data:image/{'jpeg' if fmt == 'jpg' else fmt};base64,{value}"
 
 
-def media_blocks(
-    contexts: Sequence[Any], record: Mapping[str, Any], ctx: GenerationContext
-) -> list[dict[str, Any]]:
+def media_blocks(contexts: Sequence[Any], record: Mapping[str, Any], ctx: GenerationContext) -> list[dict[str, Any]]:
     """OpenAI content blocks for every context of a row, in order."""
     blocks: list[dict[str, Any]] = []
     for context in contexts:
@@ -147,9 +143,7 @@ async def _download(url: str, ctx: GenerationContext) -> bytes:
     except httpx.HTTPError as exc:
         raise ModelCallError("connection", f"cannot download the generated image {url}") from exc
     if response.status_code >= 400:
-        raise ModelCallError(
-            "server_error", f"downloading the generated image {url}: HTTP {response.status_code}"
-        )
+        raise ModelCallError("server_error", f"downloading the generated image {url}: HTTP {response.status_code}")
     return response.content
 
 
@@ -173,9 +167,7 @@ def _save(column: str, data: bytes, ctx: GenerationContext) -> str:
     return relative.as_posix()
 
 
-async def generate_image_cell(
-    column: Any, record: Mapping[str, Any], row: int, ctx: GenerationContext
-) -> Cell:
+async def generate_image_cell(column: Any, record: Mapping[str, Any], row: int, ctx: GenerationContext) -> Cell:
     from ddc.engine.llm.generate import Cell, CellError, TemplateFailure, render_prompt, template_context
 
     try:
@@ -189,14 +181,10 @@ async def generate_image_cell(
         return Cell(error=CellError("template", "prompt: the template rendered an empty prompt"))
     try:
         if diffusion:
-            payload = await ctx.client.post(
-                column.model_alias, "images/generations", image_body(model, prompt)
-            )
+            payload = await ctx.client.post(column.model_alias, "images/generations", image_body(model, prompt))
             items: list[Any] = list(payload["data"])
         else:
-            body = chat_body(
-                model, chat_messages(prompt, None, media), seed=ctx.seed, key=(column.name, row, 0, 0)
-            )
+            body = chat_body(model, chat_messages(prompt, None, media), seed=ctx.seed, key=(column.name, row, 0, 0))
             payload = await ctx.client.post(column.model_alias, "chat/completions", body)
             message = payload["choices"][0].get("message") or {}
             items = list(message.get("images") or [])

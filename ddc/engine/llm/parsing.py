@@ -106,9 +106,7 @@ def extract_json(reply: str) -> Any:
         return json.loads(text, parse_constant=refuse)
     except json.JSONDecodeError as exc:
         where = "in the ```json code fence" if blocks else "(no ```json code fence found)"
-        raise ParseProblem(
-            f"The response is not valid JSON {where}: {exc.msg} at line {exc.lineno}."
-        ) from exc
+        raise ParseProblem(f"The response is not valid JSON {where}: {exc.msg} at line {exc.lineno}.") from exc
 
 
 def prune(value: Any, schema: Any, root: dict[str, Any]) -> Any:

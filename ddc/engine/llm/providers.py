@@ -182,9 +182,7 @@ def default_providers() -> list[Provider]:
         endpoint = entry["endpoint"]
         if entry["name"] == "openai" and os.environ.get("OPENAI_BASE_URL"):
             endpoint = os.environ["OPENAI_BASE_URL"]
-        providers.append(
-            Provider(entry["name"], endpoint.rstrip("/"), api_key_env=entry["api_key"], origin="default")
-        )
+        providers.append(Provider(entry["name"], endpoint.rstrip("/"), api_key_env=entry["api_key"], origin="default"))
     return providers
 
 
@@ -246,13 +244,11 @@ def resolve_models(
         if provider is None:
             raise ModelEndpointError(
                 f"model {alias!r}: provider {config.provider!r} is not defined for local runs",
-                hint=f"add it to the spec's providers or to {providers_file()} "
-                f"(known: {', '.join(sorted(registry))})",
+                hint=f"add it to the spec's providers or to {providers_file()} (known: {', '.join(sorted(registry))})",
             )
         if provider.provider_type != "openai":
             raise ModelEndpointError(
-                f"provider {provider.name!r}: provider_type {provider.provider_type!r} is not supported "
-                "by ddc run",
+                f"provider {provider.name!r}: provider_type {provider.provider_type!r} is not supported by ddc run",
                 hint="use an OpenAI-compatible endpoint (provider_type: openai)",
             )
         resolved[alias] = ResolvedModel(

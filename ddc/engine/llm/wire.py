@@ -38,9 +38,7 @@ def unit_draw(seed: int, *parts: object) -> float:
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big") / 2**64
 
 
-def sample_parameter(
-    value: float | ManualDistribution | UniformDistribution | None, u: float
-) -> float | None:
+def sample_parameter(value: float | ManualDistribution | UniformDistribution | None, u: float) -> float | None:
     """A constant stays itself; a distribution is sampled with the uniform draw ``u``."""
     if value is None or isinstance(value, (int, float)):
         return value
