@@ -84,7 +84,7 @@ def test_template_error_is_a_cell_error_without_a_request(openai_server: OpenAIS
 def test_failed_call_keeps_the_row_with_an_error(openai_server: OpenAIServer) -> None:
     openai_server.schedule(Fault.http(400))
     output, _ = run_column(spec_text(openai_server.base_url, text_column()), "essay", {"topic": ["cats", "dogs"]})
-    assert (list(output.values).count(None), list(output.errors.values())[0].split(":")[0]) == (1, "bad_request")
+    assert (list(output.values).count(None), next(iter(output.errors.values())).split(":")[0]) == (1, "bad_request")
 
 
 CODE = (

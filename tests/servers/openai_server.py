@@ -18,6 +18,7 @@ import argparse
 import base64
 import hashlib
 import json
+import socket
 import struct
 import threading
 import time
@@ -131,9 +132,7 @@ class OpenAIServer:
         self._httpd.daemon_threads = True
         self._httpd.block_on_close = False  # keep-alive handler threads end with the process
         self._httpd.request_queue_size = 128
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
         return self
 
@@ -242,9 +241,7 @@ def tiny_png(shade: int = 0) -> bytes:
     """A valid 1x1 grey PNG."""
 
     def chunk(tag: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
-        )
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
 
     header = struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)
     pixels = zlib.compress(bytes([0, shade]))
@@ -260,6 +257,12 @@ def _blocks(content: Any) -> list[dict[str, Any]]:
 def _make_handler(server: OpenAIServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+
+        def setup(self) -> None:
+            super().setup()
+            # headers and body go out in separate writes: without this, Nagle's algorithm and the
+            # client's delayed ACK add ~40 ms to every response
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
         def log_message(self, format: str, *args: Any) -> None:
             return
@@ -355,9 +358,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--latency", type=float, default=0.0, help="seconds before every answer")
     parser.add_argument("--fail-rate", type=float, default=0.0, help="share of requests that fail")
-    parser.add_argument(
-        "--timeout-seconds", type=float, default=1.0, help="how long an injected timeout hangs"
-    )
+    parser.add_argument("--timeout-seconds", type=float, default=1.0, help="how long an injected timeout hangs")
     args = parser.parse_args(argv)
     server = OpenAIServer(latency=args.latency)
     if args.fail_rate:
