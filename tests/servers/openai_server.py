@@ -128,10 +128,9 @@ class OpenAIServer:
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> OpenAIServer:
         handler = _make_handler(self)
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._httpd = _Server(("127.0.0.1", 0), handler)
         self._httpd.daemon_threads = True
         self._httpd.block_on_close = False  # keep-alive handler threads end with the process
-        self._httpd.request_queue_size = 128
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
         return self
@@ -235,6 +234,12 @@ class OpenAIServer:
             "created": 0,
             "data": [{"b64_json": base64.b64encode(tiny_png(shade)).decode()} for _ in range(n)],
         }
+
+
+class _Server(ThreadingHTTPServer):
+    # listen() happens in the constructor: the default backlog of 5 drops simultaneous connects,
+    # which then wait for the 1 s SYN retransmit
+    request_queue_size = 256
 
 
 def tiny_png(shade: int = 0) -> bytes:
