@@ -257,8 +257,8 @@ def resolve_models(
     return resolved
 
 
-def missing_api_keys(models: Iterable[ResolvedModel]) -> list[str]:
-    """Messages for providers whose key variable is named but unset (names only, never values)."""
+def missing_api_keys(models: Iterable[ResolvedModel]) -> dict[str, str]:
+    """Provider name -> message, for providers whose key variable is named but unset (never values)."""
     seen: dict[str, str] = {}
     for model in models:
         env = model.provider.api_key_env
@@ -266,4 +266,4 @@ def missing_api_keys(models: Iterable[ResolvedModel]) -> list[str]:
             seen[model.provider.name] = (
                 f"provider {model.provider.name!r} reads its API key from ${env}, which is not set"
             )
-    return list(seen.values())
+    return seen

@@ -1,0 +1,69 @@
+"""`ddc models check` and `ddc cache clear`: each one library call plus rendering."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+
+@click.group()
+def models() -> None:
+    """Model endpoints used by `ddc run`."""
+
+
+@models.command("check")
+@click.argument("spec", metavar="SPEC", type=click.Path(dir_okay=False))
+def check(spec: str) -> None:
+    """Ping every model alias SPEC's columns use, once, and report per alias.
+
+    Providers resolve from the spec's `providers`, then $DDC_HOME/providers.yaml (default
+    ~/.config/ddc/providers.yaml), then the default providers nvidia / openai / openrouter
+    (OPENAI_BASE_URL overrides the openai endpoint). Exit code 1 when any model fails.
+
+    \b
+    Examples:
+      ddc models check examples/reviews.ddc.yaml
+      NVIDIA_API_KEY=... ddc models check spec.yaml
+    """
+    from ddc.engine.llm.health import check_models
+    from ddc.spec.load import load_spec
+
+    results = check_models(load_spec(spec).spec)
+    if not results:
+        click.echo(f"{spec}: no column uses a model")
+        return
+    for result in results:
+        click.echo(result.line(), err=not result.ok)
+    failed = sum(not r.ok for r in results)
+    click.echo(f"{len(results) - failed} of {len(results)} model(s) answered", err=bool(failed))
+    sys.exit(1 if failed else 0)
+
+
+@click.group()
+def cache() -> None:
+    """The local response cache of `ddc run` (content-addressed model replies)."""
+
+
+@cache.command("clear")
+@click.option(
+    "--path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Cache file (default: $DDC_HOME/cache/responses.sqlite3, else ./.ddc-cache/responses.sqlite3).",
+)
+def clear(path: str | None) -> None:
+    """Delete every cached model response.
+
+    \b
+    Examples:
+      ddc cache clear
+      ddc cache clear --path .ddc-cache/responses.sqlite3
+    """
+    from pathlib import Path
+
+    from ddc.engine.llm.cache import clear_cache, default_cache_path
+
+    target = Path(path) if path else default_cache_path()
+    removed = clear_cache(target)
+    click.echo(f"removed {removed} cached response(s) from {target}")

@@ -1,0 +1,115 @@
+"""Dry run: every prompt of the first rows rendered, and the requests and tokens a full run would need.
+
+No model is called. Model-backed columns referenced by later prompts are shown as ``<name>``
+placeholders. Token estimates use 4 characters per token on the rendered text (prompt, system prompt
+and the kind's instructions); output tokens are bounded by ``max_tokens`` when set, else unknown.
+Requests are one per cell (more when replies fail to parse or calls are retried), and one per
+``embedding_batch`` cells for embedding columns.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ddc.spec.columns import MODEL_COLUMN_TYPES
+
+CHARS_PER_TOKEN = 4
+
+
+@dataclass(frozen=True)
+class PromptPreview:
+    row: int
+    column: str
+    model_alias: str
+    prompt: str | None
+    system_prompt: str | None = None
+    error: str | None = None
+
+
+@dataclass
+class ModelEstimate:
+    alias: str
+    requests: int = 0
+    input_tokens: int = 0
+    output_tokens: int | None = 0
+
+
+@dataclass
+class DryRunReport:
+    num_records: int
+    previews: list[PromptPreview] = field(default_factory=list)
+    estimates: dict[str, ModelEstimate] = field(default_factory=dict)
+
+    def lines(self) -> list[str]:
+        out: list[str] = []
+        for p in self.previews:
+            out.append(f"--- row {p.row} · {p.column} ({p.model_alias})")
+            if p.error:
+                out.append(f"error: {p.error}")
+                continue
+            if p.system_prompt:
+                out.append(f"[system] {p.system_prompt}")
+            out.append(p.prompt or "")
+        out.append(f"estimate for {self.num_records} records (about {CHARS_PER_TOKEN} characters per token):")
+        for e in self.estimates.values():
+            tokens_out = "unknown (no max_tokens)" if e.output_tokens is None else f"<= {e.output_tokens}"
+            out.append(f"  {e.alias}: >= {e.requests} requests, ~{e.input_tokens} input tokens, output {tokens_out}")
+        return out
+
+
+def dry_run(
+    plan: Any, records: Sequence[Mapping[str, Any]], *, num_records: int | None = None, embedding_batch: int = 32
+) -> DryRunReport:
+    """Render the model-backed columns' prompts for ``records`` (the first rows, with every non-model
+    column filled) and extrapolate requests and tokens to ``num_records`` (default: the plan's)."""
+    from ddc.engine.llm.generate import TemplateFailure, embedding_inputs, render_prompt, template_context
+    from ddc.engine.llm.parsing import recipe_for
+
+    total = num_records if num_records is not None else plan.num_records
+    report = DryRunReport(total)
+    models = {m.alias: m for m in plan.spec.model_configs or ()}
+    sample = max(1, len(records))
+    for planned in plan.columns:
+        column = planned.config
+        if planned.column_type not in MODEL_COLUMN_TYPES:
+            continue
+        alias = column.model_alias
+        estimate = report.estimates.setdefault(alias, ModelEstimate(alias))
+        if planned.column_type == "embedding":
+            chars = sum(len(t) for r in records for t in embedding_inputs(r.get(column.target_column)))
+            estimate.requests += math.ceil(total / max(1, embedding_batch))
+            estimate.input_tokens += round(chars / sample * total / CHARS_PER_TOKEN)
+            continue
+        suffix = recipe_for(column).suffix if planned.column_type != "image" else ""
+        chars = 0
+        for row, record in enumerate(records):
+            context = template_context(_with_placeholders(record, plan))
+            try:
+                prompt = render_prompt(column.prompt, context)
+                system = getattr(column, "system_prompt", None)
+                system = render_prompt(system, context, "system_prompt") if system else None
+            except TemplateFailure as exc:
+                report.previews.append(PromptPreview(row, planned.name, alias, None, None, str(exc)))
+                continue
+            full = f"{prompt}\n\n{suffix}" if suffix else prompt
+            chars += len(full) + len(system or "")
+            report.previews.append(PromptPreview(row, planned.name, alias, full, system))
+        estimate.requests += total
+        estimate.input_tokens += round(chars / sample * total / CHARS_PER_TOKEN)
+        max_tokens = getattr(models[alias].inference_parameters, "max_tokens", None) if alias in models else None
+        if estimate.output_tokens is not None:
+            estimate.output_tokens = None if max_tokens is None else estimate.output_tokens + max_tokens * total
+    return report
+
+
+def _with_placeholders(record: Mapping[str, Any], plan: Any) -> dict[str, Any]:
+    out = dict(record)
+    for planned in plan.columns:
+        if planned.column_type in MODEL_COLUMN_TYPES or planned.name not in out:
+            out.setdefault(planned.name, f"<{planned.name}>")
+            for side in planned.side_effects:
+                out.setdefault(side, f"<{side}>")
+    return out

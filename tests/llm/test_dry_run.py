@@ -1,0 +1,49 @@
+"""Dry run: prompts of the first rows rendered, requests and tokens estimated, no request sent."""
+
+from __future__ import annotations
+
+from ddc.compile.plan import plan_spec
+from ddc.engine.llm.dryrun import dry_run
+from ddc.spec.load import load_spec
+from tests.llm.runner import spec_text
+
+COLUMNS = """
+  - name: topic
+    column_type: sampler
+    sampler_type: category
+    params: {values: [cats, dogs]}
+  - name: essay
+    column_type: llm-text
+    model_alias: text
+    prompt: "Write about {{ topic }}"
+  - name: title
+    column_type: llm-text
+    model_alias: text
+    prompt: "Title for {{ essay }}"
+"""
+
+
+def plan_for(num_records: int = 100):  # type: ignore[no-untyped-def]
+    return plan_spec(load_spec(spec_text("http://127.0.0.1:9/v1", COLUMNS) + f"num_records: {num_records}\n"))
+
+
+def test_prompts_of_the_first_rows_are_rendered() -> None:
+    report = dry_run(plan_for(), [{"topic": "cats"}, {"topic": "dogs"}])
+    assert [p.prompt for p in report.previews if p.column == "essay"] == ["Write about cats", "Write about dogs"]
+
+
+def test_model_columns_feeding_later_prompts_show_placeholders() -> None:
+    report = dry_run(plan_for(), [{"topic": "cats"}])
+    assert [p.prompt for p in report.previews if p.column == "title"] == ["Title for <essay>"]
+
+
+def test_requests_are_estimated_for_the_full_run() -> None:
+    report = dry_run(plan_for(100), [{"topic": "cats"}])
+    assert report.estimates["text"].requests == 200
+
+
+def test_input_tokens_are_characters_over_four() -> None:
+    report = dry_run(plan_for(100), [{"topic": "cats"}])
+    assert report.estimates["text"].input_tokens == round(len("Write about cats") * 100 / 4) + round(
+        len("Title for <essay>") * 100 / 4
+    )
