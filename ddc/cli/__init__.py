@@ -19,6 +19,8 @@ COMMANDS: dict[str, str] = {
     "schema": "ddc.cli.spec_commands:schema",
     "build": "ddc.cli.spec_commands:build",
     "fingerprint": "ddc.cli.spec_commands:fingerprint",
+    "models": "ddc.cli.model_commands:models",
+    "cache": "ddc.cli.model_commands:cache",
 }
 
 
@@ -48,6 +50,8 @@ COMMAND_SUMMARIES: dict[str, str] = {
     "schema": "Print the JSON Schema of specs (for editors and CI).",
     "build": "Compile a spec into a Python module exposing load_config_builder().",
     "fingerprint": "Print the sha256 fingerprint of a spec's data-relevant config.",
+    "models": "Check the model endpoints a spec uses (one ping per alias).",
+    "cache": "Clear the local cache of model responses.",
 }
 
 
