@@ -32,7 +32,10 @@ if TYPE_CHECKING:
     from ddc.compile.plan import PlannedColumn
 
 #: RE2 class of exactly the characters Python's ``str.strip()`` removes.
-_PY_BLANK = r"^[\t\n\x0b\x0c\r\x1c-\x1f \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]*$"
+_PY_BLANK = (
+    r"^[\t\n\x0b\x0c\r\x1c-\x1f \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}"
+    r"\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]*$"
+)
 _JSON_START = frozenset('{["-0123456789tfnNI')
 
 

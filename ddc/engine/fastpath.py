@@ -83,7 +83,6 @@ class _State:
 
     def mark(self, mask: Any) -> None:
         import numpy as np
-
         import pyarrow as pa
 
         if mask is None:
@@ -302,6 +301,12 @@ def _format_floats(values: pa.Array, state: _State) -> pa.Array:
     return pc.if_else(needs_point, pc.binary_join_element_wise(text, ".0", ""), text)
 
 
+def _f64(vec: _Vec) -> Any:
+    import pyarrow as pa
+
+    return vec.value.cast(pa.float64())
+
+
 def _numeric(vec: _Vec) -> None:
     if vec.kind not in ("int", "float"):
         raise _NotFast(vec.kind)
@@ -325,7 +330,7 @@ def _binop(fn: str, left: _Vec, right: _Vec, state: _State) -> _Vec:
             return _Vec("int", getattr(pc, _ARITH[fn] + "_checked")(left.value, right.value))
         except pa.ArrowInvalid as exc:  # overflow: Python ints are unbounded
             raise _NotFast("overflow") from exc
-    return _Vec("float", getattr(pc, _ARITH[fn])(pc.cast(left.value, pa.float64()), pc.cast(right.value, pa.float64())))
+    return _Vec("float", getattr(pc, _ARITH[fn])(_f64(left), _f64(right)))
 
 
 def _negate(vec: _Vec) -> _Vec:
@@ -336,7 +341,6 @@ def _negate(vec: _Vec) -> _Vec:
 
 
 def _compare(fn: str, left: _Vec, right: _Vec) -> _Vec:
-    import pyarrow as pa
     import pyarrow.compute as pc
 
     if left.kind == "str" and right.kind == "str":
@@ -344,7 +348,7 @@ def _compare(fn: str, left: _Vec, right: _Vec) -> _Vec:
     if left.kind in ("int", "float") and right.kind in ("int", "float"):
         if left.kind == "int" and right.kind == "int":
             return _Vec("bool", getattr(pc, fn)(left.value, right.value))
-        return _Vec("bool", getattr(pc, fn)(pc.cast(left.value, pa.float64()), pc.cast(right.value, pa.float64())))
+        return _Vec("bool", getattr(pc, fn)(_f64(left), _f64(right)))
     if left.kind == "bool" and right.kind == "bool":
         return _Vec("bool", getattr(pc, fn)(left.value, right.value))
     raise _NotFast(f"{left.kind} vs {right.kind}")
