@@ -171,3 +171,15 @@ def _blank_positions(values: Any) -> list[int]:
 
 def expression_kind() -> ColumnKind:
     return ColumnKind("expression", ExpressionGenerator, failed_cells="drop")
+
+
+_FALSY = frozenset({"", "False", "None", "0", "0.0", "[]", "{}", "()"})
+
+
+def skip_rows(when: str, data: Mapping[str, pa.Array], num_rows: int) -> np.ndarray:
+    """Rows whose ``skip.when`` holds. A render that fails skips the row (the official fail-safe)."""
+    import numpy as np
+
+    rendered = TemplateRenderer(when).render(data, num_rows)
+    values = rendered.values if isinstance(rendered.values, list) else rendered.values.to_pylist()
+    return np.array([v is None or v.strip() not in _FALSY for v in values], dtype=bool)

@@ -1,0 +1,209 @@
+"""Seed datasets on DuckDB, streamed in Arrow record batches and never pulled whole into Python.
+
+Dataset row r takes seed position ``r mod S`` of pass ``p = r div S`` (S = rows in the selection):
+
+* ``ordered``: the selection's rows in file order, cycling;
+* ``shuffle``: the selection ordered by ``hash(row key, random_seed, p)``, a fresh order each pass,
+  reproducible on any thread count (DuckDB's ``random()`` is not). The row key of a Parquet seed is
+  (file name, row number in file), which lets DuckDB's top-N read only the rows it returns; other
+  seeds hash the whole row (identical rows tie, and their order cannot change the output).
+
+So the seed rows of any row range are a pure function of (seed data, random_seed, range): batches,
+``--resume`` and ``--partition`` shards all see the same rows as one uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import glob
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ddc.errors import RunError
+
+if TYPE_CHECKING:
+    import duckdb
+    import pyarrow as pa
+
+    from ddc.spec.seeds import SeedConfig
+
+_ROW_FILE = "__ddc_seed_file"
+_ROW_NUMBER = "file_row_number"
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def resolve_seed_path(pattern: str, base_dir: Path) -> str:
+    """Absolute path or glob: relative to the spec's directory first, then the current directory."""
+    candidates = (
+        [Path(pattern)] if Path(pattern).is_absolute() else [base_dir / pattern, Path.cwd() / pattern]
+    )
+    for candidate in candidates:
+        text = str(candidate)
+        if glob.has_magic(text):
+            if glob.glob(text, recursive=True):
+                return text
+        elif candidate.is_file():
+            return text
+    tried = " or ".join(dict.fromkeys(str(c) for c in candidates))
+    kind = "no file matches" if glob.has_magic(pattern) else "no such file"
+    raise RunError(f"seed data: {kind} {pattern!r} (looked for {tried})")
+
+
+def reader_sql(path: str, *, row_keys: bool = False) -> str:
+    lower = path.lower()
+    if lower.endswith(".parquet"):
+        extra = f", file_row_number = true, filename = {_quote(_ROW_FILE)}" if row_keys else ""
+        return f"read_parquet({_quote(path)}, union_by_name = true{extra})"
+    if lower.endswith(".csv"):
+        return f"read_csv({_quote(path)}, union_by_name = true)"
+    if lower.endswith((".json", ".jsonl")):
+        return f"read_json_auto({_quote(path)}, union_by_name = true)"
+    raise RunError(f"seed data: unsupported file type {path!r} (use .parquet, .csv, .json or .jsonl)")
+
+
+@dataclass(frozen=True)
+class _Relation:
+    sql: str  # selects the seed rows (plus key columns when ``keys`` is set)
+    keys: tuple[str, ...]  # columns identifying a row; () means hash the whole row
+
+
+def _relation(con: duckdb.DuckDBPyConnection, config: SeedConfig, base_dir: Path) -> _Relation:
+    source = config.source
+    if source.seed_type == "local":
+        path = resolve_seed_path(source.path, base_dir)
+        parquet = path.lower().endswith(".parquet")
+        con.execute(f"CREATE TEMP VIEW ddc_seed AS SELECT * FROM {reader_sql(path, row_keys=parquet)}")
+        return _Relation("SELECT * FROM ddc_seed", (_ROW_FILE, _ROW_NUMBER) if parquet else ())
+    if source.seed_type == "query":
+        for name, pattern in source.tables.items():
+            path = resolve_seed_path(pattern, base_dir)
+            con.execute(f"CREATE TEMP VIEW {_ident(name)} AS SELECT * FROM {reader_sql(path)}")
+        return _Relation(source.query.strip().rstrip(";"), ())
+    raise RunError(
+        f"seed data: ddc run reads local and query seeds only, not seed_type {source.seed_type!r}",
+        hint="download the data and use seed_type: local, or run the spec with `ddc submit`",
+    )
+
+
+class SeedReader:
+    """One DuckDB connection over the seed; ``stream(start, end)`` yields the rows of a dataset range."""
+
+    def __init__(
+        self, config: SeedConfig, base_dir: Path, random_seed: int, *, chunk_rows: int = 8192
+    ) -> None:
+        import duckdb
+
+        self.config = config
+        self.random_seed = random_seed
+        self.chunk_rows = chunk_rows
+        self.con = duckdb.connect()
+        try:
+            relation = _relation(self.con, config, base_dir)
+            described = self.con.execute(f"DESCRIBE {relation.sql}").fetchall()
+            self.total = int(self.con.execute(f"SELECT count(*) FROM ({relation.sql})").fetchone()[0])
+        except duckdb.Error as exc:
+            self.con.close()
+            raise RunError(f"seed data: {_first_line(exc)}") from exc
+        self.keys = relation.keys
+        self.columns = tuple(str(r[0]) for r in described if str(r[0]) not in relation.keys)
+        self.base_sql = relation.sql
+        self.lo, self.size = self._selection()
+
+    def _selection(self) -> tuple[int, int]:
+        from ddc.spec.seeds import IndexRange, PartitionBlock
+
+        selection = self.config.selection_strategy
+        total = self.total
+        if total == 0:
+            raise RunError("seed data: the seed dataset has no rows")
+        if isinstance(selection, IndexRange):
+            if selection.end >= total:
+                raise RunError(
+                    f"seed data: selection_strategy end {selection.end} is past the last row ({total - 1})"
+                )
+            return selection.start, selection.end - selection.start + 1
+        if isinstance(selection, PartitionBlock):
+            if selection.num_partitions > total:
+                raise RunError(
+                    f"seed data: {selection.num_partitions} partitions of a {total}-row seed leave some empty"
+                )
+            per = total // selection.num_partitions
+            lo = selection.index * per
+            hi = total if selection.index == selection.num_partitions - 1 else lo + per
+            return lo, hi - lo
+        return 0, total
+
+    def _pass_sql(self, pass_index: int, offset: int, limit: int) -> str:
+        cols = ", ".join(_ident(c) for c in self.columns)
+        selected = self.base_sql
+        if (self.lo, self.size) != (0, self.total):
+            selected = f"SELECT * FROM ({self.base_sql}) LIMIT {self.size} OFFSET {self.lo}"
+        if self.config.sampling_strategy == "ordered":
+            return f"SELECT {cols} FROM ({selected}) LIMIT {limit} OFFSET {offset}"
+        seed = self.random_seed % (2**63)
+        if self.keys:
+            keys = ", ".join(_ident(k) for k in self.keys)
+            order = f"hash({keys}, {seed}, {pass_index}), {keys}"
+        else:
+            order = f"hash(ddc_row, {seed}, {pass_index})"
+        return f"SELECT {cols} FROM ({selected}) AS ddc_row ORDER BY {order} LIMIT {limit} OFFSET {offset}"
+
+    def stream(self, start: int, end: int) -> Iterator[pa.RecordBatch]:
+        """Record batches holding the seed rows of dataset rows [start, end), in order."""
+        import duckdb
+
+        row = start
+        while row < end:
+            pass_index, offset = divmod(row, self.size)
+            limit = min(self.size, end - pass_index * self.size) - offset
+            try:
+                reader = self.con.sql(self._pass_sql(pass_index, offset, limit)).to_arrow_reader(
+                    self.chunk_rows
+                )
+                yield from reader
+            except duckdb.Error as exc:
+                raise RunError(f"seed data: {_first_line(exc)}") from exc
+            row += limit
+
+    def close(self) -> None:
+        self.con.close()
+
+
+class SeedStream:
+    """Cuts a record batch stream into tables of exactly the requested sizes."""
+
+    def __init__(self, batches: Iterator[pa.RecordBatch], schema_columns: tuple[str, ...]) -> None:
+        self.batches = batches
+        self.pending: list[Any] = []
+        self.pending_rows = 0
+        self.columns = schema_columns
+
+    def take(self, n: int) -> pa.Table:
+        import pyarrow as pa
+
+        while self.pending_rows < n:
+            try:
+                batch = next(self.batches)
+            except StopIteration:
+                raise RunError(f"seed data: expected {n - self.pending_rows} more rows") from None
+            if batch.num_rows:
+                self.pending.append(batch)
+                self.pending_rows += batch.num_rows
+        table = pa.Table.from_batches(self.pending)
+        head, tail = table.slice(0, n), table.slice(n)
+        self.pending = tail.to_batches() if tail.num_rows else []
+        self.pending_rows = tail.num_rows
+        return head.combine_chunks()
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
