@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "schema": "ddc.cli.spec_commands:schema",
     "build": "ddc.cli.spec_commands:build",
     "fingerprint": "ddc.cli.spec_commands:fingerprint",
+    "run": "ddc.cli.run_commands:run",
 }
 
 
@@ -48,6 +49,7 @@ COMMAND_SUMMARIES: dict[str, str] = {
     "schema": "Print the JSON Schema of specs (for editors and CI).",
     "build": "Compile a spec into a Python module exposing load_config_builder().",
     "fingerprint": "Print the sha256 fingerprint of a spec's data-relevant config.",
+    "run": "Generate a dataset locally (samplers, expressions, seed data; LLM columns when configured).",
 }
 
 
