@@ -137,7 +137,12 @@ def render_condition(expression: str, data: Mapping[str, pa.Array], num_rows: in
     """Rows where a brace-less condition (a conditional_params key) renders exactly "True"."""
     import numpy as np
 
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     rendered = TemplateRenderer("{{ " + expression + " }}").render(data, num_rows)
+    if isinstance(rendered.values, pa.Array):
+        return pc.fill_null(pc.equal(rendered.values, "True"), False).to_numpy(zero_copy_only=False)
     return np.array([v == "True" for v in rendered.values], dtype=bool)
 
 

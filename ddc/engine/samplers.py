@@ -5,8 +5,9 @@ Per batch a sampler column: picks each row's params (the default ``params``, or 
 the column's row-keyed stream (``ddc.engine.rng``: tags are the branch and the rejection round),
 rounds to ``decimal_places``, applies ``convert_to``, then enforces the constraints whose target is
 this column by rejection: rows that fail are redrawn (next round, fresh stream) until all pass. A
-constraint that rows still fail after ``MAX_REJECTION_ROUNDS`` rounds, or that no row met in the
-first ``HOPELESS_ROUNDS``, ends the run with a RunError naming it.
+constraint that rows still fail after max(``MAX_REJECTION_ROUNDS``, 5 x batch rows) rounds (the
+official bound is 5 x rows), or that no row met in the first ``HOPELESS_ROUNDS``, ends the run with a
+RunError naming it.
 
 Datetime and timedelta columns are written as strings (``convert_to`` is their strftime format); the
 underlying timestamps travel in an internal side column (``__ddc_raw__<name>``) so that timedelta
@@ -148,7 +149,7 @@ class SamplerGenerator(SyncColumnGenerator):
         while not ok.all():
             round_ += 1
             bad = np.flatnonzero(~ok)
-            if round_ > MAX_REJECTION_ROUNDS or (round_ > HOPELESS_ROUNDS and not ever):
+            if round_ > max(MAX_REJECTION_ROUNDS, 5 * batch.num_rows) or (round_ > HOPELESS_ROUNDS and not ever):
                 constraint = self._failing_constraint(batch, values, bad)
                 raise RunError(
                     f"column {self.name!r}: constraint {constraint} could not be satisfied for {len(bad)} of "
@@ -529,7 +530,7 @@ def _load_personas(params: Any, name: str) -> pa.Table:
         where, args = _person_filters(params, columns, rename, name)
         select = ", ".join(f'"{c}" AS "state"' if rename and c == "region" else f'"{c}"' for c in keep)
         sql = f"SELECT {select} FROM {source}{where} ORDER BY ALL"
-        table = con.execute(sql, args).fetch_arrow_table()
+        table = con.sql(sql, params=args).to_arrow_table()
     except duckdb.Error as exc:
         raise RunError(f"column {name!r}: cannot read persona dataset {path}: {exc}") from exc
     finally:

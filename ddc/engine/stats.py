@@ -85,7 +85,7 @@ def column_statistics(
             elif total:
                 rows = con.execute(
                     f"SELECT {value} AS v, count(*) AS n FROM {source_sql} WHERE {col} IS NOT NULL "
-                    f"GROUP BY v ORDER BY n DESC, v LIMIT {TOP_VALUES}"
+                    f"GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {TOP_VALUES}"
                 ).fetchall()
                 stat["distribution_type"] = "categorical" if simple in ("str", "bool") else "other"
                 stat["distribution"] = {"most_common": [[v, int(n)] for v, n in rows]}
