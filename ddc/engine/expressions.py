@@ -42,10 +42,10 @@ _JSON_START = frozenset('{["-0123456789tfnNI')
 def decode_json_values(value: Any) -> Any:
     """The official ``deserialize_json_values``: strings holding JSON become the decoded value."""
     if isinstance(value, str):
-        stripped = value.strip()
+        stripped = value.lstrip(" \t\n\r")  # the whitespace JSON allows
         if stripped and stripped[0] in _JSON_START:
             try:
-                return decode_json_values(json.loads(stripped))
+                return decode_json_values(json.loads(value))
             except ValueError:
                 return value
         return value
@@ -136,7 +136,6 @@ class TemplateRenderer:
 def render_condition(expression: str, data: Mapping[str, pa.Array], num_rows: int) -> np.ndarray:
     """Rows where a brace-less condition (a conditional_params key) renders exactly "True"."""
     import numpy as np
-
     import pyarrow as pa
     import pyarrow.compute as pc
 

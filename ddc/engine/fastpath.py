@@ -12,6 +12,7 @@ when the column types do not fit, are rendered by Jinja. The property test in
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ class _Vec:
     value: Any  # pa.Array or pa.Scalar
 
 
+@functools.lru_cache(maxsize=1024)
 def compile_fast(text: str) -> FastRender | None:
     from jinja2 import nodes
 
@@ -199,7 +201,7 @@ def _compile_expr(node: Any, nodes: Any) -> Callable[[_State], _Vec]:
     if isinstance(node, nodes.Compare) and len(node.ops) == 1 and node.ops[0].op in _COMPARE:
         left, right = _compile_expr(node.expr, nodes), _compile_expr(node.ops[0].expr, nodes)
         fn = _COMPARE[node.ops[0].op]
-        return lambda state: _compare(fn, left(state), right(state))
+        return lambda state: _compare(fn, left(state), right(state), state)
     if isinstance(node, (nodes.And, nodes.Or)):
         left, right = _compile_expr(node.left, nodes), _compile_expr(node.right, nodes)
         fn = "and_" if isinstance(node, nodes.And) else "or_"
@@ -303,8 +305,9 @@ def _format_floats(values: pa.Array, state: _State) -> pa.Array:
 
 def _f64(vec: _Vec) -> Any:
     import pyarrow as pa
+    import pyarrow.compute as pc
 
-    return vec.value.cast(pa.float64())
+    return pc.cast(vec.value, pa.float64(), safe=False)  # inexact rows were marked for Jinja
 
 
 def _numeric(vec: _Vec) -> None:
@@ -320,11 +323,14 @@ def _binop(fn: str, left: _Vec, right: _Vec, state: _State) -> _Vec:
         return _Vec("str", pc.binary_join_element_wise(left.value, right.value, ""))
     _numeric(left)
     _numeric(right)
+    if fn == "div" or left.kind != right.kind:
+        _mark_inexact_ints(left, state)
+        _mark_inexact_ints(right, state)
     if fn == "div":
-        divisor = pc.cast(right.value, pa.float64())
+        divisor = _f64(right)
         state.mark(pc.equal(divisor, 0.0))
         safe = pc.if_else(pc.equal(divisor, 0.0), 1.0, divisor)
-        return _Vec("float", pc.divide(pc.cast(left.value, pa.float64()), safe))
+        return _Vec("float", pc.divide(_f64(left), safe))
     if left.kind == "int" and right.kind == "int":
         try:
             return _Vec("int", getattr(pc, _ARITH[fn] + "_checked")(left.value, right.value))
@@ -333,14 +339,26 @@ def _binop(fn: str, left: _Vec, right: _Vec, state: _State) -> _Vec:
     return _Vec("float", getattr(pc, _ARITH[fn])(_f64(left), _f64(right)))
 
 
+def _mark_inexact_ints(vec: _Vec, state: _State) -> None:
+    """Ints beyond 2**53 do not convert to float exactly; Python mixes them with floats exactly."""
+    import pyarrow.compute as pc
+
+    if vec.kind == "int":
+        state.mark(pc.or_(pc.greater(vec.value, 2**53), pc.less(vec.value, -(2**53))))
+
+
 def _negate(vec: _Vec) -> _Vec:
+    import pyarrow as pa
     import pyarrow.compute as pc
 
     _numeric(vec)
-    return _Vec(vec.kind, pc.negate(vec.value))
+    try:
+        return _Vec(vec.kind, pc.negate_checked(vec.value))
+    except pa.ArrowInvalid as exc:
+        raise _NotFast("overflow") from exc
 
 
-def _compare(fn: str, left: _Vec, right: _Vec) -> _Vec:
+def _compare(fn: str, left: _Vec, right: _Vec, state: _State) -> _Vec:
     import pyarrow.compute as pc
 
     if left.kind == "str" and right.kind == "str":
@@ -348,6 +366,8 @@ def _compare(fn: str, left: _Vec, right: _Vec) -> _Vec:
     if left.kind in ("int", "float") and right.kind in ("int", "float"):
         if left.kind == "int" and right.kind == "int":
             return _Vec("bool", getattr(pc, fn)(left.value, right.value))
+        _mark_inexact_ints(left, state)
+        _mark_inexact_ints(right, state)
         return _Vec("bool", getattr(pc, fn)(_f64(left), _f64(right)))
     if left.kind == "bool" and right.kind == "bool":
         return _Vec("bool", getattr(pc, fn)(left.value, right.value))
@@ -398,6 +418,8 @@ def _string_filter(fn: str, vec: _Vec, state: _State) -> _Vec:
         python = {"utf8_upper": str.upper, "utf8_lower": str.lower, "utf8_trim_whitespace": str.strip}[fn]
         return _Vec("str", pa.scalar(python(value)))
     state.mark(pc.invert(pc.string_is_ascii(text)))
+    if fn == "utf8_trim_whitespace":  # Python also strips \x1c-\x1f; Arrow does not
+        state.mark(pc.match_substring_regex(text, r"[\x1c-\x1f]"))
     return _Vec("str", getattr(pc, fn)(text))
 
 

@@ -149,7 +149,9 @@ class SamplerGenerator(SyncColumnGenerator):
         while not ok.all():
             round_ += 1
             bad = np.flatnonzero(~ok)
-            if round_ > max(MAX_REJECTION_ROUNDS, 5 * batch.num_rows) or (round_ > HOPELESS_ROUNDS and not ever):
+            if round_ > max(MAX_REJECTION_ROUNDS, 5 * batch.num_rows) or (
+                round_ > HOPELESS_ROUNDS and not ever
+            ):
                 constraint = self._failing_constraint(batch, values, bad)
                 raise RunError(
                     f"column {self.name!r}: constraint {constraint} could not be satisfied for {len(bad)} of "
