@@ -80,12 +80,14 @@ def _relation(con: duckdb.DuckDBPyConnection, config: SeedConfig, base_dir: Path
     if source.seed_type == "local":
         path = resolve_seed_path(source.path, base_dir)
         parquet = path.lower().endswith(".parquet")
-        con.execute(f"CREATE TEMP VIEW ddc_seed AS SELECT * FROM {reader_sql(path, row_keys=parquet)}")
+        con.execute(
+            f"CREATE TEMP VIEW ddc_seed AS SELECT * FROM {reader_sql(path, row_keys=parquet)}"
+        ).fetchall()
         return _Relation("SELECT * FROM ddc_seed", (_ROW_FILE, _ROW_NUMBER) if parquet else ())
     if source.seed_type == "query":
         for name, pattern in source.tables.items():
             path = resolve_seed_path(pattern, base_dir)
-            con.execute(f"CREATE TEMP VIEW {_ident(name)} AS SELECT * FROM {reader_sql(path)}")
+            con.execute(f"CREATE TEMP VIEW {_ident(name)} AS SELECT * FROM {reader_sql(path)}").fetchall()
         return _Relation(source.query.strip().rstrip(";"), ())
     raise RunError(
         f"seed data: ddc run reads local and query seeds only, not seed_type {source.seed_type!r}",
@@ -108,7 +110,7 @@ class SeedReader:
         try:
             relation = _relation(self.con, config, base_dir)
             described = self.con.execute(f"DESCRIBE {relation.sql}").fetchall()
-            self.total = int(self.con.execute(f"SELECT count(*) FROM ({relation.sql})").fetchone()[0])
+            self.total = int(self.con.execute(f"SELECT count(*) FROM ({relation.sql})").fetchall()[0][0])
         except duckdb.Error as exc:
             self.con.close()
             raise RunError(f"seed data: {_first_line(exc)}") from exc

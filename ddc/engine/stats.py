@@ -56,7 +56,7 @@ def column_statistics(
             value = col if simple in ("bool", "int", "float", "str") else f"CAST({col} AS VARCHAR)"
             total, nulls, unique = con.execute(
                 f"SELECT count(*), count(*) - count({col}), count(DISTINCT {value}) FROM {source_sql}"
-            ).fetchone()
+            ).fetchall()[0]
             planned = kinds.get(field.name)
             stat: dict[str, Any] = {
                 "column_name": field.name,
@@ -73,7 +73,7 @@ def column_statistics(
                 low, high, mean, median, std = con.execute(
                     f"SELECT min({col}), max({col}), avg({col}), median({col}), stddev_samp({col}) "
                     f"FROM {source_sql}"
-                ).fetchone()
+                ).fetchall()[0]
                 stat["distribution_type"] = "numerical"
                 stat["distribution"] = {
                     "min": low,
