@@ -14,7 +14,6 @@ So the seed rows of any row range are a pure function of (seed data, random_seed
 
 from __future__ import annotations
 
-import glob
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,33 +39,9 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def resolve_seed_path(pattern: str, base_dir: Path) -> str:
-    """Absolute path or glob: relative to the spec's directory first, then the current directory."""
-    candidates = (
-        [Path(pattern)] if Path(pattern).is_absolute() else [base_dir / pattern, Path.cwd() / pattern]
-    )
-    for candidate in candidates:
-        text = str(candidate)
-        if glob.has_magic(text):
-            if glob.glob(text, recursive=True):
-                return text
-        elif candidate.is_file():
-            return text
-    tried = " or ".join(dict.fromkeys(str(c) for c in candidates))
-    kind = "no file matches" if glob.has_magic(pattern) else "no such file"
-    raise RunError(f"seed data: {kind} {pattern!r} (looked for {tried})")
-
-
-def reader_sql(path: str, *, row_keys: bool = False) -> str:
-    lower = path.lower()
-    if lower.endswith(".parquet"):
-        extra = f", file_row_number = true, filename = {_quote(_ROW_FILE)}" if row_keys else ""
-        return f"read_parquet({_quote(path)}, union_by_name = true{extra})"
-    if lower.endswith(".csv"):
-        return f"read_csv({_quote(path)}, union_by_name = true)"
-    if lower.endswith((".json", ".jsonl")):
-        return f"read_json_auto({_quote(path)}, union_by_name = true)"
-    raise RunError(f"seed data: unsupported file type {path!r} (use .parquet, .csv, .json or .jsonl)")
+def _parquet_with_row_keys(path: str) -> str:
+    """A Parquet reader that also yields (file name, row number in file): the shuffle's row key."""
+    return f"read_parquet({_quote(path)}, union_by_name = true, file_row_number = true, filename = {_quote(_ROW_FILE)})"
 
 
 @dataclass(frozen=True)
@@ -76,31 +51,31 @@ class _Relation:
 
 
 def _relation(con: duckdb.DuckDBPyConnection, config: SeedConfig, base_dir: Path) -> _Relation:
+    """Register the seed's views (paths resolved by ``ddc.spec.seed_files``) and say how to key rows."""
+    from ddc.spec.seed_files import SeedFileError, reader_sql, seed_relation
+
     source = config.source
-    if source.seed_type == "local":
-        path = resolve_seed_path(source.path, base_dir)
-        parquet = path.lower().endswith(".parquet")
-        con.execute(
-            f"CREATE TEMP VIEW ddc_seed AS SELECT * FROM {reader_sql(path, row_keys=parquet)}"
-        ).fetchall()
-        return _Relation("SELECT * FROM ddc_seed", (_ROW_FILE, _ROW_NUMBER) if parquet else ())
-    if source.seed_type == "query":
-        for name, pattern in source.tables.items():
-            path = resolve_seed_path(pattern, base_dir)
-            con.execute(f"CREATE TEMP VIEW {_ident(name)} AS SELECT * FROM {reader_sql(path)}").fetchall()
-        return _Relation(source.query.strip().rstrip(";"), ())
-    raise RunError(
-        f"seed data: ddc run reads local and query seeds only, not seed_type {source.seed_type!r}",
-        hint="download the data and use seed_type: local, or run the spec with `ddc submit`",
-    )
+    if source.seed_type not in ("local", "query"):
+        raise RunError(
+            f"seed data: ddc run reads local and query seeds only, not seed_type {source.seed_type!r}",
+            hint="download the data and use seed_type: local, or run the spec with `ddc submit`",
+        )
+    try:
+        relation = seed_relation(source, base_dir)
+        paths = list(relation.tables.values())
+        keyed = source.seed_type == "local" and paths[0].lower().endswith(".parquet")
+        for name, path in relation.tables.items():
+            reader = _parquet_with_row_keys(path) if keyed else reader_sql(path)
+            con.execute(f"CREATE OR REPLACE TEMP VIEW {_ident(name)} AS SELECT * FROM {reader}").fetchall()
+    except SeedFileError as exc:
+        raise RunError(f"seed data: {exc}") from exc
+    return _Relation(relation.sql, (_ROW_FILE, _ROW_NUMBER) if keyed else ())
 
 
 class SeedReader:
     """One DuckDB connection over the seed; ``stream(start, end)`` yields the rows of a dataset range."""
 
-    def __init__(
-        self, config: SeedConfig, base_dir: Path, random_seed: int, *, chunk_rows: int = 8192
-    ) -> None:
+    def __init__(self, config: SeedConfig, base_dir: Path, random_seed: int, *, chunk_rows: int = 8192) -> None:
         import duckdb
 
         self.config = config
@@ -128,9 +103,7 @@ class SeedReader:
             raise RunError("seed data: the seed dataset has no rows")
         if isinstance(selection, IndexRange):
             if selection.end >= total:
-                raise RunError(
-                    f"seed data: selection_strategy end {selection.end} is past the last row ({total - 1})"
-                )
+                raise RunError(f"seed data: selection_strategy end {selection.end} is past the last row ({total - 1})")
             return selection.start, selection.end - selection.start + 1
         if isinstance(selection, PartitionBlock):
             if selection.num_partitions > total:
@@ -167,9 +140,7 @@ class SeedReader:
             pass_index, offset = divmod(row, self.size)
             limit = min(self.size, end - pass_index * self.size) - offset
             try:
-                reader = self.con.sql(self._pass_sql(pass_index, offset, limit)).to_arrow_reader(
-                    self.chunk_rows
-                )
+                reader = self.con.sql(self._pass_sql(pass_index, offset, limit)).to_arrow_reader(self.chunk_rows)
                 yield from reader
             except duckdb.Error as exc:
                 raise RunError(f"seed data: {_first_line(exc)}") from exc

@@ -9,7 +9,7 @@ import pytest
 from conftest import column
 
 from ddc.engine.seeds import SeedReader
-from ddc.errors import RunError
+from ddc.errors import DdcError, RunError
 from ddc.spec.seeds import SeedConfig
 
 
@@ -115,7 +115,7 @@ def test_query_seed_joins_named_tables(generate, tmp_path: Path) -> None:
 
 
 def test_a_missing_seed_file_names_what_was_looked_for(generate, tmp_path: Path) -> None:
-    with pytest.raises(RunError, match=r"no such file 'nope.parquet' \(looked for .*nope.parquet"):
+    with pytest.raises(DdcError, match=r"no such file 'nope.parquet' \(looked for .*nope.parquet"):
         generate(seed_spec("{seed_type: local, path: nope.parquet}", 2))
 
 
@@ -123,7 +123,7 @@ def test_a_declared_column_named_like_a_seed_column_is_an_error(generate, letter
     text = seed_spec("{seed_type: local, path: letters.parquet}", 2) + (
         "  - {name: rank, column_type: expression, expr: x}\n"
     )
-    with pytest.raises(RunError, match="'rank' is also a column of the seed dataset"):
+    with pytest.raises(DdcError, match="'rank' collides with a seed dataset column"):
         generate(text)
 
 
