@@ -32,7 +32,8 @@ DD = r"/apis/data-designer/v2/workspaces/(?P<ws>[^/]+)"
 FILES = r"/apis/files/v2/workspaces/(?P<ws>[^/]+)"
 ENTITY_NAME = re.compile(r"^[a-z](?!.*--)[a-z0-9\-@.+_]{1,62}(?<!-)$")
 JOB_REQUEST_KEYS = {
-    "name", "description", "project", "spec", "profile", "options", "ownership", "custom_fields", "output_location",
+    "name", "description", "project", "spec", "profile", "options", "ownership", "custom_fields",
+    "output_location",
 }  # fmt: skip
 REMOTE_SEED_TYPES = {"hf", "nmp", "directory", "file_contents"}
 FILESET_REF = re.compile(r"^(?:(?P<ws>[^/#]+)/)?(?P<fs>[^/#]+)#(?P<path>.+)$")
@@ -119,7 +120,9 @@ def official_validator() -> ConfigValidator | None:
         try:
             DataDesignerConfig.model_validate(probe)
         except ValidationError as exc:
-            return [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors(include_url=False)]
+            return [
+                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors(include_url=False)
+            ]
         except Exception as exc:  # the official validators raise their own errors for some checks
             return [str(exc)]
         return []
@@ -132,7 +135,15 @@ def shape_validator(config: dict[str, Any]) -> list[str]:
     problems: list[str] = []
     if not isinstance(config, dict):
         return ["config: must be an object"]
-    known = {"columns", "model_configs", "tool_configs", "seed_config", "constraints", "profilers", "processors"}
+    known = {
+        "columns",
+        "model_configs",
+        "tool_configs",
+        "seed_config",
+        "constraints",
+        "profilers",
+        "processors",
+    }
     problems += [f"config.{k}: extra inputs are not permitted" for k in sorted(set(config) - known)]
     columns = config.get("columns")
     if not isinstance(columns, list) or not columns:
@@ -153,7 +164,7 @@ class NemoServices:
         token: str | None = None,
         statuses: list[str] | None = None,
         log_page_size: int = 2,
-        config_validator: ConfigValidator | None | str = "auto",
+        config_validator: ConfigValidator | str | None = "auto",
     ) -> None:
         self.token = token
         self.statuses = statuses or ["created", "pending", "active", "completed"]
@@ -165,7 +176,11 @@ class NemoServices:
         self.filesets: dict[tuple[str, str], dict[str, bytes]] = {}
         self.secrets: dict[tuple[str, str], str] = {}
         self.providers: dict[tuple[str, str], dict[str, Any]] = {
-            ("default", "nvidia-build"): {"name": "nvidia-build", "workspace": "default", "enabled_models": []},
+            ("default", "nvidia-build"): {
+                "name": "nvidia-build",
+                "workspace": "default",
+                "enabled_models": [],
+            },
         }
         self.requests: list[RecordedRequest] = []
         self.faults: list[Fault] = []
@@ -186,7 +201,9 @@ class NemoServices:
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -210,8 +227,17 @@ class NemoServices:
 
     # --- test controls -----------------------------------------------------------------------------
 
-    def fail(self, method: str, pattern: str, status: int | None = None, *, body: Any = None, delay: float = 0.0,
-             truncate: bool = False, times: int | None = None) -> Fault:
+    def fail(
+        self,
+        method: str,
+        pattern: str,
+        status: int | None = None,
+        *,
+        body: Any = None,
+        delay: float = 0.0,
+        truncate: bool = False,
+        times: int | None = None,
+    ) -> Fault:
         """Make requests whose path matches ``pattern`` (a regex) fail, stall or be cut short."""
         fault = Fault(method, pattern, status, body, delay, truncate, times)
         self.faults.append(fault)
@@ -236,17 +262,29 @@ class NemoServices:
             ("GET", DD + r"/jobs/create/(?P<name>[^/]+)/logs", self.job_logs),
             ("GET", DD + r"/jobs/create/(?P<name>[^/]+)/results", self.list_results),
             ("GET", DD + r"/jobs/create/(?P<name>[^/]+)/results/(?P<result>[^/]+)", self.get_result),
-            ("GET", DD + r"/jobs/create/(?P<name>[^/]+)/results/(?P<result>[^/]+)/download", self.download_result),
+            (
+                "GET",
+                DD + r"/jobs/create/(?P<name>[^/]+)/results/(?P<result>[^/]+)/download",
+                self.download_result,
+            ),
             ("POST", DD + r"/jobs/create/(?P<name>[^/]+)/cancel", self.cancel_job),
             ("POST", FILES + r"/filesets", self.create_fileset),
             ("GET", FILES + r"/filesets/(?P<fs>[^/]+)", self.get_fileset),
             ("GET", FILES + r"/filesets/(?P<fs>[^/]+)/files", self.list_files),
             ("PUT", FILES + r"/filesets/(?P<fs>[^/]+)/-/(?P<path>.+)", self.upload_file),
             ("GET", FILES + r"/filesets/(?P<fs>[^/]+)/-/(?P<path>.+)", self.download_file),
-            ("GET", r"/apis/secrets/v2/workspaces/(?P<ws>[^/]+)/secrets/(?P<name>[^/]+)/access", self.access_secret),
+            (
+                "GET",
+                r"/apis/secrets/v2/workspaces/(?P<ws>[^/]+)/secrets/(?P<name>[^/]+)/access",
+                self.access_secret,
+            ),
             ("GET", r"/apis/models/v2/workspaces/(?P<ws>[^/]+)/providers", self.list_providers),
             ("GET", r"/apis/models/v2/workspaces/(?P<ws>[^/]+)/providers/(?P<name>[^/]+)", self.get_provider),
-            ("*", r"/apis/inference-gateway/v2/workspaces/(?P<ws>[^/]+)/provider/(?P<name>[^/]+)/-/.*", self.gateway),
+            (
+                "*",
+                r"/apis/inference-gateway/v2/workspaces/(?P<ws>[^/]+)/provider/(?P<name>[^/]+)/-/.*",
+                self.gateway,
+            ),
             ("GET", r"/health/ready", lambda req: (200, {"status": "ok"})),
         ]
         return [(m, re.compile("^" + p + "$"), h) for m, p, h in table]
@@ -271,7 +309,9 @@ class NemoServices:
 
     @staticmethod
     def _error_details(job: Job) -> dict[str, Any] | None:
-        return {"message": "generation failed: model endpoint returned 500"} if job.status == "error" else None
+        return (
+            {"message": "generation failed: model endpoint returned 500"} if job.status == "error" else None
+        )
 
     def _advance(self, job: Job) -> None:
         if job.status in TERMINAL or job.step >= len(job.statuses) - 1:
@@ -286,7 +326,8 @@ class NemoServices:
     def _log(self, job: Job, message: str) -> None:
         record = {"name": "data_designer.test", "levelname": "INFO", "message": message}
         job.logs.append({
-            "timestamp": job.created_at, "job": job.name, "job_step": "data-designer-job", "job_task": "task-0",
+            "timestamp": job.created_at, "job": job.name, "job_step": "data-designer-job",
+            "job_task": "task-0",
             "message": "[stderr] " + json.dumps(record),
         })  # fmt: skip
 
@@ -296,12 +337,17 @@ class NemoServices:
             raise Rejected(422, [{"loc": ["body", "spec", "config"], "msg": "Input should be an object"}])
         for col in config.get("columns") or []:
             if isinstance(col, dict) and col.get("column_type") == "custom":
-                raise Rejected(422, "Custom columns are not supported by the NeMo Platform Data Designer service.")
+                raise Rejected(
+                    422, "Custom columns are not supported by the NeMo Platform Data Designer service."
+                )
         source = (config.get("seed_config") or {}).get("source") or {}
         if source and source.get("seed_type") not in REMOTE_SEED_TYPES:
-            raise Rejected(422, "The NeMo Platform Data Designer service only supports seed data from HuggingFace "
-                                "or the NeMo Platform Files service (FilesetFile, Directory, or FileContents seed "
-                                "sources referencing fileset paths)")
+            raise Rejected(
+                422,
+                "The NeMo Platform Data Designer service only supports seed data from HuggingFace "
+                "or the NeMo Platform Files service (FilesetFile, Directory, or FileContents seed "
+                "sources referencing fileset paths)",
+            )
         if self.config_validator is not None:
             problems = self.config_validator(config)
             if problems:
@@ -317,11 +363,15 @@ class NemoServices:
         for alias in sorted(a for a in used if a in aliases):
             provider = str(aliases[alias].get("provider", ""))
             if provider.count("/") > 1:
-                messages.append(f"Malformed model provider '{provider}' for model config with alias '{alias}'")
+                messages.append(
+                    f"Malformed model provider '{provider}' for model config with alias '{alias}'"
+                )
                 continue
             pws, _, pname = provider.rpartition("/")
             if (pws or ws, pname) not in self.providers:
-                messages.append(f"Cannot access provider '{provider}'. Check that it exists and you have access to it.")
+                messages.append(
+                    f"Cannot access provider '{provider}'. Check that it exists and you have access to it."
+                )
         if source.get("seed_type") == "nmp":
             match = FILESET_REF.match(str(source.get("path", "")))
             if match is None:
@@ -337,7 +387,10 @@ class NemoServices:
             if (sws or ws, sname) not in self.secrets:
                 messages.append(f"Could not find secret '{sname}' in workspace '{sws or ws}'")
         if messages:
-            raise Rejected(422, "Failed to transform nemo-data-designer-plugin job input to output: " + "\n".join(messages))
+            raise Rejected(
+                422,
+                "Failed to transform nemo-data-designer-plugin job input to output: " + "\n".join(messages),
+            )
 
     def create_job(self, req: Request) -> tuple[int, Any]:
         body = req.json()
@@ -345,12 +398,22 @@ class NemoServices:
             raise Rejected(422, [{"loc": ["body"], "msg": "Input should be an object"}])
         extra = sorted(set(body) - JOB_REQUEST_KEYS)
         if extra:
-            raise Rejected(422, [{"loc": ["body", k], "msg": "Extra inputs are not permitted"} for k in extra])
+            raise Rejected(
+                422, [{"loc": ["body", k], "msg": "Extra inputs are not permitted"} for k in extra]
+            )
         spec = body.get("spec")
         if not isinstance(spec, dict) or set(spec) != {"num_records", "config"}:
-            raise Rejected(422, [{"loc": ["body", "spec"], "msg": "spec must have exactly num_records and config"}])
-        if not isinstance(spec["num_records"], int) or isinstance(spec["num_records"], bool) or spec["num_records"] < 1:
-            raise Rejected(422, [{"loc": ["body", "spec", "num_records"], "msg": "Input should be a positive integer"}])
+            raise Rejected(
+                422, [{"loc": ["body", "spec"], "msg": "spec must have exactly num_records and config"}]
+            )
+        if (
+            not isinstance(spec["num_records"], int)
+            or isinstance(spec["num_records"], bool)
+            or spec["num_records"] < 1
+        ):
+            raise Rejected(
+                422, [{"loc": ["body", "spec", "num_records"], "msg": "Input should be a positive integer"}]
+            )
         out = body.get("output_location")
         if out is not None and (not isinstance(out, str) or not ENTITY_NAME.match(out)):
             raise Rejected(422, [{"loc": ["body", "output_location"], "msg": "must be a fileset name"}])
@@ -361,7 +424,9 @@ class NemoServices:
         with self._lock:
             if (req.ws, name) in self.jobs:
                 raise Rejected(409, f"Job '{name}' already exists in workspace '{req.ws}'")
-            job = Job(name, req.ws, body, list(self.statuses), time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+            job = Job(
+                name, req.ws, body, list(self.statuses), time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            )
             self._log(job, "job created")
             self.jobs[(req.ws, name)] = job
         return 201, self._job_json(job)
@@ -369,7 +434,9 @@ class NemoServices:
     def list_jobs(self, req: Request) -> tuple[int, Any]:
         page = int(req.param("page", "1"))
         size = int(req.param("page_size", "10"))
-        jobs = sorted((j for (ws, _), j in self.jobs.items() if ws == req.ws), key=lambda j: j.created_at, reverse=True)
+        jobs = sorted(
+            (j for (ws, _), j in self.jobs.items() if ws == req.ws), key=lambda j: j.created_at, reverse=True
+        )
         chunk = jobs[(page - 1) * size : page * size]
         return 200, {
             "data": [self._job_json(j) for j in chunk],
@@ -415,7 +482,8 @@ class NemoServices:
         base = f"{DD}/jobs/create/{job.name}/results/{name}".replace("(?P<ws>[^/]+)", job.workspace)
         return {
             "name": name, "job": job.name, "workspace": job.workspace, "created_at": job.created_at,
-            "updated_at": job.created_at, "artifact_url": f"{job.workspace}/job-fileset-{job.name}#results/0/{name}",
+            "updated_at": job.created_at,
+            "artifact_url": f"{job.workspace}/job-fileset-{job.name}#results/0/{name}",
             "artifact_storage_type": "fileset", "download_url": base + "/download",
         }  # fmt: skip
 
@@ -438,10 +506,14 @@ class NemoServices:
         if result == "analysis":
             return 200, {"num_records": job.num_records, "column_statistics": []}
         data = self.artifacts_override if self.artifacts_override is not None else self.artifacts_tarball(job)
-        return 200, Raw(data, "application/octet-stream", {"Content-Disposition": 'attachment; filename="artifacts.tar.gz"'})
+        return 200, Raw(
+            data,
+            "application/octet-stream",
+            {"Content-Disposition": 'attachment; filename="artifacts.tar.gz"'},
+        )
 
     def artifacts_tarball(self, job: Job) -> bytes:
-        """``artifacts/dataset/parquet-files/*.parquet``: seed columns (read from the fileset) then config columns."""
+        """The artifacts tarball: seed columns (read from the fileset), then the config columns."""
         import pyarrow as pa
         import pyarrow.parquet as pq
 
@@ -519,11 +591,17 @@ class NemoServices:
 
     def create_fileset(self, req: Request) -> tuple[int, Any]:
         body = req.json()
-        if not isinstance(body, dict) or not isinstance(body.get("name"), str) or not ENTITY_NAME.match(body["name"]):
+        if (
+            not isinstance(body, dict)
+            or not isinstance(body.get("name"), str)
+            or not ENTITY_NAME.match(body["name"])
+        ):
             raise Rejected(422, [{"loc": ["body", "name"], "msg": "invalid fileset name"}])
         extra = sorted(set(body) - {"name", "description", "purpose", "storage", "cache", "project"})
         if extra:
-            raise Rejected(422, [{"loc": ["body", k], "msg": "Extra inputs are not permitted"} for k in extra])
+            raise Rejected(
+                422, [{"loc": ["body", k], "msg": "Extra inputs are not permitted"} for k in extra]
+            )
         key = (req.ws, body["name"])
         with self._lock:
             if key in self.filesets:
@@ -642,7 +720,9 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         state = self.state
-        state.requests.append(RecordedRequest(method, url.path, parse_qs(url.query), dict(self.headers.items()), body))
+        state.requests.append(
+            RecordedRequest(method, url.path, parse_qs(url.query), dict(self.headers.items()), body)
+        )
         fault = self._fault(method, url.path)
         if fault is not None and fault.delay:
             time.sleep(fault.delay)
@@ -650,7 +730,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._truncated()
             return
         if fault is not None and fault.status is not None:
-            self._send_json(fault.status, fault.body if fault.body is not None else {"detail": "injected failure"})
+            self._send_json(
+                fault.status, fault.body if fault.body is not None else {"detail": "injected failure"}
+            )
             return
         if state.token is not None and self.headers.get("Authorization") != f"Bearer {state.token}":
             self._send_json(401, {"detail": "Not authenticated"})
@@ -692,7 +774,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _send_json(self, status: int, payload: Any) -> None:
         self._send_bytes(status, json.dumps(payload).encode(), "application/json")
 
-    def _send_bytes(self, status: int, data: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
+    def _send_bytes(
+        self, status: int, data: bytes, content_type: str, headers: dict[str, str] | None = None
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
@@ -729,4 +813,3 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data[: len(data) // 2])
         self.wfile.flush()
         self.close_connection = True
-
