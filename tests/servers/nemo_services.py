@@ -104,7 +104,7 @@ def official_validator() -> ConfigValidator | None:
     """Validate configs with the official ``DataDesignerConfig`` when it is importable, else None.
 
     The ``nmp`` fileset seed is a NeMo plugin type the plain library lacks: its grammar is checked
-    here and it is swapped for a local source before the official models see the config."""
+    here and it is swapped for a stand-in hf source before the official models see the config."""
     try:
         from data_designer.config.data_designer_config import DataDesignerConfig
     except ImportError:
@@ -116,7 +116,7 @@ def official_validator() -> ConfigValidator | None:
         probe = json.loads(json.dumps(config))
         source = (probe.get("seed_config") or {}).get("source") or {}
         if source.get("seed_type") == "nmp":
-            probe["seed_config"]["source"] = {"seed_type": "local", "path": "seed.parquet"}
+            probe["seed_config"]["source"] = {"seed_type": "hf", "path": "datasets/ddc/fileset-stand-in/data.parquet"}
         try:
             DataDesignerConfig.model_validate(probe)
         except ValidationError as exc:
