@@ -104,9 +104,7 @@ class NemoClient:
         headers = {"Accept": "application/json", "User-Agent": "ddc"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        self._http = httpx.Client(
-            base_url=self.base_url, headers=headers, timeout=timeout, transport=transport
-        )
+        self._http = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout, transport=transport)
 
     def __repr__(self) -> str:
         return f"NemoClient({self.base_url!r}, workspace={self.workspace!r})"
@@ -188,9 +186,7 @@ class NemoClient:
         try:
             return response.json()
         except ValueError as exc:
-            raise ServiceError(
-                self.redact(f"NeMo Services sent a response that is not JSON ({what})")
-            ) from exc
+            raise ServiceError(self.redact(f"NeMo Services sent a response that is not JSON ({what})")) from exc
 
     @contextmanager
     def stream(
@@ -227,9 +223,7 @@ class NemoClient:
             "GET", self._dd(f"/jobs/create/{quote(name, safe='')}/status"), what=f"status of job {name}"
         )
 
-    def job_logs(
-        self, name: str, *, page_cursor: str | None = None, limit: int | None = None
-    ) -> dict[str, Any]:
+    def job_logs(self, name: str, *, page_cursor: str | None = None, limit: int | None = None) -> dict[str, Any]:
         params: dict[str, Any] = {}
         if page_cursor is not None:
             params["page_cursor"] = page_cursor
@@ -249,9 +243,7 @@ class NemoClient:
         return list((data or {}).get("data") or [])
 
     def cancel_job(self, name: str) -> dict[str, Any]:
-        return self.request(
-            "POST", self._dd(f"/jobs/create/{quote(name, safe='')}/cancel"), what=f"cancel job {name}"
-        )
+        return self.request("POST", self._dd(f"/jobs/create/{quote(name, safe='')}/cancel"), what=f"cancel job {name}")
 
     def delete_job(self, name: str) -> None:
         self.request(
@@ -273,9 +265,7 @@ class NemoClient:
 
     def preview(self, body: dict[str, Any], *, timeout: float | None = None) -> Iterator[dict[str, Any]]:
         """The NDJSON frames of a streamed preview, in order. Raises ServiceError on a broken stream."""
-        with self.stream(
-            "POST", self._dd("/preview"), what="preview", json_body=body, timeout=timeout
-        ) as response:
+        with self.stream("POST", self._dd("/preview"), what="preview", json_body=body, timeout=timeout) as response:
             for line in response.iter_lines():
                 if not line.strip():
                     continue

@@ -289,9 +289,7 @@ def download_job(
         tmp.unlink(missing_ok=True)
     _save_analysis(client, name, dest)
     check = check_dataset(artifacts, expected_records)
-    report(
-        f"dataset: {check.num_records} records in {len(check.files)} file(s) under {artifacts / 'dataset'}"
-    )
+    report(f"dataset: {check.num_records} records in {len(check.files)} file(s) under {artifacts / 'dataset'}")
     return artifacts, check
 
 

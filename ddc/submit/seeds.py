@@ -30,35 +30,15 @@ class MaterialisedSeed:
 
 
 def _seed_sql(con: Any, source: Any, base_dir: Path) -> str:
-    """Register the seed's tables in ``con`` and return SQL selecting the seed rows.
+    """Register the seed's tables in ``con`` (shared rules with validation and the engine) and return
+    the SQL selecting the seed rows."""
+    from ddc.spec.seed_files import SeedFileError, register_seed, seed_relation
 
-    Stand-in until ``ddc.spec.seed_files`` (shared with the engine) lands; same resolution rules:
-    relative to the spec's directory, then the current directory."""
-    import glob
-
-    def resolve(pattern: str) -> str:
-        candidates = (
-            [Path(pattern)] if Path(pattern).is_absolute() else [base_dir / pattern, Path.cwd() / pattern]
-        )
-        for candidate in candidates:
-            text = str(candidate)
-            if (glob.has_magic(text) and glob.glob(text)) or candidate.is_file():
-                return text
-        raise RunError(f"cannot read the seed: no such file {pattern!r} (looked in {base_dir})")
-
-    def reader(path: str) -> str:
-        quoted = "'" + path.replace("'", "''") + "'"
-        lower = path.lower()
-        if lower.endswith(".parquet"):
-            return f"read_parquet({quoted}, union_by_name = true)"
-        if lower.endswith(".csv"):
-            return f"read_csv({quoted}, union_by_name = true)"
-        return f"read_json_auto({quoted}, union_by_name = true)"
-
-    tables = {"ddc_seed": source.path} if source.seed_type == "local" else dict(source.tables)
-    for name, pattern in tables.items():
-        con.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS SELECT * FROM {reader(resolve(pattern))}')
-    return "SELECT * FROM ddc_seed" if source.seed_type == "local" else source.query.strip().rstrip(";")
+    try:
+        relation = seed_relation(source, base_dir)
+    except SeedFileError as exc:
+        raise RunError(f"cannot read the seed: {exc}") from exc
+    return register_seed(con, relation)
 
 
 def materialise_seed(loaded: LoadedSpec, directory: Path) -> MaterialisedSeed:

@@ -146,9 +146,7 @@ def shape_for_version(
                 del obj[addition.field]
             else:
                 problems.append(
-                    VersionProblem(
-                        (*path, addition.field), addition.feature, addition.since, obj[addition.field]
-                    )
+                    VersionProblem((*path, addition.field), addition.feature, addition.since, obj[addition.field])
                 )
     for allowed in table.value_additions:
         if not older_than(version, allowed.since):
