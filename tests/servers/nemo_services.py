@@ -199,7 +199,7 @@ class NemoServices:
         class Handler(_Handler):
             state = server
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd = _QuietServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -656,6 +656,16 @@ class NemoServices:
 
     def gateway(self, req: Request) -> tuple[int, Any]:
         return 200, {"recorded": True}
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """Clients that give up (timeouts, truncation tests) are expected; do not print their broken pipes."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)
 
 
 def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
