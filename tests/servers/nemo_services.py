@@ -709,6 +709,7 @@ class Request:
 class _Handler(BaseHTTPRequestHandler):
     state: NemoServices
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in separate writes; avoid 40 ms stalls
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet test output
         pass
