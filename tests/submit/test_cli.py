@@ -83,7 +83,9 @@ def test_submit_without_wait_prints_the_job_name(ddc, nemo: NemoServices, simple
     assert (result.exit_code, result.out) == (0, "job: reviews\nstatus: created\n")
 
 
-def test_a_preflight_failure_exits_1_and_sends_nothing(ddc, nemo: NemoServices, join_spec: Path, token_env: str) -> None:
+def test_a_preflight_failure_exits_1_and_sends_nothing(
+    ddc, nemo: NemoServices, join_spec: Path, token_env: str
+) -> None:
     result = ddc("submit", str(join_spec), "--base-url", nemo.base_url)
     assert result.exit_code == 1
     assert f"{join_spec}:17:" in result.err
