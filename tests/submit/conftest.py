@@ -87,16 +87,21 @@ def simple_spec(tmp_path: Path) -> Path:
     return write_spec(tmp_path, SIMPLE_SPEC)
 
 
-@pytest.fixture
-def join_spec(tmp_path: Path) -> Path:
-    """A spec whose seed joins a CSV file and a Parquet file."""
+def write_join_seed_files(directory: Path) -> None:
+    """The two tables JOIN_SPEC joins: a CSV file and a Parquet file under ``directory/data``."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    data = tmp_path / "data"
+    data = directory / "data"
     data.mkdir()
     (data / "products.csv").write_text("product_id,product\n1,lamp\n2,chair\n3,desk\n", encoding="utf-8")
     pq.write_table(pa.table({"product_id": [1, 2, 3, 1], "rating": [5, 3, 4, 2]}), data / "reviews.parquet")
+
+
+@pytest.fixture
+def join_spec(tmp_path: Path) -> Path:
+    """A spec whose seed joins a CSV file and a Parquet file."""
+    write_join_seed_files(tmp_path)
     return write_spec(tmp_path, JOIN_SPEC)
 
 
