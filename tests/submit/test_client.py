@@ -152,3 +152,17 @@ def test_artifact_download_streams_into_a_file(nemo: NemoServices) -> None:
 )
 def test_base_url_precedence(option: str | None, spec_value: str | None, env: dict[str, str], expected: str) -> None:
     assert resolve_base_url(option, spec_value, env) == expected
+
+
+def test_the_test_server_validates_configs_with_a_pluggable_validator() -> None:
+    with NemoServices(config_validator=lambda config: ["columns.0: not allowed here"]) as server:
+        with NemoClient(server.base_url) as client, pytest.raises(ConfigRejectedError) as info:
+            client.create_job(MINIMAL_JOB)
+    assert "columns.0: not allowed here" in str(info.value)
+
+
+def test_the_test_server_uses_the_official_models_when_importable() -> None:
+    pytest.importorskip("data_designer.config", reason="data-designer-config is not installed in this interpreter")
+    bad = {"spec": {"num_records": 1, "config": {"columns": MINIMAL_JOB["spec"]["config"]["columns"], "bogus": 1}}}
+    with NemoServices() as server, NemoClient(server.base_url) as client, pytest.raises(ConfigRejectedError):
+        client.create_job(bad)
