@@ -164,9 +164,7 @@ def list_jobs(workspace: str | None, base_url: str | None, timeout: float, as_js
         page = client.list_jobs()
     rows = page.get("data") or []
     if as_json:
-        click.echo(
-            json.dumps([{k: r.get(k) for k in ("name", "status", "created_at")} for r in rows], indent=2)
-        )
+        click.echo(json.dumps([{k: r.get(k) for k in ("name", "status", "created_at")} for r in rows], indent=2))
         return
     for row in rows:
         click.echo(f"{row.get('name')}\t{row.get('status')}\t{row.get('created_at')}")
@@ -233,9 +231,7 @@ def cancel(name: str, workspace: str | None, base_url: str | None, timeout: floa
     help="Directory to extract into (default: ./NAME).",
 )
 @_connection_options
-def download_cmd(
-    name: str, output: Path | None, workspace: str | None, base_url: str | None, timeout: float
-) -> None:
+def download_cmd(name: str, output: Path | None, workspace: str | None, base_url: str | None, timeout: float) -> None:
     """Download the artifacts of completed job NAME, extract them safely and check the dataset.
 
     \b
@@ -246,9 +242,7 @@ def download_cmd(
 
     with _client(workspace, base_url, timeout) as client:
         expected = expected_records_of(client.get_job(name))
-        artifacts, check = download_job(
-            client, name, output or Path(name), expected_records=expected, report=_report
-        )
+        artifacts, check = download_job(client, name, output or Path(name), expected_records=expected, report=_report)
     click.echo(f"dataset: {artifacts / 'dataset'} ({check.num_records} records)")
 
 
@@ -284,9 +278,7 @@ def preview(
     from ddc.submit.jobs import Connection, SubmitOptions, preview_remote
 
     if not remote:
-        raise UsageError(
-            "only remote previews are available: pass --remote (a local one is `ddc run SPEC -n 10`)"
-        )
+        raise UsageError("only remote previews are available: pass --remote (a local one is `ddc run SPEC -n 10`)")
     options = SubmitOptions(
         num_records=num_records,
         workspace=workspace,

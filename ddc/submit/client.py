@@ -140,7 +140,7 @@ class NemoClient:
             hint = "the response was cut short; try again"
         return ServiceError(self.redact(message), hint=hint)
 
-    def _status_error(self, response: httpx.Response, what: str) -> ServiceError:
+    def _status_error(self, response: httpx.Response, what: str) -> ServiceError | ConfigRejectedError:
         status = response.status_code
         try:
             detail = format_detail(response.json())

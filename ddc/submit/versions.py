@@ -19,8 +19,9 @@ that holds its default, refuse one that does not) is exercised by tests with the
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 DEFAULT_VERSION = "0.9.1"
@@ -39,7 +40,7 @@ class FieldAddition:
     where: Pattern
     field: str
     default: Any
-    match: Mapping[str, Any] = field(default_factory=dict)
+    match: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ class ValueAddition:
     where: Pattern
     field: str
     values: tuple[Any, ...]
-    match: Mapping[str, Any] = field(default_factory=dict)
+    match: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True)

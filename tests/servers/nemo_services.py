@@ -120,9 +120,7 @@ def official_validator() -> ConfigValidator | None:
         try:
             DataDesignerConfig.model_validate(probe)
         except ValidationError as exc:
-            return [
-                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors(include_url=False)
-            ]
+            return [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors(include_url=False)]
         except Exception as exc:  # the official validators raise their own errors for some checks
             return [str(exc)]
         return []
@@ -201,9 +199,7 @@ class NemoServices:
 
         self._httpd = _QuietServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
         return self
 
@@ -309,9 +305,7 @@ class NemoServices:
 
     @staticmethod
     def _error_details(job: Job) -> dict[str, Any] | None:
-        return (
-            {"message": "generation failed: model endpoint returned 500"} if job.status == "error" else None
-        )
+        return {"message": "generation failed: model endpoint returned 500"} if job.status == "error" else None
 
     def _advance(self, job: Job) -> None:
         if job.status in TERMINAL or job.step >= len(job.statuses) - 1:
@@ -337,9 +331,7 @@ class NemoServices:
             raise Rejected(422, [{"loc": ["body", "spec", "config"], "msg": "Input should be an object"}])
         for col in config.get("columns") or []:
             if isinstance(col, dict) and col.get("column_type") == "custom":
-                raise Rejected(
-                    422, "Custom columns are not supported by the NeMo Platform Data Designer service."
-                )
+                raise Rejected(422, "Custom columns are not supported by the NeMo Platform Data Designer service.")
         source = (config.get("seed_config") or {}).get("source") or {}
         if source and source.get("seed_type") not in REMOTE_SEED_TYPES:
             raise Rejected(
@@ -363,15 +355,11 @@ class NemoServices:
         for alias in sorted(a for a in used if a in aliases):
             provider = str(aliases[alias].get("provider", ""))
             if provider.count("/") > 1:
-                messages.append(
-                    f"Malformed model provider '{provider}' for model config with alias '{alias}'"
-                )
+                messages.append(f"Malformed model provider '{provider}' for model config with alias '{alias}'")
                 continue
             pws, _, pname = provider.rpartition("/")
             if (pws or ws, pname) not in self.providers:
-                messages.append(
-                    f"Cannot access provider '{provider}'. Check that it exists and you have access to it."
-                )
+                messages.append(f"Cannot access provider '{provider}'. Check that it exists and you have access to it.")
         if source.get("seed_type") == "nmp":
             match = FILESET_REF.match(str(source.get("path", "")))
             if match is None:
@@ -398,22 +386,12 @@ class NemoServices:
             raise Rejected(422, [{"loc": ["body"], "msg": "Input should be an object"}])
         extra = sorted(set(body) - JOB_REQUEST_KEYS)
         if extra:
-            raise Rejected(
-                422, [{"loc": ["body", k], "msg": "Extra inputs are not permitted"} for k in extra]
-            )
+            raise Rejected(422, [{"loc": ["body", k], "msg": "Extra inputs are not permitted"} for k in extra])
         spec = body.get("spec")
         if not isinstance(spec, dict) or set(spec) != {"num_records", "config"}:
-            raise Rejected(
-                422, [{"loc": ["body", "spec"], "msg": "spec must have exactly num_records and config"}]
-            )
-        if (
-            not isinstance(spec["num_records"], int)
-            or isinstance(spec["num_records"], bool)
-            or spec["num_records"] < 1
-        ):
-            raise Rejected(
-                422, [{"loc": ["body", "spec", "num_records"], "msg": "Input should be a positive integer"}]
-            )
+            raise Rejected(422, [{"loc": ["body", "spec"], "msg": "spec must have exactly num_records and config"}])
+        if not isinstance(spec["num_records"], int) or isinstance(spec["num_records"], bool) or spec["num_records"] < 1:
+            raise Rejected(422, [{"loc": ["body", "spec", "num_records"], "msg": "Input should be a positive integer"}])
         out = body.get("output_location")
         if out is not None and (not isinstance(out, str) or not ENTITY_NAME.match(out)):
             raise Rejected(422, [{"loc": ["body", "output_location"], "msg": "must be a fileset name"}])
@@ -424,9 +402,7 @@ class NemoServices:
         with self._lock:
             if (req.ws, name) in self.jobs:
                 raise Rejected(409, f"Job '{name}' already exists in workspace '{req.ws}'")
-            job = Job(
-                name, req.ws, body, list(self.statuses), time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-            )
+            job = Job(name, req.ws, body, list(self.statuses), time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
             self._log(job, "job created")
             self.jobs[(req.ws, name)] = job
         return 201, self._job_json(job)
@@ -434,9 +410,7 @@ class NemoServices:
     def list_jobs(self, req: Request) -> tuple[int, Any]:
         page = int(req.param("page", "1"))
         size = int(req.param("page_size", "10"))
-        jobs = sorted(
-            (j for (ws, _), j in self.jobs.items() if ws == req.ws), key=lambda j: j.created_at, reverse=True
-        )
+        jobs = sorted((j for (ws, _), j in self.jobs.items() if ws == req.ws), key=lambda j: j.created_at, reverse=True)
         chunk = jobs[(page - 1) * size : page * size]
         return 200, {
             "data": [self._job_json(j) for j in chunk],
@@ -591,17 +565,11 @@ class NemoServices:
 
     def create_fileset(self, req: Request) -> tuple[int, Any]:
         body = req.json()
-        if (
-            not isinstance(body, dict)
-            or not isinstance(body.get("name"), str)
-            or not ENTITY_NAME.match(body["name"])
-        ):
+        if not isinstance(body, dict) or not isinstance(body.get("name"), str) or not ENTITY_NAME.match(body["name"]):
             raise Rejected(422, [{"loc": ["body", "name"], "msg": "invalid fileset name"}])
         extra = sorted(set(body) - {"name", "description", "purpose", "storage", "cache", "project"})
         if extra:
-            raise Rejected(
-                422, [{"loc": ["body", k], "msg": "Extra inputs are not permitted"} for k in extra]
-            )
+            raise Rejected(422, [{"loc": ["body", k], "msg": "Extra inputs are not permitted"} for k in extra])
         key = (req.ws, body["name"])
         with self._lock:
             if key in self.filesets:
@@ -731,9 +699,7 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         state = self.state
-        state.requests.append(
-            RecordedRequest(method, url.path, parse_qs(url.query), dict(self.headers.items()), body)
-        )
+        state.requests.append(RecordedRequest(method, url.path, parse_qs(url.query), dict(self.headers.items()), body))
         fault = self._fault(method, url.path)
         if fault is not None and fault.delay:
             time.sleep(fault.delay)
@@ -741,9 +707,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._truncated()
             return
         if fault is not None and fault.status is not None:
-            self._send_json(
-                fault.status, fault.body if fault.body is not None else {"detail": "injected failure"}
-            )
+            self._send_json(fault.status, fault.body if fault.body is not None else {"detail": "injected failure"})
             return
         if state.token is not None and self.headers.get("Authorization") != f"Bearer {state.token}":
             self._send_json(401, {"detail": "Not authenticated"})
@@ -785,9 +749,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _send_json(self, status: int, payload: Any) -> None:
         self._send_bytes(status, json.dumps(payload).encode(), "application/json")
 
-    def _send_bytes(
-        self, status: int, data: bytes, content_type: str, headers: dict[str, str] | None = None
-    ) -> None:
+    def _send_bytes(self, status: int, data: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))

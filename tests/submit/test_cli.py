@@ -21,8 +21,9 @@ def test_the_bar_join_seed_uploaded_job_waited_dataset_downloaded(
     import pyarrow.parquet as pq
 
     out = tmp_path / "out"
-    result: CliResult = ddc("submit", str(join_spec), "--base-url", nemo.base_url, "--upload-seeds", "--wait",
-                            "--download", str(out), *FAST)
+    result: CliResult = ddc(
+        "submit", str(join_spec), "--base-url", nemo.base_url, "--upload-seeds", "--wait", "--download", str(out), *FAST
+    )
     assert result.exit_code == 0, result.err
     files = sorted((out / "artifacts" / "dataset" / "parquet-files").glob("*.parquet"))
     assert sum(pq.read_metadata(f).num_rows for f in files) == 6
@@ -220,10 +221,13 @@ def test_preview_without_remote_is_a_usage_error(ddc, simple_spec: Path) -> None
 
 
 def test_spec_submit_settings_choose_the_workspace(ddc, nemo: NemoServices, tmp_path: Path, token_env: str) -> None:
-    spec = write_spec(tmp_path, """\
+    spec = write_spec(
+        tmp_path,
+        """\
         submit: {workspace: team-a}
         columns:
           - {name: a, column_type: expression, expr: "x"}
-        """)
+        """,
+    )
     ddc("submit", str(spec), "--base-url", nemo.base_url)
     assert nemo.requests_to("POST", r"^/apis/data-designer/v2/workspaces/team-a/jobs/create$")

@@ -155,9 +155,9 @@ def test_base_url_precedence(option: str | None, spec_value: str | None, env: di
 
 
 def test_the_test_server_validates_configs_with_a_pluggable_validator() -> None:
-    with NemoServices(config_validator=lambda config: ["columns.0: not allowed here"]) as server:
-        with NemoClient(server.base_url) as client, pytest.raises(ConfigRejectedError) as info:
-            client.create_job(MINIMAL_JOB)
+    reject = NemoServices(config_validator=lambda config: ["columns.0: not allowed here"])
+    with reject as server, NemoClient(server.base_url) as client, pytest.raises(ConfigRejectedError) as info:
+        client.create_job(MINIMAL_JOB)
     assert "columns.0: not allowed here" in str(info.value)
 
 

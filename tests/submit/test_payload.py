@@ -41,8 +41,9 @@ def test_num_records_option_overrides_the_spec(simple_spec: Path) -> None:
 
 
 def test_optional_fields_come_from_options(simple_spec: Path) -> None:
-    body = payload(simple_spec, name="nightly", project="reviews", output_location="review-data",
-                   description="nightly batch")
+    body = payload(
+        simple_spec, name="nightly", project="reviews", output_location="review-data", description="nightly batch"
+    )
     assert {k: body[k] for k in ("name", "project", "output_location", "description")} == {
         "name": "nightly", "project": "reviews", "output_location": "review-data", "description": "nightly batch",
     }  # fmt: skip
@@ -56,7 +57,9 @@ def test_local_providers_are_mapped_and_never_sent(tmp_path: Path) -> None:
 
 
 def _mapped_spec(tmp_path: Path) -> Path:
-    return write_spec(tmp_path, """\
+    return write_spec(
+        tmp_path,
+        """\
         model_configs:
           - {alias: text, model: m, provider: local-vllm}
         providers:
@@ -65,7 +68,8 @@ def _mapped_spec(tmp_path: Path) -> Path:
           providers: {local-vllm: default/nvidia-build}
         columns:
           - {name: t, column_type: llm-text, prompt: hi, model_alias: text}
-        """)
+        """,
+    )
 
 
 def test_a_feature_newer_than_the_target_version_is_a_compile_error(tmp_path: Path) -> None:

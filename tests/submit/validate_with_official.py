@@ -43,9 +43,7 @@ def problems_of(body: Any) -> list[str]:
     try:
         DataDesignerConfig.model_validate(config)
     except ValidationError as exc:
-        problems += [
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors(include_url=False)
-        ]
+        problems += [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors(include_url=False)]
     except Exception as exc:  # the official validators also raise their own error types
         problems.append(f"{type(exc).__name__}: {exc}")
     return problems
