@@ -195,16 +195,18 @@ class LogFollower:
         self.seen_in_page = 0
 
     def new_lines(self) -> list[str]:
+        """Lines after the last ones returned; the position moves only when every page was read."""
         lines: list[str] = []
+        cursor, seen = self.cursor, self.seen_in_page
         while True:
-            page = self.client.job_logs(self.job, page_cursor=self.cursor)
+            page = self.client.job_logs(self.job, page_cursor=cursor)
             data = list(page.get("data") or [])
-            lines += [format_log_message(e) for e in data[self.seen_in_page :]]
+            lines += [format_log_message(e) for e in data[seen:]]
             next_page = page.get("next_page")
             if next_page:
-                self.cursor, self.seen_in_page = str(next_page), 0
+                cursor, seen = str(next_page), 0
                 continue
-            self.seen_in_page = len(data)
+            self.cursor, self.seen_in_page = cursor, len(data)
             return [self.client.redact(line) for line in lines]
 
 
@@ -233,6 +235,7 @@ def wait_for_job(
         while True:
             try:
                 status_doc = client.job_status(name)
+                new_lines = follower.new_lines()
                 failures = 0
             except ServiceError as exc:
                 failures += 1
@@ -243,7 +246,7 @@ def wait_for_job(
                 interval = min(interval * 1.5, max_interval)
                 continue
             status = str(status_doc.get("status"))
-            for line in follower.new_lines():
+            for line in new_lines:
                 report(f"log: {line}")
             if status != last:
                 report(f"job {name}: {status}")

@@ -63,9 +63,10 @@ class Fault:
     delay: float = 0.0
     truncate: bool = False
     times: int | None = None  # None: every matching request
+    query: str = ""  # a substring the raw query string must contain
 
-    def matches(self, method: str, path: str) -> bool:
-        return self.method in (method, "*") and re.search(self.pattern, path) is not None
+    def matches(self, method: str, path: str, query: str = "") -> bool:
+        return self.method in (method, "*") and re.search(self.pattern, path) is not None and self.query in query
 
 
 @dataclass
@@ -233,9 +234,11 @@ class NemoServices:
         delay: float = 0.0,
         truncate: bool = False,
         times: int | None = None,
+        query: str = "",
     ) -> Fault:
-        """Make requests whose path matches ``pattern`` (a regex) fail, stall or be cut short."""
-        fault = Fault(method, pattern, status, body, delay, truncate, times)
+        """Make requests whose path matches ``pattern`` (a regex; and whose query contains ``query``)
+        fail, stall or be cut short."""
+        fault = Fault(method, pattern, status, body, delay, truncate, times, query)
         self.faults.append(fault)
         return fault
 
@@ -700,7 +703,7 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         state = self.state
         state.requests.append(RecordedRequest(method, url.path, parse_qs(url.query), dict(self.headers.items()), body))
-        fault = self._fault(method, url.path)
+        fault = self._fault(method, url.path, url.query)
         if fault is not None and fault.delay:
             time.sleep(fault.delay)
         if fault is not None and fault.truncate:
@@ -725,10 +728,10 @@ class _Handler(BaseHTTPRequestHandler):
                 return
         self._send_json(404, {"detail": "Not Found"})
 
-    def _fault(self, method: str, path: str) -> Fault | None:
+    def _fault(self, method: str, path: str, query: str) -> Fault | None:
         with self.state._lock:
             for fault in self.state.faults:
-                if fault.matches(method, path) and (fault.times is None or fault.times > 0):
+                if fault.matches(method, path, query) and (fault.times is None or fault.times > 0):
                     if fault.times is not None:
                         fault.times -= 1
                     return fault

@@ -102,3 +102,22 @@ def test_log_follower_reads_all_pages_of_a_finished_job(nemo: NemoServices, clie
 def test_log_messages_are_unwrapped_from_the_worker_json() -> None:
     entry = {"message": '[stderr] {"name": "data_designer.x", "levelname": "WARNING", "message": "slow model"}'}
     assert format_log_message(entry) == "warning: slow model"
+
+
+def test_a_transient_log_failure_loses_no_lines(nemo: NemoServices, client: NemoClient) -> None:
+    nemo.fail("GET", r"/logs$", 502, times=1)
+    lines: list[str] = []
+    name = start_job(nemo, client)
+    wait_for_job(client, name, poll_interval=0, report=lines.append)
+    assert sum(line.startswith("log: ") for line in lines) == len(nemo.jobs[("default", name)].logs)
+
+
+def test_a_log_failure_on_a_later_page_loses_no_lines(nemo: NemoServices, client: NemoClient) -> None:
+    name = start_job(nemo, client)
+    for _ in range(3):
+        client.job_status(name)
+    follower = LogFollower(client, name)
+    nemo.fail("GET", r"/logs$", 502, times=1, query="page_cursor=2")
+    with pytest.raises(ServiceError):
+        follower.new_lines()
+    assert len(follower.new_lines()) == len(nemo.jobs[("default", name)].logs)
