@@ -238,11 +238,10 @@ def download_cmd(name: str, output: Path | None, workspace: str | None, base_url
     Example:
       ddc jobs download my-job -o out/
     """
-    from ddc.submit.jobs import download_job, expected_records_of
+    from ddc.submit.jobs import fetch_job_dataset
 
     with _client(workspace, base_url, timeout) as client:
-        expected = expected_records_of(client.get_job(name))
-        artifacts, check = download_job(client, name, output or Path(name), expected_records=expected, report=_report)
+        artifacts, check = fetch_job_dataset(client, name, output or Path(name), report=_report)
     click.echo(f"dataset: {artifacts / 'dataset'} ({check.num_records} records)")
 
 

@@ -319,6 +319,20 @@ def expected_records_of(job: dict[str, Any]) -> int | None:
     return value if isinstance(value, int) else None
 
 
+def fetch_job_dataset(
+    client: NemoClient, name: str, dest: Path, *, report: Report = _ignore
+) -> tuple[Path, DatasetCheck]:
+    """``ddc jobs download``: the artifacts of a job, checked against its record count once completed.
+
+    A job still running (or failed) may have partial results, as the SDK allows; those are not counted."""
+    job = client.get_job(name)
+    status = str(job.get("status"))
+    expected = expected_records_of(job) if status == "completed" else None
+    if status != "completed":
+        report(f"job {name} is {status}: the artifacts may be partial")
+    return download_job(client, name, dest, expected_records=expected, report=report)
+
+
 # --- remote preview --------------------------------------------------------------------------------------
 
 

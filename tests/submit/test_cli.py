@@ -231,3 +231,13 @@ def test_spec_submit_settings_choose_the_workspace(ddc, nemo: NemoServices, tmp_
     )
     ddc("submit", str(spec), "--base-url", nemo.base_url)
     assert nemo.requests_to("POST", r"^/apis/data-designer/v2/workspaces/team-a/jobs/create$")
+
+
+def test_jobs_download_of_an_unfinished_job_exits_2_saying_there_are_no_results(
+    ddc, nemo: NemoServices, simple_spec: Path, tmp_path: Path, token_env: str
+) -> None:
+    ddc("submit", str(simple_spec), "--base-url", nemo.base_url)
+    result = ddc("jobs", "download", "reviews", "-o", str(tmp_path / "dl"), "--base-url", nemo.base_url)
+    assert result.exit_code == 2
+    assert "job reviews is created: the artifacts may be partial" in result.err
+    assert "Result 'artifacts' not found" in result.err
