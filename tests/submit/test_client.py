@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import logging
 import socket
+from pathlib import Path
 
 import pytest
 
@@ -166,3 +167,27 @@ def test_the_test_server_uses_the_official_models_when_importable() -> None:
     bad = {"spec": {"num_records": 1, "config": {"columns": MINIMAL_JOB["spec"]["config"]["columns"], "bogus": 1}}}
     with NemoServices() as server, NemoClient(server.base_url) as client, pytest.raises(ConfigRejectedError):
         client.create_job(bad)
+
+
+def test_an_uploaded_file_is_listed_and_downloads_unchanged(nemo: NemoServices, tmp_path: Path) -> None:
+    local = tmp_path / "seed.parquet"
+    local.write_bytes(b"PAR1 not really")
+    with client_for(nemo) as client:
+        assert client.create_fileset("seeds") is True
+        client.upload_file("seeds", "dir/seed.parquet", local)
+        assert [f["path"] for f in client.list_files("seeds")] == ["dir/seed.parquet"]
+        assert client.download_file("seeds", "dir/seed.parquet") == local.read_bytes()
+
+
+def test_secret_references_are_checked_with_the_secrets_api(nemo: NemoServices) -> None:
+    nemo.secrets[("default", "hf-token")] = "hf_value"
+    with client_for(nemo) as client:
+        assert (client.secret_exists("default/hf-token"), client.secret_exists("default/missing")) == (True, False)
+
+
+def test_deleting_a_running_job_is_refused_with_409(nemo: NemoServices) -> None:
+    with client_for(nemo) as client:
+        name = client.create_job(MINIMAL_JOB)["name"]
+        with pytest.raises(ServiceHTTPError) as info:
+            client.delete_job(name)
+    assert info.value.status == 409
