@@ -8,12 +8,13 @@ provider endpoints, API key variables, run settings) are not part of ``dd_config
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from ddc.compile.canonical import dd_config
 from ddc.compile.plan import Plan
-from ddc.errors import CompileError
+from ddc.errors import CompileError, UsageError
 from ddc.spec.load import LoadedSpec
 from ddc.spec.source import format_path
 from ddc.submit.versions import DEFAULT_VERSION, SUPPORTED_VERSIONS, TABLE, VersionTable, shape_for_version
@@ -30,6 +31,18 @@ class JobOptions:
     output_location: str | None = None
     workspace: str | None = None
     dd_version: str | None = None
+
+
+ENTITY_NAME = re.compile(r"^[a-z](?!.*--)[a-z0-9\-@.+_]{1,62}(?<!-)$")
+
+
+def check_options(options: JobOptions) -> None:
+    """Command-line names the service would refuse: job name and output fileset follow its entity rule."""
+    rule = "lower case letters, digits and - . _ @ +, starting with a letter, at most 63 characters"
+    if options.name is not None and not ENTITY_NAME.match(options.name):
+        raise UsageError(f"--name {options.name!r} is not a valid job name", hint=rule)
+    if options.output_location is not None and not ENTITY_NAME.match(options.output_location):
+        raise UsageError(f"--output-location {options.output_location!r} must be a bare fileset name", hint=rule)
 
 
 def target_version(plan: Plan, options: JobOptions) -> str:
@@ -72,6 +85,7 @@ def build_payload(
     loaded: LoadedSpec, plan: Plan, options: JobOptions, *, seed_source: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """The exact JSON body of ``POST .../jobs/create``."""
+    check_options(options)
     version = target_version(plan, options)
     body: dict[str, Any] = {}
     name = options.name or plan.spec.name

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ddc.compile.plan import plan_spec
-from ddc.errors import CompileError
+from ddc.errors import CompileError, UsageError
 from ddc.spec.load import load_spec
 from ddc.submit.payload import JobOptions, build_payload
 from ddc.submit.versions import FieldAddition, VersionTable, shape_for_version
@@ -111,3 +111,13 @@ def test_a_newer_field_is_kept_for_a_version_that_has_it() -> None:
     config = {"columns": [{"name": "a", "column_type": "llm-text", "with_trace": "none"}]}
     shaped, _ = shape_for_version(config, "0.9.6", NEWER_FIELD)
     assert shaped == config
+
+
+def test_an_invalid_job_name_option_is_a_usage_error(simple_spec: Path) -> None:
+    with pytest.raises(UsageError, match="--name 'Nightly Run' is not a valid job name"):
+        payload(simple_spec, name="Nightly Run")
+
+
+def test_an_output_location_with_a_slash_is_a_usage_error(simple_spec: Path) -> None:
+    with pytest.raises(UsageError, match="must be a bare fileset name"):
+        payload(simple_spec, output_location="default/results")
