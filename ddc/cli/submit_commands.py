@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-SPEC = click.argument("spec", metavar="SPEC", type=click.Path(dir_okay=False))
+SPEC = click.argument("spec", metavar="SPEC|MODULE.py", type=click.Path(dir_okay=False))
 
 
 def _connection_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -48,9 +48,10 @@ def _report(line: str) -> None:
 
 
 def _load(spec: str) -> Any:
-    from ddc.spec.load import load_spec
+    """A spec file, or a module compiled by ``ddc build`` (``load_config_builder()``)."""
+    from ddc.api import load
 
-    return load_spec(Path(spec))
+    return load(Path(spec))
 
 
 @click.command()

@@ -241,3 +241,11 @@ def test_jobs_download_of_an_unfinished_job_exits_2_saying_there_are_no_results(
     assert result.exit_code == 2
     assert "job reviews is created: the artifacts may be partial" in result.err
     assert "Result 'artifacts' not found" in result.err
+
+
+def test_a_compiled_module_submits_the_same_body_as_its_spec(ddc, simple_spec: Path, tmp_path: Path) -> None:
+    module = tmp_path / "reviews_module.py"
+    assert ddc("build", str(simple_spec), "-o", str(module)).exit_code == 0
+    from_module = ddc("submit", str(module), "--dry-run")
+    assert from_module.exit_code == 0, from_module.err
+    assert json.loads(from_module.out) == json.loads(ddc("submit", str(simple_spec), "--dry-run").out)
