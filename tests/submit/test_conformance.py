@@ -17,10 +17,8 @@ from typing import Any
 
 import pytest
 
-from ddc.compile.plan import plan_spec
-from ddc.spec.load import load_spec
-from ddc.submit.payload import JobOptions, build_payload
-from ddc.submit.seeds import fileset_seed_source
+from ddc.api import load
+from ddc.submit.jobs import SubmitOptions, submit_spec
 from tests.submit.conftest import JOIN_SPEC, SIMPLE_SPEC, write_join_seed_files, write_spec
 
 pytestmark = pytest.mark.conformance
@@ -85,16 +83,9 @@ def spec_paths(tmp_path: Path) -> dict[str, Path]:
 
 
 def payloads(tmp_path: Path, version: str) -> dict[str, dict[str, Any]]:
-    """The create-job body of every example and fixture spec; local seeds as their uploaded form."""
-    out = {}
-    for name, path in spec_paths(tmp_path).items():
-        loaded = load_spec(path)
-        seed = loaded.spec.seed_config
-        stand_in = None
-        if seed is not None and seed.source.seed_type in ("local", "query"):
-            stand_in = fileset_seed_source("default", "ddc-seeds", f"{name}.parquet")
-        out[name] = build_payload(loaded, plan_spec(loaded), JobOptions(dd_version=version), seed_source=stand_in)
-    return out
+    """What ``ddc submit SPEC --dry-run --upload-seeds --dd-version V`` prints, for every example and fixture."""
+    options = SubmitOptions(dd_version=version, dry_run=True, upload_seeds=True)
+    return {name: submit_spec(load(path), options).body for name, path in spec_paths(tmp_path).items()}
 
 
 @pytest.mark.parametrize("version", sorted(INTERPRETERS))
