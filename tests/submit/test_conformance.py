@@ -88,20 +88,24 @@ def payloads(tmp_path: Path, version: str) -> dict[str, dict[str, Any]]:
     return {name: submit_spec(load(path), options).body for name, path in spec_paths(tmp_path).items()}
 
 
+def validate_with(python: str, bodies: list[dict[str, Any]], version: str) -> list[list[str]]:
+    """Problems per body, from ``validate_with_official.py`` run by ``python`` (which must hold ``version``)."""
+    proc = subprocess.run([python, str(SCRIPT)], input=json.dumps(bodies), capture_output=True, text=True,
+                          timeout=120, check=False)  # fmt: skip
+    assert proc.stdout, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["version"] == version
+    return report["results"]
+
+
 @pytest.mark.parametrize("version", sorted(INTERPRETERS))
 def test_payloads_validate_with_the_official_models(tmp_path: Path, version: str) -> None:
     python = official_python(version)
     if python is None:
         pytest.skip(f"no interpreter with data-designer-config {version} (set {INTERPRETERS[version][0]})")
     bodies = payloads(tmp_path, version)
-    proc = subprocess.run(
-        [python, str(SCRIPT)], input=json.dumps(list(bodies.values())), capture_output=True, text=True, timeout=120,
-        check=False,
-    )  # fmt: skip
-    assert proc.stdout, proc.stderr
-    report = json.loads(proc.stdout)
-    assert report["version"] == version
-    failures = {name: problems for name, problems in zip(bodies, report["results"], strict=True) if problems}
+    results = validate_with(python, list(bodies.values()), version)
+    failures = {name: problems for name, problems in zip(bodies, results, strict=True) if problems}
     assert failures == {}
 
 
@@ -114,3 +118,21 @@ def test_payloads_validate_in_process(tmp_path: Path) -> None:
         sys.path.remove(str(SCRIPT.parent))
     failures = {name: problems_of(body) for name, body in payloads(tmp_path, "0.9.6").items()}
     assert {k: v for k, v in failures.items() if v} == {}
+
+
+NEWER_LOCALE_SPEC = """\
+    columns:
+      - {name: person, column_type: sampler, sampler_type: person, params: {locale: en_GB}}
+    """
+
+
+def test_the_version_table_matches_the_official_models(tmp_path: Path) -> None:
+    """A value the table says 0.9.6 added validates in 0.9.6 and is refused by 0.9.1 itself."""
+    new, old = official_python("0.9.6"), official_python("0.9.1")
+    if new is None or old is None:
+        pytest.skip("needs interpreters with data-designer-config 0.9.6 and 0.9.1")
+    spec = write_spec(tmp_path, NEWER_LOCALE_SPEC)
+    body = submit_spec(load(spec), SubmitOptions(dd_version="0.9.6", dry_run=True)).body
+    assert validate_with(new, [body], "0.9.6") == [[]]
+    [problems] = validate_with(old, [body], "0.9.1")
+    assert any("locale" in p or "Person sampling" in p for p in problems)
