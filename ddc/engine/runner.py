@@ -119,6 +119,7 @@ class _Engine:
         for planned in plan.all_columns:
             kind = kind_for(kinds, planned)
             self.prepared[planned.name] = (planned, kind, kind.prepare(planned, context))
+        self.rngs = {name: ColumnRng(self.seed, name) for name in self.prepared}
         self.levels = _levels(plan)
         self.dropped_names = _dropped(plan)
         self.timings: dict[str, float] = {name: 0.0 for name in self.prepared}
@@ -150,9 +151,7 @@ class _Engine:
         for level in self.levels:
             if not len(rows):
                 break
-            results = await asyncio.gather(
-                *(self._run_column(name, index, rows, data, skipped) for name in level)
-            )
+            results = await asyncio.gather(*(self._run_column(name, index, rows, data, skipped) for name in level))
             drop = np.zeros(len(rows), dtype=bool)
             for name, (values, sides, drop_mask) in zip(level, results, strict=True):
                 data[name] = values
@@ -185,10 +184,10 @@ class _Engine:
             skipped[name] = skip_mask
             live = np.flatnonzero(~skip_mask)
             sub = {k: v.take(_arrow_indices(live)) for k, v in data.items()}
-            batch = BatchInput(index, rows[live], sub, ColumnRng(self.seed, name))
+            batch = BatchInput(index, rows[live], sub, self.rngs[name])
         else:
             live = None
-            batch = BatchInput(index, rows, data, ColumnRng(self.seed, name))
+            batch = BatchInput(index, rows, data, self.rngs[name])
         output = await generator.generate(batch) if batch.num_rows else ColumnOutput(values=[])
         values, sides, drop = self._apply(planned, kind, batch, output)
         if live is not None:
@@ -249,8 +248,7 @@ class _Engine:
             raise RunError(detail)
         if policy == "keep":
             self.context.warn(
-                f"{len(positions)} cells of column {planned.name!r} failed and were left empty; "
-                f"first: {detail}"
+                f"{len(positions)} cells of column {planned.name!r} failed and were left empty; first: {detail}"
             )
             return values, sides, None
         if len(positions) == n:
@@ -382,9 +380,7 @@ def _scatter(values: pa.Array, live: np.ndarray, n: int, fill: Any, planned: Pla
 # --- run / preview ----------------------------------------------------------------------------------
 
 
-def _context(
-    plan: Plan, random_seed: int, num_records: int, batch_size: int, warnings: list[str]
-) -> RunContext:
+def _context(plan: Plan, random_seed: int, num_records: int, batch_size: int, warnings: list[str]) -> RunContext:
     return RunContext(
         plan=plan,
         random_seed=random_seed,
@@ -412,9 +408,7 @@ def preview(
     batch_size: int | None = None,
 ) -> RunResult:
     """Generate ``num_records`` rows in memory; nothing is written."""
-    return run(
-        spec, num_records=num_records, seed=seed, batch_size=batch_size, return_table=True, write=False
-    )
+    return run(spec, num_records=num_records, seed=seed, batch_size=batch_size, return_table=True, write=False)
 
 
 def run(

@@ -98,9 +98,7 @@ class SamplerGenerator(SyncColumnGenerator):
             branch[render_condition(condition, batch.data, batch.num_rows)] = i
         return branch
 
-    def _sample(
-        self, batch: BatchInput, positions: np.ndarray, branch: np.ndarray, round_: int
-    ) -> np.ndarray:
+    def _sample(self, batch: BatchInput, positions: np.ndarray, branch: np.ndarray, round_: int) -> np.ndarray:
         import numpy as np
 
         parts: list[np.ndarray] = []
@@ -149,9 +147,7 @@ class SamplerGenerator(SyncColumnGenerator):
         while not ok.all():
             round_ += 1
             bad = np.flatnonzero(~ok)
-            if round_ > max(MAX_REJECTION_ROUNDS, 5 * batch.num_rows) or (
-                round_ > HOPELESS_ROUNDS and not ever
-            ):
+            if round_ > max(MAX_REJECTION_ROUNDS, 5 * batch.num_rows) or (round_ > HOPELESS_ROUNDS and not ever):
                 constraint = self._failing_constraint(batch, values, bad)
                 raise RunError(
                     f"column {self.name!r}: constraint {constraint} could not be satisfied for {len(bad)} of "
@@ -176,9 +172,7 @@ class SamplerGenerator(SyncColumnGenerator):
             ok &= self._check(constraint, batch, values, positions)
         return ok
 
-    def _check(
-        self, constraint: Any, batch: BatchInput, values: np.ndarray, positions: np.ndarray
-    ) -> np.ndarray:
+    def _check(self, constraint: Any, batch: BatchInput, values: np.ndarray, positions: np.ndarray) -> np.ndarray:
         import numpy as np
 
         compare = getattr(np, _OPS[constraint.operator])
@@ -186,17 +180,14 @@ class SamplerGenerator(SyncColumnGenerator):
         if constraint.constraint_type == "scalar_inequality":
             right: Any = constraint.rhs
             if self.is_time:
-                raise RunError(
-                    f"column {self.name!r}: a scalar constraint cannot compare a datetime with a number"
-                )
+                raise RunError(f"column {self.name!r}: a scalar constraint cannot compare a datetime with a number")
         else:
             right = _comparable(batch, constraint.rhs, positions)
         try:
             return np.asarray(compare(left, right), dtype=bool)
         except (TypeError, np.exceptions.DTypePromotionError) as exc:
             raise RunError(
-                f"column {self.name!r}: constraint {_describe(constraint)} compares values of different "
-                f"types ({exc})"
+                f"column {self.name!r}: constraint {_describe(constraint)} compares values of different types ({exc})"
             ) from exc
 
     def _failing_constraint(self, batch: BatchInput, values: np.ndarray, bad: np.ndarray) -> str:
@@ -237,12 +228,21 @@ def _describe(constraint: Any) -> str:
 # --- one draw function per sampler type ------------------------------------------------------------
 
 
+def _draw(rng: ColumnRng, rows: np.ndarray, sample: Any, branch: int, round_: int, *more: int) -> Any:
+    """Later rejection rounds redraw few rows, so they draw from smaller blocks (a function of the round
+    only, never of the batch, so values stay independent of batching)."""
+    from ddc.engine.rng import BLOCK
+
+    size = BLOCK if round_ < 4 else 1024 if round_ < 32 else 256
+    return rng.draw(rows, sample, branch, round_, *more, block_size=size)
+
+
 def _make_draw(sampler_type: str, params: Any, name: str, context: RunContext) -> Draw:
     import numpy as np
 
     def simple(sample: Callable[[np.random.Generator, int], Any]) -> Draw:
         def draw(batch: BatchInput, pos: np.ndarray, rng: ColumnRng, branch: int, round_: int) -> Any:
-            return rng.draw(batch.rows[pos], sample, branch, round_)
+            return _draw(rng, batch.rows[pos], sample, branch, round_)
 
         return draw
 
@@ -268,9 +268,7 @@ def _make_draw(sampler_type: str, params: Any, name: str, context: RunContext) -
     if sampler_type == "bernoulli_mixture":
         dist = _scipy_distribution(params.dist_name, params.dist_params, name)
         p = params.p
-        return simple(
-            lambda g, n: (g.random(n) < p) * np.asarray(dist.rvs(size=n, random_state=g), dtype=np.float64)
-        )
+        return simple(lambda g, n: (g.random(n) < p) * np.asarray(dist.rvs(size=n, random_state=g), dtype=np.float64))
     if sampler_type == "datetime":
         return _datetime_draw(params)
     if sampler_type == "timedelta":
@@ -289,6 +287,7 @@ def _subcategory_draw(params: Any, name: str) -> Draw:
 
     keys = list(params.values)
     choices = {key: np.array(vals) for key, vals in params.values.items()}
+    pickers = {key: (lambda g, n, o=options: o[g.integers(0, len(o), n)]) for key, options in choices.items()}
 
     def draw(batch: BatchInput, pos: np.ndarray, rng: ColumnRng, branch: int, round_: int) -> Any:
         parent = batch.column(params.category).to_numpy(zero_copy_only=False)[pos]
@@ -298,16 +297,7 @@ def _subcategory_draw(params: Any, name: str) -> Draw:
             mask = parent_keys == key
             if not mask.any():
                 continue
-            options = choices[key]
-            parts.append(
-                rng.draw(
-                    batch.rows[pos[mask]],
-                    lambda g, n, o=options: o[g.integers(0, len(o), n)],
-                    branch,
-                    round_,
-                    k,
-                )
-            )
+            parts.append(_draw(rng, batch.rows[pos[mask]], pickers[key], branch, round_, k))
             where.append(np.flatnonzero(mask))
         covered = np.zeros(len(pos), dtype=bool)
         for w in where:
@@ -359,7 +349,7 @@ def _datetime_draw(params: Any) -> Draw:
         return seconds.astype(f"datetime64[{unit}]").astype("datetime64[s]")
 
     def draw(batch: BatchInput, pos: np.ndarray, rng: ColumnRng, branch: int, round_: int) -> Any:
-        return rng.draw(batch.rows[pos], sample, branch, round_)
+        return _draw(rng, batch.rows[pos], sample, branch, round_)
 
     return draw
 
@@ -367,6 +357,9 @@ def _datetime_draw(params: Any) -> Draw:
 def _timedelta_draw(params: Any, name: str) -> Draw:
 
     unit = params.unit
+
+    def offsets(g: np.random.Generator, n: int) -> np.ndarray:
+        return g.integers(params.dt_min, params.dt_max, n)
 
     def draw(batch: BatchInput, pos: np.ndarray, rng: ColumnRng, branch: int, round_: int) -> Any:
         ref = batch.data.get(RAW_PREFIX + params.reference_column_name)
@@ -376,9 +369,7 @@ def _timedelta_draw(params: Any, name: str) -> Draw:
                 "or timedelta sampler column"
             )
         base = ref.to_numpy(zero_copy_only=False)[pos].astype("datetime64[s]")
-        delta = rng.draw(
-            batch.rows[pos], lambda g, n: g.integers(params.dt_min, params.dt_max, n), branch, round_
-        )
+        delta = _draw(rng, batch.rows[pos], offsets, branch, round_)
         return base + delta.astype(f"timedelta64[{unit}]")
 
     return draw
@@ -400,7 +391,7 @@ def _uuid_draw(params: Any) -> Draw:
         return raw
 
     def draw(batch: BatchInput, pos: np.ndarray, rng: ColumnRng, branch: int, round_: int) -> Any:
-        raw = rng.draw(batch.rows[pos], sample, branch, round_)
+        raw = _draw(rng, batch.rows[pos], sample, branch, round_)
         chars = np.empty((len(raw), 32), dtype="S1")
         chars[:, 0::2] = hexchars[raw >> 4]
         chars[:, 1::2] = hexchars[raw & 0x0F]
@@ -445,9 +436,7 @@ def _faker_draw(params: Any, name: str) -> Draw:
             "last_name": fake.last_name(),
             "middle_name": None,
             "sex": sex,
-            "street_number": fake.building_number()
-            if hasattr(fake, "building_number")
-            else str(rnd.randint(1, 999)),
+            "street_number": fake.building_number() if hasattr(fake, "building_number") else str(rnd.randint(1, 999)),
             "street_name": fake.street_name(),
             "city": rnd.choice(cities) if cities else fake.city(),
             "state": _optional(fake, "state"),
@@ -455,20 +444,19 @@ def _faker_draw(params: Any, name: str) -> Draw:
             "age": age,
             "birth_date": birth.isoformat(),
             "country": fake.current_country() if hasattr(fake, "current_country") else params.locale,
-            "marital_status": rnd.choice(
-                ["never_married", "married_present", "divorced", "widowed", "separated"]
-            ),
-            "education_level": rnd.choice(
-                ["high_school", "some_college", "bachelors", "graduate", "less_than_9th"]
-            ),
+            "marital_status": rnd.choice(["never_married", "married_present", "divorced", "widowed", "separated"]),
+            "education_level": rnd.choice(["high_school", "some_college", "bachelors", "graduate", "less_than_9th"]),
             "unit": "",
             "occupation": fake.job(),
             "phone_number": fake.phone_number() if age >= 18 else None,
             "bachelors_field": rnd.choice(["stem", "business", "education", "arts_humanities", "no_degree"]),
         }
 
+    def person_seeds(g: np.random.Generator, n: int) -> np.ndarray:
+        return g.integers(0, 2**63 - 1, n)
+
     def draw(batch: BatchInput, pos: np.ndarray, rng: ColumnRng, branch: int, round_: int) -> Any:
-        seeds = rng.draw(batch.rows[pos], lambda g, n: g.integers(0, 2**63 - 1, n), branch, round_)
+        seeds = _draw(rng, batch.rows[pos], person_seeds, branch, round_)
         return np.array([person(int(s)) for s in seeds], dtype=object)
 
     return draw
@@ -505,8 +493,11 @@ def _person_draw(params: Any, name: str, context: RunContext) -> Draw:
 
     table = context.shared(f"persona:{params.model_dump_json()}", lambda: _load_personas(params, name))
 
+    def rows_of_table(g: np.random.Generator, n: int) -> np.ndarray:
+        return g.integers(0, table.num_rows, n)
+
     def draw(batch: BatchInput, pos: np.ndarray, rng: ColumnRng, branch: int, round_: int) -> Any:
-        picks = rng.draw(batch.rows[pos], lambda g, n: g.integers(0, table.num_rows, n), branch, round_)
+        picks = _draw(rng, batch.rows[pos], rows_of_table, branch, round_)
         return np.array(table.take(picks).to_pylist(), dtype=object)
 
     return draw
@@ -520,8 +511,7 @@ def _load_personas(params: Any, name: str) -> pa.Table:
     if not path.is_file():
         raise RunError(
             f"column {name!r}: no persona dataset for locale {params.locale!r} at {path}",
-            hint="download the Nemotron-Personas dataset for this locale, or set "
-            "DATA_DESIGNER_MANAGED_ASSETS_PATH",
+            hint="download the Nemotron-Personas dataset for this locale, or set DATA_DESIGNER_MANAGED_ASSETS_PATH",
         )
     con = duckdb.connect()
     try:

@@ -44,8 +44,9 @@ def column_statistics(
         con.register("ddc_stats", table)
         source_sql, schema = "ddc_stats", table.schema
     elif files:
-        source_sql = "read_parquet([" + ", ".join("'" + f.replace("'", "''") + "'" for f in files) + "])"
-        schema = pq.read_schema(files[0])
+        listing = "read_parquet([" + ", ".join("'" + f.replace("'", "''") + "'" for f in files) + "])"
+        con.execute(f"CREATE TEMP TABLE ddc_stats AS SELECT * FROM {listing}").fetchall()
+        source_sql, schema = "ddc_stats", pq.read_schema(files[0])
     else:
         con.close()
         return out
@@ -71,8 +72,7 @@ def column_statistics(
                 stat["sampler_type"] = planned.sampler_type
             if simple in ("int", "float") and total:
                 low, high, mean, median, std = con.execute(
-                    f"SELECT min({col}), max({col}), avg({col}), median({col}), stddev_samp({col}) "
-                    f"FROM {source_sql}"
+                    f"SELECT min({col}), max({col}), avg({col}), median({col}), stddev_samp({col}) FROM {source_sql}"
                 ).fetchall()[0]
                 stat["distribution_type"] = "numerical"
                 stat["distribution"] = {

@@ -110,8 +110,7 @@ def write_combined(dataset_dir: Path, fmt: str, name: str) -> Path:
         listing = "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in files) + "]"
         options = "FORMAT json" if fmt == "jsonl" else "FORMAT csv, HEADER true"
         con.execute(
-            f"COPY (SELECT * FROM read_parquet({listing})) TO '{str(tmp).replace(chr(39), chr(39) * 2)}' "
-            f"({options})"
+            f"COPY (SELECT * FROM read_parquet({listing})) TO '{str(tmp).replace(chr(39), chr(39) * 2)}' ({options})"
         )
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())

@@ -57,9 +57,7 @@ def test_all_rows_failing_names_column_row_template_and_variable(generate) -> No
 
 
 def test_blank_render_drops_the_row(generate) -> None:
-    result = generate(
-        HEAD + '  - {name: e, column_type: expression, expr: "{% if age > 30 %}old{% endif %}"}'
-    )
+    result = generate(HEAD + '  - {name: e, column_type: expression, expr: "{% if age > 30 %}old{% endif %}"}')
     assert set(column(result, "e")) == {"old"}
 
 
@@ -74,8 +72,7 @@ def test_expression_can_read_another_expression(generate) -> None:
 
 def test_skip_when_writes_the_skip_value(generate) -> None:
     result = generate(
-        HEAD
-        + "  - {name: e, column_type: expression, expr: 'x', skip: {when: '{{ age > 30 }}', value: SKIPPED}}"
+        HEAD + "  - {name: e, column_type: expression, expr: 'x', skip: {when: '{{ age > 30 }}', value: SKIPPED}}"
     )
     assert column(result, "e") == ["SKIPPED" if a > 30 else "x" for a in column(result, "age")]
 

@@ -52,9 +52,7 @@ FLOATS = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
     st.sampled_from([0.0, -0.0, 1.0, 1e15, 1e16, 1e-4, 9.99e-5, 0.1, 123.456]),
 )
-INTS = st.one_of(
-    st.integers(-(2**63), 2**63 - 1), st.integers(-10, 10), st.sampled_from([2**53 + 1, -(2**53) - 1])
-)
+INTS = st.one_of(st.integers(-(2**63), 2**63 - 1), st.integers(-10, 10), st.sampled_from([2**53 + 1, -(2**53) - 1]))
 
 
 @st.composite

@@ -147,10 +147,7 @@ def test_jsonl_and_csv_also_write_one_combined_file(write_spec, tmp_path: Path, 
 
 
 def _slow_spec() -> str:
-    slow = (
-        "  - {name: slow, column_type: expression,"
-        " expr: '{% for i in range(4) %}{{ i }}{% endfor %}{{ label }}'}\n"
-    )
+    slow = "  - {name: slow, column_type: expression, expr: '{% for i in range(4) %}{{ i }}{% endfor %}{{ label }}'}\n"
     return SPEC.replace("num_records: 30", "num_records: 60000").replace("processors:", slow + "processors:")
 
 
@@ -170,9 +167,7 @@ def test_resume_after_kill_9_gives_the_same_bytes(write_spec, tmp_path: Path) ->
     proc.wait()
     done = len(list(batches.glob("batch_*.parquet")))
     assert 5 <= done < 60, "the run must be interrupted part-way"
-    subprocess.run(
-        [*command, "--resume"], env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    subprocess.run([*command, "--resume"], env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     ours = sorted((target / "people" / "parquet-files").iterdir())
     theirs = sorted((reference / "parquet-files").iterdir())
     assert [p.name for p in ours] == [p.name for p in theirs]

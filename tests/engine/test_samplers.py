@@ -17,17 +17,14 @@ def spec(columns: str, *, n: int = 200, extra: str = "") -> str:
 
 
 def test_category_samples_only_the_given_values(generate) -> None:
-    result = generate(
-        spec("  - {name: c, column_type: sampler, sampler_type: category, params: {values: [a, b]}}")
-    )
+    result = generate(spec("  - {name: c, column_type: sampler, sampler_type: category, params: {values: [a, b]}}"))
     assert set(column(result, "c")) == {"a", "b"}
 
 
 def test_category_weights_bias_the_draw(generate) -> None:
     result = generate(
         spec(
-            "  - {name: c, column_type: sampler, sampler_type: category,"
-            " params: {values: [a, b], weights: [9, 1]}}",
+            "  - {name: c, column_type: sampler, sampler_type: category, params: {values: [a, b], weights: [9, 1]}}",
             n=2000,
         )
     )
@@ -35,9 +32,7 @@ def test_category_weights_bias_the_draw(generate) -> None:
 
 
 def test_category_of_numbers_stays_numeric(generate) -> None:
-    result = generate(
-        spec("  - {name: c, column_type: sampler, sampler_type: category, params: {values: [1, 2]}}")
-    )
+    result = generate(spec("  - {name: c, column_type: sampler, sampler_type: category, params: {values: [1, 2]}}"))
     assert result.table.schema.field("c").type == pa.int64()
 
 
@@ -53,37 +48,27 @@ def test_subcategory_draws_from_the_parents_list(generate) -> None:
 
 
 def test_uniform_stays_in_low_high(generate) -> None:
-    result = generate(
-        spec("  - {name: u, column_type: sampler, sampler_type: uniform, params: {low: 2, high: 3}}")
-    )
+    result = generate(spec("  - {name: u, column_type: sampler, sampler_type: uniform, params: {low: 2, high: 3}}"))
     assert all(2 <= v < 3 for v in column(result, "u"))
 
 
 def test_decimal_places_rounds(generate) -> None:
     result = generate(
-        spec(
-            "  - {name: u, column_type: sampler, sampler_type: uniform,"
-            " params: {low: 0, high: 1, decimal_places: 2}}"
-        )
+        spec("  - {name: u, column_type: sampler, sampler_type: uniform, params: {low: 0, high: 1, decimal_places: 2}}")
     )
     assert all(round(v, 2) == v for v in column(result, "u"))
 
 
 def test_convert_to_int_rounds_to_integers(generate) -> None:
     result = generate(
-        spec(
-            "  - {name: u, column_type: sampler, sampler_type: uniform,"
-            " params: {low: 0, high: 10}, convert_to: int}"
-        )
+        spec("  - {name: u, column_type: sampler, sampler_type: uniform, params: {low: 0, high: 10}, convert_to: int}")
     )
     assert result.table.schema.field("u").type == pa.int64()
 
 
 def test_convert_to_str_gives_strings(generate) -> None:
     result = generate(
-        spec(
-            "  - {name: b, column_type: sampler, sampler_type: bernoulli, params: {p: 0.5}, convert_to: str}"
-        )
+        spec("  - {name: b, column_type: sampler, sampler_type: bernoulli, params: {p: 0.5}, convert_to: str}")
     )
     assert set(column(result, "b")) == {"0", "1"}
 
@@ -105,9 +90,7 @@ def test_bernoulli_gives_zero_or_one_ints(generate) -> None:
 
 
 def test_binomial_counts_successes(generate) -> None:
-    result = generate(
-        spec("  - {name: b, column_type: sampler, sampler_type: binomial, params: {n: 5, p: 0.5}}")
-    )
+    result = generate(spec("  - {name: b, column_type: sampler, sampler_type: binomial, params: {n: 5, p: 0.5}}"))
     assert set(column(result, "b")) <= set(range(6))
 
 
@@ -132,8 +115,7 @@ def test_scipy_missing_is_a_clear_error(generate, monkeypatch: pytest.MonkeyPatc
     with pytest.raises(RunError, match=r"needs scipy.*pip install 'ddc\[scipy\]'"):
         generate(
             spec(
-                "  - {name: s, column_type: sampler, sampler_type: scipy,"
-                " params: {dist_name: expon, dist_params: {}}}"
+                "  - {name: s, column_type: sampler, sampler_type: scipy, params: {dist_name: expon, dist_params: {}}}"
             )
         )
 

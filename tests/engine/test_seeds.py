@@ -43,9 +43,7 @@ def test_seed_columns_come_first_and_are_usable_in_templates(generate, letters: 
 
 
 def test_shuffle_is_a_permutation_within_each_pass(generate, letters: Path) -> None:
-    result = generate(
-        seed_spec("{seed_type: local, path: letters.parquet}", 6, "  sampling_strategy: shuffle")
-    )
+    result = generate(seed_spec("{seed_type: local, path: letters.parquet}", 6, "  sampling_strategy: shuffle"))
     values = column(result, "letter")
     assert sorted(values[:3]) == ["a", "b", "c"] and sorted(values[3:]) == ["a", "b", "c"]
 
@@ -61,9 +59,7 @@ def test_shuffle_depends_on_the_seed(generate, letters: Path) -> None:
 
 
 def test_index_range_selects_inclusive_rows(generate, letters: Path) -> None:
-    text = seed_spec(
-        "{seed_type: local, path: letters.parquet}", 4, "  selection_strategy: {start: 1, end: 2}"
-    )
+    text = seed_spec("{seed_type: local, path: letters.parquet}", 4, "  selection_strategy: {start: 1, end: 2}")
     assert column(generate(text), "letter") == ["b", "c", "b", "c"]
 
 
@@ -75,9 +71,7 @@ def test_partition_block_selects_one_block(generate, letters: Path) -> None:
 
 
 def test_index_range_past_the_end_is_an_error(generate, letters: Path) -> None:
-    text = seed_spec(
-        "{seed_type: local, path: letters.parquet}", 2, "  selection_strategy: {start: 0, end: 9}"
-    )
+    text = seed_spec("{seed_type: local, path: letters.parquet}", 2, "  selection_strategy: {start: 0, end: 9}")
     with pytest.raises(RunError, match="past the last row"):
         generate(text)
 
