@@ -3,10 +3,13 @@
 Dataset row r takes seed position ``r mod S`` of pass ``p = r div S`` (S = rows in the selection):
 
 * ``ordered``: the selection's rows in file order, cycling;
-* ``shuffle``: the selection ordered by ``hash(row key, random_seed, p)``, a fresh order each pass,
-  reproducible on any thread count (DuckDB's ``random()`` is not). The row key of a Parquet seed is
-  (file name, row number in file), which lets DuckDB's top-N read only the rows it returns; other
-  seeds hash the whole row (identical rows tie, and their order cannot change the output).
+* ``shuffle``: a fresh seeded order each pass, reproducible on any thread count (DuckDB's
+  ``random()`` is not). For a Parquet seed, position q of pass p is seed row ``perm_p(q)``, a keyed
+  bijection (Feistel network with cycle walking) computed in numpy for just the positions needed;
+  DuckDB fetches those rows by (file, row number) in one streaming scan per chunk of 262,144
+  positions, so a 10-million-row seed is never sorted or held in memory. Other seeds (CSV, JSON, a
+  query) are ordered by ``hash(row, random_seed, p)``; identical rows tie, and their order cannot
+  change the output.
 
 So the seed rows of any row range are a pure function of (seed data, random_seed, range): batches,
 ``--resume`` and ``--partition`` shards all see the same rows as one uninterrupted run.
@@ -48,6 +51,7 @@ def _parquet_with_row_keys(path: str) -> str:
 class _Relation:
     sql: str  # selects the seed rows (plus key columns when ``keys`` is set)
     keys: tuple[str, ...]  # columns identifying a row; () means hash the whole row
+    parquet: str | None = None  # the Parquet file or glob, when the seed is one
 
 
 def _relation(con: duckdb.DuckDBPyConnection, config: SeedConfig, base_dir: Path) -> _Relation:
@@ -69,7 +73,9 @@ def _relation(con: duckdb.DuckDBPyConnection, config: SeedConfig, base_dir: Path
             con.execute(f"CREATE OR REPLACE TEMP VIEW {_ident(name)} AS SELECT * FROM {reader}").fetchall()
     except SeedFileError as exc:
         raise RunError(f"seed data: {exc}") from exc
-    return _Relation(relation.sql, (_ROW_FILE, _ROW_NUMBER) if keyed else ())
+    if keyed:
+        return _Relation(relation.sql, (_ROW_FILE, _ROW_NUMBER), paths[0])
+    return _Relation(relation.sql, ())
 
 
 class SeedReader:
@@ -93,6 +99,20 @@ class SeedReader:
         self.columns = tuple(str(r[0]) for r in described if str(r[0]) not in relation.keys)
         self.base_sql = relation.sql
         self.lo, self.size = self._selection()
+        self.files: list[str] = []
+        self.offsets: Any = None
+        if relation.parquet is not None:
+            self._index_files(relation.parquet)
+
+    def _index_files(self, pattern: str) -> None:
+        """Global row index = row offset of its file + row number in the file (files in name order)."""
+        import numpy as np
+
+        rows = self.con.execute(
+            f"SELECT file_name, num_rows FROM parquet_file_metadata({_quote(pattern)}) ORDER BY file_name"
+        ).fetchall()
+        self.files = [str(r[0]) for r in rows]
+        self.offsets = np.concatenate([[0], np.cumsum([int(r[1]) for r in rows])]).astype(np.int64)
 
     def _selection(self) -> tuple[int, int]:
         from ddc.spec.seeds import IndexRange, PartitionBlock
@@ -140,14 +160,92 @@ class SeedReader:
             pass_index, offset = divmod(row, self.size)
             limit = min(self.size, end - pass_index * self.size) - offset
             try:
-                reader = self.con.sql(self._pass_sql(pass_index, offset, limit)).to_arrow_reader(self.chunk_rows)
-                yield from reader
+                if self.offsets is not None and self.config.sampling_strategy == "shuffle":
+                    yield from self._shuffled_parquet(pass_index, offset, limit)
+                else:
+                    sql = self._pass_sql(pass_index, offset, limit)
+                    yield from self.con.sql(sql).to_arrow_reader(self.chunk_rows)
             except duckdb.Error as exc:
                 raise RunError(f"seed data: {_first_line(exc)}") from exc
             row += limit
 
+    def _shuffled_parquet(self, pass_index: int, offset: int, limit: int) -> Iterator[pa.RecordBatch]:
+        """Shuffle positions map to seed rows by a keyed permutation, computed in numpy; DuckDB then
+        fetches those rows in one streaming scan per chunk (a hash join on the row key)."""
+        import numpy as np
+        import pyarrow as pa
+
+        keys = _permutation_keys(self.random_seed, pass_index)
+        cols = ", ".join(f"s.{_ident(c)}" for c in self.columns)
+        for first in range(offset, offset + limit, SHUFFLE_CHUNK):
+            count = min(SHUFFLE_CHUNK, offset + limit - first)
+            positions = np.arange(first, first + count, dtype=np.uint64)
+            rows = self.lo + permute(positions, self.size, keys).astype(np.int64)
+            file_index = np.searchsorted(self.offsets, rows, side="right") - 1
+            wanted = pa.table(
+                {
+                    "f": pa.array(self.files, pa.string()).take(pa.array(file_index)),
+                    "r": pa.array(rows - self.offsets[file_index], pa.int64()),
+                    "q": pa.array(np.arange(count, dtype=np.int64)),
+                }
+            )
+            self.con.register("ddc_wanted", wanted)
+            try:
+                join = f"s.{_ident(_ROW_NUMBER)} = k.r"
+                if len(self.files) > 1:
+                    join += f" AND s.{_ident(_ROW_FILE)} = k.f"
+                sql = f"SELECT {cols} FROM ({self.base_sql}) AS s JOIN ddc_wanted AS k ON {join} ORDER BY k.q"
+                yield from self.con.sql(sql).to_arrow_reader(self.chunk_rows)
+            finally:
+                self.con.unregister("ddc_wanted")
+
     def close(self) -> None:
         self.con.close()
+
+
+SHUFFLE_CHUNK = 262_144
+_MASK64 = (1 << 64) - 1
+
+
+def _permutation_keys(random_seed: int, pass_index: int) -> list[int]:
+    import numpy as np
+
+    sequence = np.random.SeedSequence(random_seed, spawn_key=(0x5EED, pass_index))
+    return [int(k) for k in sequence.generate_state(4, np.uint64)]
+
+
+def _mix(values: Any, key: int) -> Any:
+    """A 64-bit avalanche mix (splitmix64 finaliser) of ``values ^ key``; numpy uint64 wraps."""
+    import numpy as np
+
+    z = values ^ np.uint64(key)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+def _feistel(values: Any, half_bits: int, keys: list[int]) -> Any:
+    import numpy as np
+
+    mask = np.uint64((1 << half_bits) - 1)
+    shift = np.uint64(half_bits)
+    left, right = values >> shift, values & mask
+    for key in keys:
+        left, right = right, left ^ (_mix(right, key) & mask)
+    return (left << shift) | right
+
+
+def permute(positions: Any, size: int, keys: list[int]) -> Any:
+    """A keyed bijection of [0, size) (a Feistel network with cycle walking), applied to ``positions``."""
+    import numpy as np
+
+    half_bits = max(1, (max(size - 1, 1).bit_length() + 1) // 2)
+    out = _feistel(np.asarray(positions, dtype=np.uint64), half_bits, keys)
+    outside = out >= np.uint64(size)
+    while outside.any():
+        out[outside] = _feistel(out[outside], half_bits, keys)
+        outside = out >= np.uint64(size)
+    return out
 
 
 class SeedStream:

@@ -129,3 +129,29 @@ def test_stream_yields_exactly_the_rows_of_a_range(letters: Path) -> None:
     finally:
         reader.close()
     assert rows == ["c", "a", "b", "c", "a", "b"]
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 17, 1000])
+def test_the_shuffle_permutation_is_a_bijection(size: int) -> None:
+    import numpy as np
+
+    from ddc.engine.seeds import _permutation_keys, permute
+
+    order = permute(np.arange(size, dtype=np.uint64), size, _permutation_keys(9, 0))
+    assert sorted(order.tolist()) == list(range(size))
+
+
+def test_shuffle_of_a_csv_seed_is_a_permutation_within_each_pass(generate, tmp_path: Path) -> None:
+    (tmp_path / "letters.csv").write_text("letter,rank\na,1\nb,2\nc,3\n")
+    result = generate(seed_spec("{seed_type: local, path: letters.csv}", 6, "  sampling_strategy: shuffle"))
+    values = column(result, "letter")
+    assert sorted(values[:3]) == ["a", "b", "c"] and sorted(values[3:]) == ["a", "b", "c"]
+
+
+def test_shuffle_with_an_index_range_stays_inside_it(generate, letters: Path) -> None:
+    text = seed_spec(
+        "{seed_type: local, path: letters.parquet}",
+        6,
+        "  sampling_strategy: shuffle\n  selection_strategy: {start: 1, end: 2}",
+    )
+    assert set(column(generate(text), "letter")) == {"b", "c"}
