@@ -448,6 +448,11 @@ def run(
         previous = _check_target(dataset_dir, resume)
     random_seed, seed_source = _resolve_seed(probe, seed)
     if previous is not None:
+        if seed is not None and seed != previous.get("random_seed"):
+            raise RunError(
+                f"cannot resume {dataset_dir} with --seed {seed}: "
+                f"it was started with seed {previous.get('random_seed')}"
+            )
         random_seed, seed_source = int(previous["random_seed"]), previous.get("random_seed_source", "resumed")
     from ddc.compile.canonical import fingerprint
 

@@ -172,3 +172,19 @@ def test_resume_after_kill_9_gives_the_same_bytes(write_spec, tmp_path: Path) ->
     theirs = sorted((reference / "parquet-files").iterdir())
     assert [p.name for p in ours] == [p.name for p in theirs]
     assert all(a.read_bytes() == b.read_bytes() for a, b in zip(ours, theirs, strict=True))
+
+
+def test_resume_refuses_another_seed(write_spec, tmp_path: Path) -> None:
+    path = write_spec(SPEC)
+    run(path, output_dir=tmp_path)
+    with pytest.raises(RunError, match="started with seed 11"):
+        run(path, output_dir=tmp_path, resume=True, seed=12)
+
+
+def test_resume_of_a_complete_run_changes_nothing(write_spec, tmp_path: Path) -> None:
+    path = write_spec(SPEC)
+    first = run(path, output_dir=tmp_path, batch_size=10)
+    before = (first.path / "parquet-files" / "batch_00002.parquet").read_bytes()
+    again = run(path, output_dir=tmp_path, batch_size=10, resume=True)
+    assert again.metadata["actual_num_records"] == 30
+    assert (again.path / "parquet-files" / "batch_00002.parquet").read_bytes() == before

@@ -1,0 +1,66 @@
+"""The column-kind registry: how generators plug into the runner."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import column
+
+from ddc.engine.kinds import ColumnKind, ColumnOutput, SyncColumnGenerator, column_kinds
+from ddc.errors import RunError
+
+SPEC = """
+num_records: 5
+random_seed: 1
+columns:
+  - {name: n, column_type: sampler, sampler_type: uniform, params: {low: 0, high: 1}}
+  - {name: e, column_type: expression, expr: "{{ n }}"}
+"""
+
+
+class _Constant(SyncColumnGenerator):
+    def __init__(self, planned, context) -> None:
+        self.value = f"{planned.name}!"
+
+    def generate_sync(self, batch):
+        return ColumnOutput(values=[self.value] * batch.num_rows)
+
+
+class _FailsOddRows(SyncColumnGenerator):
+    def __init__(self, planned, context) -> None:
+        pass
+
+    def generate_sync(self, batch):
+        errors = {i: "model said no" for i in range(batch.num_rows) if batch.rows[i] % 2}
+        return ColumnOutput(values=[None if i in errors else "ok" for i in range(batch.num_rows)], errors=errors)
+
+
+def test_the_registry_maps_builtin_column_types() -> None:
+    assert {"sampler", "expression"} <= set(column_kinds())
+
+
+def test_an_extra_kind_replaces_the_generator_of_its_column_type(generate) -> None:
+    kinds = column_kinds([ColumnKind("expression", _Constant)])
+    assert column(generate(SPEC, kinds=kinds), "e") == ["e!"] * 5
+
+
+def test_a_column_type_without_a_kind_is_a_clear_error(generate) -> None:
+    kinds = {k: v for k, v in column_kinds().items() if k != "expression"}
+    with pytest.raises(RunError, match="ddc run cannot generate 'expression' columns"):
+        generate(SPEC, kinds=kinds)
+
+
+def test_failed_cells_of_an_on_error_kind_are_kept_empty_by_default(generate) -> None:
+    kinds = column_kinds([ColumnKind("expression", _FailsOddRows, failed_cells="on_error")])
+    result = generate(SPEC, kinds=kinds)
+    assert column(result, "e") == ["ok", None, "ok", None, "ok"]
+
+
+def test_failed_cells_of_a_drop_kind_remove_their_rows(generate) -> None:
+    kinds = column_kinds([ColumnKind("expression", _FailsOddRows, failed_cells="drop")])
+    assert generate(SPEC, kinds=kinds).table.num_rows == 3
+
+
+def test_on_error_fail_stops_the_run_naming_column_and_row(generate) -> None:
+    kinds = column_kinds([ColumnKind("expression", _FailsOddRows, failed_cells="on_error")])
+    with pytest.raises(RunError, match="column 'e', row 1: model said no"):
+        generate(SPEC + "run: {on_error: fail}\n", kinds=kinds)
