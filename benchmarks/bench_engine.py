@@ -67,6 +67,7 @@ columns:
 # Runs inside the measured subprocess: prints one JSON line.
 _RUN_DDC = """
 import json, resource, sys, time
+started = time.perf_counter()
 from ddc.engine import run
 first = []
 t0 = time.perf_counter()
@@ -76,7 +77,8 @@ def progress(done, total):
 result = run(sys.argv[1], num_records=int(sys.argv[2]), output_dir=sys.argv[3], batch_size=int(sys.argv[4]),
              progress=progress)
 elapsed = time.perf_counter() - t0
-print(json.dumps({"seconds": elapsed, "first_batch": first[0], "rows": result.metadata["actual_num_records"],
+print(json.dumps({"seconds": elapsed, "with_imports": time.perf_counter() - started, "first_batch": first[0],
+                  "rows": result.metadata["actual_num_records"],
                   "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
@@ -137,14 +139,19 @@ def _ddc(spec: Path, n: int, out: Path, batch_size: int) -> dict[str, float]:
 
 def bench_a(work: Path) -> None:
     spec = work / "bench13.yaml"
-    figures = _ddc(spec, 20_000, work / "out-a", 1000)
+    runs = [_ddc(spec, 20_000, work / "out-a", 1000) for _ in range(3)]
+    figures = min(runs, key=lambda f: f["with_imports"])
     print(
-        f"(a) 13 columns x 20,000 records: {figures['seconds']:.2f} s "
-        f"({figures['rows'] / figures['seconds']:,.0f} rows/s), peak RSS {figures['rss_mib']:.0f} MiB"
+        f"(a) 13 columns x 20,000 records (best of 3): {figures['with_imports']:.2f} s including imports, "
+        f"{figures['seconds']:.2f} s in run() ({figures['rows'] / figures['seconds']:,.0f} rows/s), "
+        f"peak RSS {figures['rss_mib']:.0f} MiB"
     )
     if shutil.which("data-designer") is None:
         print("    official engine not installed (data-designer create): no side-by-side ratio")
-        print(f"    reference figure from the issue: 118 s (170 rows/s) -> {118 / figures['seconds']:,.0f}x")
+        print(
+            "    against the issue's reference figure (118 s, 170 rows/s): "
+            f"{118 / figures['with_imports']:,.0f}x including imports"
+        )
 
 
 def bench_b(work: Path) -> dict[str, float]:
