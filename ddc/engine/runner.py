@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,8 @@ if TYPE_CHECKING:
     from ddc.spec.load import LoadedSpec
 
 INTERNAL_PREFIX = "__ddc_"
+#: Batches generated concurrently when a column kind waits on I/O (LLM calls); written in order.
+MAX_BATCHES_IN_FLIGHT = 3
 Progress = Callable[[int, int], None]
 
 
@@ -120,6 +123,7 @@ class _Engine:
             kind = kind_for(kinds, planned)
             self.prepared[planned.name] = (planned, kind, kind.prepare(planned, context))
         self.rngs = {name: ColumnRng(self.seed, name) for name in self.prepared}
+        self.io_bound = any(kind.io_bound for _, kind, _ in self.prepared.values())
         self.levels = _levels(plan)
         self.dropped_names = _dropped(plan)
         self.timings: dict[str, float] = {name: 0.0 for name in self.prepared}
@@ -301,9 +305,7 @@ def _output_order(plan: Plan, names: list[str]) -> list[str]:
     present = set(names)
     order = [c for c in (plan.seed_columns or ()) if c in present]
     for col in sorted(plan.all_columns, key=lambda c: c.index):
-        if col.name in present:
-            order.append(col.name)
-        order.extend(s for s in col.side_effects if s in present)
+        order.extend(n for n in (col.name, *col.side_effects) if n in present and n not in order)
     seen = set(order)
     order.extend(k for k in names if k not in seen)
     return order
@@ -555,20 +557,37 @@ async def _generate(
         start_row = lo + first * size
         stream = SeedStream(reader.stream(start_row, hi), reader.columns) if reader is not None else None
         dropped_rows: dict[str, int] = {}
-        for index in range(first, (hi - lo + size - 1) // size):
-            begin = lo + index * size
-            end = min(begin + size, hi)
-            rows = np.arange(begin, end, dtype=np.int64)
-            seed_table = stream.take(end - begin) if stream is not None else None
-            out = await engine.run_batch(index, rows, seed_table)
+        window = MAX_BATCHES_IN_FLIGHT if engine.io_bound else 1
+        in_flight: deque[tuple[int, int, asyncio.Task[_BatchOut]]] = deque()
+
+        async def finish_oldest() -> None:
+            index, end, task = in_flight.popleft()
+            out = await task
             for key, amount in out.dropped_rows.items():
                 dropped_rows[key] = dropped_rows.get(key, 0) + amount
             if dataset_dir is not None:
-                _write_batch(dataset_dir, index, out)
+                _write_batch(dataset_dir, index, out)  # in index order: complete batches are a prefix
             if tables is not None:
                 tables.append(out.output)
             if progress is not None:
                 progress(end - lo, hi - lo)
+
+        try:
+            for index in range(first, (hi - lo + size - 1) // size):
+                begin = lo + index * size
+                end = min(begin + size, hi)
+                rows = np.arange(begin, end, dtype=np.int64)
+                seed_table = stream.take(end - begin) if stream is not None else None
+                task = asyncio.ensure_future(engine.run_batch(index, rows, seed_table))
+                in_flight.append((index, end, task))
+                if len(in_flight) >= window:
+                    await finish_oldest()
+            while in_flight:
+                await finish_oldest()
+        finally:
+            for _, _, task in in_flight:
+                task.cancel()
+            await asyncio.gather(*(task for _, _, task in in_flight), return_exceptions=True)
         return tables, dict(engine.timings), dropped_rows, dict(engine.stats)
     finally:
         await engine.aclose()

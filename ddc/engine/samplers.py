@@ -443,7 +443,7 @@ def _faker_draw(params: Any, name: str) -> Draw:
             "postcode": fake.postcode(),
             "age": age,
             "birth_date": birth.isoformat(),
-            "country": fake.current_country() if hasattr(fake, "current_country") else params.locale,
+            "country": _country(fake, params.locale),
             "marital_status": rnd.choice(["never_married", "married_present", "divorced", "widowed", "separated"]),
             "education_level": rnd.choice(["high_school", "some_college", "bachelors", "graduate", "less_than_9th"]),
             "unit": "",
@@ -460,6 +460,13 @@ def _faker_draw(params: Any, name: str) -> Draw:
         return np.array([person(int(s)) for s in seeds], dtype=object)
 
     return draw
+
+
+def _country(fake: Any, locale: str) -> str:
+    try:
+        return str(fake.current_country())
+    except (AttributeError, ValueError):
+        return locale
 
 
 def _optional(fake: Any, provider: str) -> str | None:

@@ -64,3 +64,51 @@ def test_on_error_fail_stops_the_run_naming_column_and_row(generate) -> None:
     kinds = column_kinds([ColumnKind("expression", _FailsOddRows, failed_cells="on_error")])
     with pytest.raises(RunError, match="column 'e', row 1: model said no"):
         generate(SPEC + "run: {on_error: fail}\n", kinds=kinds)
+
+
+class _SlowAsync:
+    """An I/O-bound kind: later batches answer sooner, and it records how many batches overlap."""
+
+    active = 0
+    most = 0
+
+    def __init__(self, planned, context) -> None:
+        pass
+
+    async def generate(self, batch):
+        import asyncio
+
+        type(self).active += 1
+        type(self).most = max(type(self).most, type(self).active)
+        await asyncio.sleep(0.01 * (3 - batch.index % 3))
+        type(self).active -= 1
+        return ColumnOutput(values=[str(r) for r in batch.rows])
+
+    async def aclose(self) -> None:
+        return None
+
+
+def test_io_bound_kinds_keep_several_batches_in_flight(generate) -> None:
+    kinds = column_kinds([ColumnKind("expression", _SlowAsync, io_bound=True)])
+    generate(SPEC.replace("num_records: 5", "num_records: 12"), kinds=kinds, batch_size=2)
+    assert _SlowAsync.most > 1
+
+
+def test_batches_in_flight_still_come_out_in_row_order(generate) -> None:
+    kinds = column_kinds([ColumnKind("expression", _SlowAsync, io_bound=True)])
+    result = generate(SPEC.replace("num_records: 5", "num_records: 12"), kinds=kinds, batch_size=2)
+    assert column(result, "e") == [str(r) for r in range(12)]
+
+
+def test_a_declared_seed_dataset_column_passes_the_seed_value_through(generate, tmp_path) -> None:
+    (tmp_path / "seed.csv").write_text("city\nOslo\nLima\n")
+    text = """
+num_records: 2
+seed_config: {source: {seed_type: local, path: seed.csv}}
+columns:
+  - {name: city, column_type: seed-dataset}
+  - {name: e, column_type: expression, expr: "{{ city }}!"}
+"""
+    result = generate(text)
+    assert result.table.column_names == ["city", "e"]
+    assert column(result, "e") == ["Oslo!", "Lima!"]
