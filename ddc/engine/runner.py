@@ -636,19 +636,26 @@ def _check_target(dataset_dir: Path, resume: bool) -> dict[str, Any] | None:
     meta_path = dataset_dir / "metadata.json"
     if resume:
         if not meta_path.is_file():
-            if dataset_dir.exists() and any(dataset_dir.iterdir()):
+            if _holds_files(dataset_dir):
                 raise RunError(f"{dataset_dir} has no metadata.json; it is not a ddc run that can be resumed")
             return None
         try:
             return json.loads(meta_path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise RunError(f"cannot read {meta_path}: {exc}") from exc
-    if dataset_dir.exists() and any(dataset_dir.iterdir()):
+    if _holds_files(dataset_dir):
         raise RunError(
             f"{dataset_dir} already holds a dataset",
             hint="pass --resume to continue it, remove it, or choose another output directory with -o",
         )
     return None
+
+
+def _holds_files(directory: Path) -> bool:
+    """True when ``directory`` has anything but temporaries left by a killed write."""
+    from ddc.engine.writer import TMP_MARK
+
+    return directory.is_dir() and any(TMP_MARK not in p.name for p in directory.iterdir())
 
 
 def _check_compatible(previous: dict[str, Any], meta: dict[str, Any], dataset_dir: Path | None) -> None:

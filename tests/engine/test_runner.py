@@ -188,3 +188,12 @@ def test_resume_of_a_complete_run_changes_nothing(write_spec, tmp_path: Path) ->
     again = run(path, output_dir=tmp_path, batch_size=10, resume=True)
     assert again.metadata["actual_num_records"] == 30
     assert (again.path / "parquet-files" / "batch_00002.parquet").read_bytes() == before
+
+
+def test_resume_after_a_kill_during_the_first_write_starts_afresh(write_spec, tmp_path: Path) -> None:
+    path = write_spec(SPEC)
+    leftover = tmp_path / "people" / ".metadata.json.123.ddc-tmp"
+    leftover.parent.mkdir(parents=True)
+    leftover.write_text("{")
+    result = run(path, output_dir=tmp_path, resume=True)
+    assert result.metadata["actual_num_records"] == 30 and not leftover.exists()
