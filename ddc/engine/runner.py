@@ -60,6 +60,7 @@ class _BatchOut:
     dropped: pa.Table | None
     processors: dict[str, pa.Table]
     dropped_rows: dict[str, int]
+    errors: list[dict[str, Any]] = field(default_factory=list)  # one entry per failed cell
 
 
 # --- loading -----------------------------------------------------------------------------------------
@@ -152,14 +153,16 @@ class _Engine:
             data.update({name: seed_table.column(name).combine_chunks() for name in seed_table.column_names})
         skipped: dict[str, np.ndarray] = {}
         dropped_rows: dict[str, int] = {}
+        errors: list[dict[str, Any]] = []
         for level in self.levels:
             if not len(rows):
                 break
             results = await asyncio.gather(*(self._run_column(name, index, rows, data, skipped) for name in level))
             drop = np.zeros(len(rows), dtype=bool)
-            for name, (values, sides, drop_mask) in zip(level, results, strict=True):
+            for name, (values, sides, drop_mask, failed) in zip(level, results, strict=True):
                 data[name] = values
                 data.update(sides)
+                errors.extend(failed)
                 if drop_mask is not None and drop_mask.any():
                     drop |= drop_mask
                     dropped_rows[name] = dropped_rows.get(name, 0) + int(drop_mask.sum())
@@ -169,7 +172,9 @@ class _Engine:
                 mask = _arrow_mask(keep)
                 data = {k: v.filter(mask) for k, v in data.items()}
                 skipped = {k: v[keep] for k, v in skipped.items()}
-        return self._assemble(data, len(rows), dropped_rows)
+        out = self._assemble(data, len(rows), dropped_rows)
+        out.errors = sorted(errors, key=lambda e: (e["row"], e["column"]))
+        return out
 
     async def _run_column(
         self,
@@ -178,7 +183,7 @@ class _Engine:
         rows: np.ndarray,
         data: dict[str, pa.Array],
         skipped: dict[str, np.ndarray],
-    ) -> tuple[pa.Array, dict[str, pa.Array], np.ndarray | None]:
+    ) -> tuple[pa.Array, dict[str, pa.Array], np.ndarray | None, list[dict[str, Any]]]:
         import numpy as np
 
         planned, kind, generator = self.prepared[name]
@@ -193,7 +198,7 @@ class _Engine:
             live = None
             batch = BatchInput(index, rows, data, self.rngs[name])
         output = await generator.generate(batch) if batch.num_rows else ColumnOutput(values=[])
-        values, sides, drop = self._apply(planned, kind, batch, output)
+        values, sides, drop, failed = self._apply(planned, kind, batch, output)
         if live is not None:
             values = _scatter(values, live, len(rows), getattr(planned.config.skip, "value", None), planned)
             sides = {k: _scatter(v, live, len(rows), None, planned) for k, v in sides.items()}
@@ -204,7 +209,7 @@ class _Engine:
         self.timings[name] += time.perf_counter() - started
         for key, amount in output.stats.items():
             self.stats[f"{name}.{key}"] = self.stats.get(f"{name}.{key}", 0.0) + float(amount)
-        return values, sides, drop
+        return values, sides, drop, failed
 
     def _skip_mask(
         self,
@@ -233,16 +238,26 @@ class _Engine:
 
     def _apply(
         self, planned: PlannedColumn, kind: ColumnKind, batch: BatchInput, output: ColumnOutput
-    ) -> tuple[pa.Array, dict[str, pa.Array], np.ndarray | None]:
+    ) -> tuple[pa.Array, dict[str, pa.Array], np.ndarray | None, list[dict[str, Any]]]:
         import numpy as np
 
         n = batch.num_rows
         values = _to_arrow(output.values, n, planned.name)
         sides = {k: _to_arrow(v, n, k) for k, v in output.side_columns.items()}
         if not output.errors:
-            return values, sides, None
+            return values, sides, None, []
         policy = "drop" if kind.failed_cells == "drop" else self.context.settings.on_error
         positions = sorted(output.errors)
+        failed = [
+            {
+                "row": int(batch.rows[p]),
+                "column": planned.name,
+                "kind": planned.column_type,
+                "action": "row kept, cell empty" if policy == "keep" else "row dropped",
+                "message": output.errors[p],
+            }
+            for p in positions
+        ]
         first = positions[0]
         cause = output.errors[first]
         where = f"column {planned.name!r}, row {int(batch.rows[first])}"
@@ -254,13 +269,13 @@ class _Engine:
             self.context.warn(
                 f"{len(positions)} cells of column {planned.name!r} failed and were left empty; first: {detail}"
             )
-            return values, sides, None
+            return values, sides, None, failed
         if len(positions) == n:
             raise RunError(f"every row of batch {batch.index} failed; first: {detail}")
         self.context.warn(f"dropped {len(positions)} rows of batch {batch.index}: first: {detail}")
         drop = np.zeros(n, dtype=bool)
         drop[positions] = True
-        return values, sides, drop
+        return values, sides, drop, failed
 
     def _assemble(self, data: dict[str, pa.Array], n: int, dropped_rows: dict[str, int]) -> _BatchOut:
         import pyarrow as pa
@@ -597,6 +612,8 @@ def _write_batch(dataset_dir: Path, index: int, out: _BatchOut) -> None:
     from ddc.engine import writer
 
     name = writer.batch_file(index)
+    if out.errors:
+        writer.write_jsonl(dataset_dir / writer.ERRORS_DIR / name.replace(".parquet", ".jsonl"), out.errors)
     if out.dropped is not None:
         writer.write_parquet(dataset_dir / writer.DROPPED_DIR / name, out.dropped)
     for proc, table in out.processors.items():
@@ -723,6 +740,11 @@ def _finish(
     )
     if actual < meta["target_num_records"]:
         warnings.append(f"generated {actual} of {meta['target_num_records']} requested records")
+    error_files = sorted((dataset_dir / writer.ERRORS_DIR).glob("batch_*.jsonl"))
+    if error_files:
+        writer.combine_text(dataset_dir / "errors.jsonl", error_files)
+        meta["file_paths"]["errors"] = "errors.jsonl"
+    meta["num_failed_cells"] = sum(len(p.read_text(encoding="utf-8").splitlines()) for p in error_files)
     if fmt in ("jsonl", "csv") and files:
         combined = writer.write_combined(dataset_dir, fmt, meta["dataset_name"])
         meta["file_paths"][fmt] = combined.name

@@ -10,6 +10,8 @@ after ``kill -9``) sees either the old file or the complete new one, never a tor
       parquet-files/batch_00000.parquet ...       the dataset, one file per batch
       dropped-columns-parquet-files/batch_00000.parquet ...
       processors-files/<processor>/batch_00000.parquet ...
+      errors.jsonl                                failed cells: row, column, kind, action, message
+      errors-files/batch_00000.jsonl ...          the same, per batch (what --resume keeps)
       <name>.jsonl | <name>.csv                   with --format jsonl|csv: the whole dataset in one file
 """
 
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
 PARQUET_DIR = "parquet-files"
 DROPPED_DIR = "dropped-columns-parquet-files"
 PROCESSORS_DIR = "processors-files"
+ERRORS_DIR = "errors-files"  # per batch, so a resumed run keeps them; combined into errors.jsonl
 TMP_MARK = ".ddc-tmp"
 _BATCH = re.compile(r"^batch_(\d{5,})\.parquet$")
 
@@ -74,6 +77,21 @@ def write_parquet(path: Path, table: pa.Table) -> None:
     import pyarrow.parquet as pq
 
     atomic_write(path, lambda f: pq.write_table(table, f, compression="zstd"))
+
+
+def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
+    text = "".join(json.dumps(r, sort_keys=True, ensure_ascii=False, default=str) + "\n" for r in rows)
+    atomic_write(path, lambda f: f.write(text.encode("utf-8")))
+
+
+def combine_text(path: Path, parts: list[Path]) -> None:
+    """Concatenate text files into one, atomically."""
+
+    def write(handle: BinaryIO) -> None:
+        for part in parts:
+            handle.write(part.read_bytes())
+
+    atomic_write(path, write)
 
 
 def completed_batches(dataset_dir: Path) -> list[int]:

@@ -112,3 +112,17 @@ columns:
     result = generate(text)
     assert result.table.column_names == ["city", "e"]
     assert column(result, "e") == ["Oslo!", "Lima!"]
+
+
+def test_failed_cells_are_listed_in_errors_jsonl(write_spec, tmp_path) -> None:
+    import json
+
+    from ddc.engine.runner import run
+
+    kinds = column_kinds([ColumnKind("expression", _FailsOddRows, failed_cells="on_error")])
+    result = run(write_spec(SPEC), output_dir=tmp_path, kinds=kinds)
+    lines = [json.loads(line) for line in (result.path / "errors.jsonl").read_text().splitlines()]
+    assert [(e["row"], e["column"], e["message"]) for e in lines] == [
+        (1, "e", "model said no"),
+        (3, "e", "model said no"),
+    ]
