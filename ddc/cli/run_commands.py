@@ -14,19 +14,11 @@ _CELL = 28
 
 @click.command("run")
 @click.argument("spec", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "-n", "--num-records", type=click.IntRange(min=1), help="Records to generate (default: the spec's)."
-)
-@click.option(
-    "-o", "--output-dir", type=click.Path(file_okay=False, path_type=Path), help="Parent directory."
-)
-@click.option(
-    "--format", "fmt", type=click.Choice(["parquet", "jsonl", "csv"]), help="Also write one jsonl/csv file."
-)
+@click.option("-n", "--num-records", type=click.IntRange(min=1), help="Records to generate (default: the spec's).")
+@click.option("-o", "--output-dir", type=click.Path(file_okay=False, path_type=Path), help="Parent directory.")
+@click.option("--format", "fmt", type=click.Choice(["parquet", "jsonl", "csv"]), help="Also write one jsonl/csv file.")
 @click.option("--seed", type=click.IntRange(min=0), help="Random seed (overrides the spec's random_seed).")
-@click.option(
-    "--preview", type=click.IntRange(min=1), metavar="N", help="Print N rows as a table; write nothing."
-)
+@click.option("--preview", type=click.IntRange(min=1), metavar="N", help="Print N rows as a table; write nothing.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run in the same output directory.")
 @click.option("--partition", metavar="I/N", help="Generate only shard I of N (0-based), e.g. 0/4.")
 @click.option("--batch-size", type=click.IntRange(min=1), help="Records per batch and per output file.")
@@ -41,7 +33,7 @@ def run(
     partition: str | None,
     batch_size: int | None,
 ) -> None:
-    """Generate the dataset of SPEC locally (samplers, expressions, seed data).
+    """Generate the dataset of SPEC (a YAML spec, or a module built by `ddc build`) locally.
 
     \b
     Examples:
@@ -51,18 +43,20 @@ def run(
       ddc run spec.yaml -n 100000 --resume
     """
     from ddc.engine import runner
-    from ddc.errors import UsageError
 
-    if spec.suffix == ".py":
-        raise UsageError("running a module built by `ddc build` is not supported yet; run the YAML spec")
+    source: Any = spec
+    if spec.suffix == ".py":  # a module compiled by `ddc build`: its load_config_builder() gives the spec
+        from ddc.api import load
+
+        source = load(spec)
     if preview is not None:
-        result = runner.preview(spec, preview, seed=seed, batch_size=batch_size)
+        result = runner.preview(source, preview, seed=seed, batch_size=batch_size)
         _print_rows(result.table)
         return
     shard = runner.parse_partition(partition) if partition else None
     reporter = _Progress(sys.stderr.isatty())
     result = runner.run(
-        spec,
+        source,
         num_records=num_records,
         output_dir=output_dir,
         fmt=fmt,
@@ -105,9 +99,7 @@ class _Progress:
         filled = int(width * done / total) if total else width
         if self.tty:
             bar = "#" * filled + "-" * (width - filled)
-            click.echo(
-                f"\r[{bar}] {done}/{total} rows  {rate:,.0f} rows/s  ETA {eta:,.1f} s", nl=False, err=True
-            )
+            click.echo(f"\r[{bar}] {done}/{total} rows  {rate:,.0f} rows/s  ETA {eta:,.1f} s", nl=False, err=True)
             self.drawn = True
         else:
             click.echo(f"progress: {done}/{total} rows, {rate:,.0f} rows/s, ETA {eta:,.1f} s", err=True)

@@ -67,14 +67,11 @@ class _BatchOut:
 
 
 def _load(spec: str | Path | LoadedSpec) -> LoadedSpec:
-    import importlib.util
-
     from ddc.spec.load import LoadedSpec, load_spec
 
     if isinstance(spec, LoadedSpec):
         return spec
-    checks = importlib.util.find_spec("ddc.spec.checks") is not None
-    return load_spec(spec, check=checks)
+    return load_spec(spec)
 
 
 def _open_seed(loaded: LoadedSpec, random_seed: int) -> SeedReader | None:

@@ -56,8 +56,10 @@ def test_a_malformed_partition_is_a_usage_error(spec: Path, tmp_path: Path) -> N
     assert isinstance(result.exception, UsageError)
 
 
-def test_a_built_module_is_not_run_yet(tmp_path: Path) -> None:
-    module = tmp_path / "people.py"
-    module.write_text("")
-    result = CliRunner().invoke(cli, ["run", str(module)])
-    assert isinstance(result.exception, UsageError)
+def test_a_module_built_by_ddc_build_runs_like_its_spec(spec: Path, tmp_path: Path) -> None:
+    module = tmp_path / "demo_module.py"
+    assert CliRunner().invoke(cli, ["build", str(spec), "-o", str(module)]).exit_code == 0
+    from_spec = CliRunner().invoke(cli, ["run", str(spec), "--preview", "4"])
+    from_module = CliRunner().invoke(cli, ["run", str(module), "--preview", "4"])
+    assert from_module.exit_code == 0, from_module.output
+    assert from_module.output == from_spec.output
