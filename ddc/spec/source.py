@@ -160,6 +160,10 @@ def _scalar_key(node: yaml.Node) -> Any:
 
 def _yaml_diagnostic(exc: yaml.MarkedYAMLError, name: str, text: str) -> Diagnostic:
     mark = exc.problem_mark or exc.context_mark
+    context = exc.context or ""
+    at_end = "end of stream" in (exc.problem or "") or "<stream end>" in (exc.problem or "")
+    if exc.context_mark is not None and (context.startswith("while scanning a simple key") or at_end):
+        mark = exc.context_mark  # where the unclosed quote/bracket or the colon-less key starts
     line = mark.line + 1 if mark else 1
     col = mark.column + 1 if mark else 1
     problem = exc.problem or "invalid YAML"
