@@ -99,7 +99,20 @@ def read_source(text: str | bytes, name: str, path: Path | None = None) -> Sourc
                 code="syntax",
             )
         ) from exc
-    loader = _Loader(decoded)
+    try:
+        loader = _Loader(decoded)
+    except yaml.reader.ReaderError as exc:  # a control character YAML refuses, found before parsing starts
+        before = decoded[: exc.position]
+        line, column = before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1
+        code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "?")
+        raise SpecError(
+            Diagnostic(
+                f"YAML syntax error: control character U+{code:04X} is not allowed",
+                SourceSpan(name, line, column),
+                hint="remove it, or write it as an escape inside a double-quoted string",
+                code="syntax",
+            )
+        ) from exc
     try:
         node = loader.get_single_node()
         smap = SourceMap(name)
