@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ from ddc.spec.load import LoadedSpec
 
 Mode = Literal["run", "submit"]
 SpecInput = Any  # str | Path | ConfigBuilder | LoadedSpec | official builder
+_YAML_UNREADABLE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")  # refused, or read as line breaks
 
 
 def load(source: SpecInput, *, check: bool = True) -> LoadedSpec:
@@ -41,7 +43,8 @@ def _from_builder(builder: Any, *, check: bool) -> LoadedSpec:
     from ddc.spec.load import validate_source
     from ddc.spec.source import read_source
 
-    text = json.dumps(builder.to_dict(), ensure_ascii=False)
+    # JSON is read as YAML (for positions); escape the characters YAML refuses or reads as line breaks.
+    text = _YAML_UNREADABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(builder.to_dict(), ensure_ascii=False))
     src = read_source(text, "<ConfigBuilder>", (builder.base_dir / "builder.json") if builder.base_dir else None)
     loaded = validate_source(src)
     if check:
