@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 settings.register_profile(
     "ddc", deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow], max_examples=100
 )
+settings.register_profile("thorough", deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=1000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ddc"))
 
 
