@@ -1,4 +1,6 @@
-"""The library API the CLI wraps: validate and build (run and submit live in engine/ and submit/).
+"""The library API the CLI wraps: load, validate, build, run, submit for any kind of input.
+
+It sits beside the CLI, above engine/ and submit/: it may import them (lazily), they never import it.
 
 Every entry point accepts a spec path, YAML text, a ``ddc.ConfigBuilder``, a compiled module path
 (``*.py`` exposing ``load_config_builder()``), or an official ``DataDesignerConfigBuilder``.
@@ -87,6 +89,8 @@ class ValidationReport:
     source: str
     diagnostics: list[Diagnostic] = field(default_factory=list)
     fingerprint: str | None = None
+    #: per mode, how each external reference resolves (``ddc validate --explain``)
+    explanations: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -98,6 +102,7 @@ class ValidationReport:
             "ok": self.ok,
             "fingerprint": self.fingerprint,
             "diagnostics": [d.to_json() for d in self.diagnostics],
+            "explanations": self.explanations,
         }
 
 
@@ -106,7 +111,7 @@ def validate(source: SpecInput, *, modes: tuple[Mode, ...] = ()) -> ValidationRe
 
     Never raises for a bad spec: problems come back as diagnostics."""
     from ddc.compile.canonical import fingerprint
-    from ddc.compile.modes import mode_diagnostics
+    from ddc.compile.modes import explain, mode_diagnostics
     from ddc.compile.plan import plan_spec
     from ddc.spec.checks import check_spec
 
@@ -123,7 +128,13 @@ def validate(source: SpecInput, *, modes: tuple[Mode, ...] = ()) -> ValidationRe
         except SpecError as exc:
             report.diagnostics.extend(exc.diagnostics)
     for mode in modes:
-        report.diagnostics.extend(mode_diagnostics(loaded, mode))
+        if mode == "submit":
+            from ddc.submit.preflight import check_submit
+
+            report.diagnostics.extend(check_submit(loaded))
+        else:
+            report.diagnostics.extend(mode_diagnostics(loaded, mode))
+        report.explanations[mode] = explain(loaded, mode)
     report.diagnostics.sort(key=lambda d: (d.span.line if d.span else 0, d.span.column if d.span else 0))
     if report.ok:
         report.fingerprint = fingerprint(loaded.spec)

@@ -21,7 +21,8 @@ SPEC = click.argument("spec", metavar="SPEC", type=click.Path(dir_okay=False))
 )
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", help="Output format.")
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
-def validate(spec: str, modes: str | None, fmt: str, quiet: bool) -> None:
+@click.option("--explain", is_flag=True, help="Show how each provider, secret, seed and persona resolves per mode.")
+def validate(spec: str, modes: str | None, fmt: str, quiet: bool, explain: bool) -> None:
     """Check SPEC: schema, references, templates, cycles, models and seed files.
 
     Exit code 0 when valid, 1 when not.
@@ -30,18 +31,30 @@ def validate(spec: str, modes: str | None, fmt: str, quiet: bool) -> None:
     Examples:
       ddc validate examples/people.ddc.yaml
       ddc validate spec.yaml --for both
+      ddc validate spec.yaml --for run --explain
       ddc validate spec.yaml --format json
     """
     from ddc.api import validate as validate_spec
 
+    if explain and modes is None:
+        modes = "both"
     chosen: tuple = () if modes is None else ("run", "submit") if modes == "both" else (modes,)  # type: ignore[assignment]
     report = validate_spec(spec, modes=chosen)
     if fmt == "json":
         click.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
     else:
+        if explain:
+            for mode, lines in report.explanations.items():
+                click.echo(
+                    f"resolution for ddc {mode} (local first, then NeMo Services):"
+                    if mode == "run"
+                    else f"resolution for ddc {mode} (NeMo Services only):"
+                )
+                for line in lines or ["(no external references)"]:
+                    click.echo(f"  {line}")
         shown = [d for d in report.diagnostics if not quiet or d.severity == "error"]
         for diag in shown:
-            click.echo(diag.format(), err=True)
+            click.echo(diag.format(), err=not report.ok)
         errors = sum(d.severity == "error" for d in report.diagnostics)
         warnings = sum(d.severity == "warning" for d in report.diagnostics)
         if report.ok and not quiet:

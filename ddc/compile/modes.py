@@ -1,18 +1,21 @@
-"""What works where: findings for running a spec locally (``run``) or on NeMo Services (``submit``).
+"""What works where: the migration checklist for running locally (``run``) or on NeMo Services (``submit``).
 
-Offline form checks only; each finding names the spec location and the fix (the "migration action" of
-NeMo's "Moving Between Execution Modes" guide).
+Offline form checks, built from ``compile.resources`` (one row per provider, secret, seed and persona
+reference) plus the features one side lacks (MCP tools). Each finding names the spec location and the
+fix, the "migration action" of NeMo's "Moving Between Execution Modes" guide.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Literal
 
+from ddc.compile.resources import Resource, spec_resources
 from ddc.errors import Diagnostic
 from ddc.spec.load import LoadedSpec
 from ddc.spec.source import PathKey, format_path
 
-DEFAULT_PROVIDERS = ("nvidia", "openai", "openrouter")
+Mode = Literal["run", "submit"]
 
 
 def _finding(
@@ -21,134 +24,78 @@ def _finding(
     return Diagnostic(message, loaded.source.map.span(path), format_path(path), hint, severity, code)
 
 
-def is_gateway_ref(provider: str) -> bool:
-    return provider.count("/") == 1 and all(provider.split("/"))
+def nemo_access(loaded: LoadedSpec) -> bool:
+    """Whether ``ddc run`` can reach NeMo Services (a base URL is configured)."""
+    submit = loaded.spec.submit
+    return bool(os.environ.get("NMP_BASE_URL") or (submit is not None and submit.base_url))
 
 
-def mode_diagnostics(loaded: LoadedSpec, mode: Literal["run", "submit"]) -> list[Diagnostic]:
-    return _run_findings(loaded) if mode == "run" else _submit_findings(loaded)
-
-
-def _run_findings(loaded: LoadedSpec) -> list[Diagnostic]:
-    spec = loaded.spec
+def mode_diagnostics(loaded: LoadedSpec, mode: Mode, *, upload_seeds: bool = False) -> list[Diagnostic]:
+    """Findings that block (errors) or qualify (info) running ``loaded`` in ``mode``."""
     out: list[Diagnostic] = []
-    local = {p.name for p in spec.providers or ()}
-    for i, col in enumerate(spec.columns):
-        if getattr(col, "tool_alias", None):
+    spec = loaded.spec
+    tagged_tools = [(i, c) for i, c in enumerate(spec.columns) if getattr(c, "tool_alias", None)]
+    if mode == "run":
+        for i, _ in tagged_tools:
             out.append(
-                _finding(
-                    loaded,
-                    ("columns", i, "tool_alias"),
-                    "[run] tool use (MCP) is not supported by ddc run",
-                    "remove tool_alias to run locally, or run with the official engine",
-                    "run-mcp",
-                )
-            )
-    for i, model in enumerate(spec.model_configs or ()):
-        provider = model.provider
-        if provider in local or provider in DEFAULT_PROVIDERS:
-            continue
-        if is_gateway_ref(provider):
-            out.append(
-                _finding(
-                    loaded,
-                    ("model_configs", i, "provider"),
-                    f"[run] provider {provider!r} is a NeMo Inference Gateway provider",
-                    "set NMP_BASE_URL (and NMP_ACCESS_TOKEN) so ddc run can reach it",
-                    "run-gateway",
-                    "info",
-                )
-            )
-        else:
-            out.append(
-                _finding(
-                    loaded,
-                    ("model_configs", i, "provider"),
-                    f"[run] unknown provider {provider!r}",
-                    "define it under `providers:` (endpoint and api_key env var)",
-                    "run-provider",
-                )
-            )
-    seed = spec.seed_config
-    if seed is not None and seed.source.seed_type == "nmp":
+                _finding(loaded, ("columns", i, "tool_alias"), "[run] tool use (MCP) is not supported by ddc run",
+                         "remove tool_alias to run locally", "run-mcp")
+            )  # fmt: skip
+    elif spec.tool_configs or tagged_tools:
+        path: PathKey = ("tool_configs",) if spec.tool_configs else ("columns", tagged_tools[0][0], "tool_alias")
         out.append(
-            _finding(
-                loaded,
-                ("seed_config", "source", "path"),
-                "[run] fileset seed is read from NeMo Services",
-                "set NMP_BASE_URL so ddc run can download it",
-                "run-fileset",
-                "info",
-            )
-        )
+            _finding(loaded, path, "[submit] tool configs (MCP) are not supported by NeMo Services",
+                     "remove tool_configs and tool_alias", "submit-mcp")
+        )  # fmt: skip
+    access = nemo_access(loaded)
+    for resource in spec_resources(spec):
+        finding = _resource_finding(loaded, resource, mode, access=access, upload_seeds=upload_seeds)
+        if finding is not None:
+            out.append(finding)
     return out
 
 
-def _submit_findings(loaded: LoadedSpec) -> list[Diagnostic]:
-    spec = loaded.spec
-    out: list[Diagnostic] = []
-    seed = spec.seed_config
-    if seed is not None and seed.source.seed_type in {"local", "query", "agent_rollout"}:
-        field = "query" if seed.source.seed_type == "query" else "path"
-        out.append(
-            _finding(
-                loaded,
-                ("seed_config", "source", field),
-                f"[submit] a {seed.source.seed_type} seed is not readable by NeMo Services",
-                "pass --upload-seeds, or use a fileset seed (seed_type: nmp, path: workspace/fileset#file)",
-                "submit-local-seed",
+def _resource_finding(
+    loaded: LoadedSpec, r: Resource, mode: Mode, *, access: bool, upload_seeds: bool
+) -> Diagnostic | None:
+    label = {"provider": "provider", "secret": "secret", "seed": "seed", "persona": "persona locale"}[r.kind]
+    if mode == "run":
+        if not r.run:
+            return _finding(loaded, r.path, f"[run] {label} {r.ref!r} cannot be used by ddc run", r.run_fix,
+                            f"run-{r.form}")  # fmt: skip
+        if r.needs_nemo_for_run and not access:
+            message = (
+                f"[run] no local persona dataset for {r.ref!r} and no NeMo Services access"
+                if r.kind == "persona"
+                else f"[run] {label} {r.ref!r} needs NeMo Services access"
             )
+            return _finding(loaded, r.path, message, r.run_fix, f"run-{r.form}", "warning")
+        return None
+    if r.submit:
+        return None
+    if r.kind == "seed" and upload_seeds and r.form in {"local-seed", "query-seed"}:
+        return None
+    what = {
+        "local-provider": "is local-only",
+        "malformed-provider": "is not a valid provider reference",
+        "env-secret": "is an environment variable; the service takes only Secrets API references",
+        "plaintext-secret": "is a plaintext token; the service takes only Secrets API references",
+        "local-seed": "is a local file the service cannot read",
+        "query-seed": "is a local query the service cannot read",
+        "local-directory": "is a local directory the service cannot read",
+        "agent-rollout-seed": "is not supported",
+    }.get(r.form, "is not available on NeMo Services")
+    return _finding(loaded, r.path, f"[submit] {label} {r.ref!r} {what}", r.submit_fix, f"submit-{r.form}")
+
+
+def explain(loaded: LoadedSpec, mode: Mode) -> list[str]:
+    """One line per reference: where it is and how ``mode`` resolves it."""
+    lines = []
+    smap = loaded.source.map
+    for r in sorted(spec_resources(loaded.spec), key=lambda r: (smap.span(r.path).line, smap.span(r.path).column)):
+        how = r.run if mode == "run" else r.submit
+        span = loaded.source.map.span(r.path)
+        lines.append(
+            f"{span}: {r.kind} {r.ref!r} -> {how or 'unavailable: ' + (r.run_fix if mode == 'run' else r.submit_fix)}"
         )
-    if (
-        seed is not None
-        and seed.source.seed_type == "hf"
-        and seed.source.token
-        and not is_gateway_ref(seed.source.token)
-    ):
-        out.append(
-            _finding(
-                loaded,
-                ("seed_config", "source", "token"),
-                "[submit] NeMo Services takes only Secrets API references for tokens",
-                "store the token with the Secrets API and write workspace/name",
-                "submit-secret",
-            )
-        )
-    if spec.tool_configs:
-        out.append(
-            _finding(
-                loaded,
-                ("tool_configs",),
-                "[submit] tool configs (MCP) are not supported by NeMo Services",
-                "remove tool_configs and tool_alias",
-                "submit-mcp",
-            )
-        )
-    local = {p.name for p in spec.providers or ()}
-    mapping = (spec.submit.providers if spec.submit else {}) or {}
-    for i, model in enumerate(spec.model_configs or ()):
-        provider = model.provider
-        path: PathKey = ("model_configs", i, "provider")
-        if provider in mapping:
-            continue
-        if provider in local:
-            out.append(
-                _finding(
-                    loaded,
-                    path,
-                    f"[submit] provider {provider!r} is local-only",
-                    f"map it in submit.providers, e.g. {provider}: default/nvidia-build",
-                    "submit-local-provider",
-                )
-            )
-        elif provider.count("/") > 1:
-            out.append(
-                _finding(
-                    loaded,
-                    path,
-                    f"[submit] malformed provider reference {provider!r}",
-                    "write workspace/name or name",
-                    "submit-provider",
-                )
-            )
-    return out
+    return lines

@@ -147,8 +147,10 @@ def _templates(c: _Checker) -> None:
                 refs = c.template(("columns", i, field), text, field)
                 if refs is not None:
                     refs_total |= refs
-                if field == "prompt" and "{{" not in text and _SINGLE_BRACE.search(text):
-                    name = _SINGLE_BRACE.search(text).group(1)  # type: ignore[union-attr]
+                single = _SINGLE_BRACE.search(text) if field == "prompt" and "{{" not in text else None
+                if single is not None:
+                    name = single.group(1)
+                    refs_total.add(name)  # one warning is enough for this prompt
                     c.warn(
                         ("columns", i, field),
                         f"'{{{name}}}' is literal text; Jinja needs double braces",

@@ -105,7 +105,7 @@ def validate_source(src: Source) -> LoadedSpec:
     except ValidationError as exc:
         raise SpecError(translate_validation_error(exc, data, smap)) from None
     return LoadedSpec(
-        spec=spec, source=Source(data, smap, src.name, src.path, src.sha256), library_version=library_version
+        spec=spec, source=Source(data, smap, src.name, src.path, src.sha256, src.text), library_version=library_version
     )
 
 
