@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from ddc import __version__
 from ddc.compile.canonical import fingerprint
-from ddc.compile.literals import INDENT, LINE_LENGTH, literal, string_literal
+from ddc.compile.literals import INDENT, LINE_LENGTH, literal, string_literal, text_width
 from ddc.compile.plan import Plan
 from ddc.errors import CompileError
 
@@ -162,7 +162,7 @@ def _dump(model: Any) -> dict[str, Any]:
 def _call(w: _Writer, function: str, kwargs: dict[str, Any], first: tuple[str, ...]) -> None:
     ordered = {k: kwargs[k] for k in first if k in kwargs} | {k: v for k, v in kwargs.items() if k not in first}
     one_line = f"{INDENT}{function}(" + ", ".join(f"{k}={literal(v)}" for k, v in ordered.items()) + ")"
-    if len(one_line) <= 88 and "\n" not in one_line:
+    if text_width(one_line) <= LINE_LENGTH and "\n" not in one_line:
         w.line(one_line.strip())
         return
     w.line(f"{function}(")
@@ -264,9 +264,9 @@ def _constants(w: _Writer, plan: Plan, options: EmitOptions) -> None:
 def _spec_dir(w: _Writer, path: str) -> None:
     """``SPEC_DIR = Path(...) / "rel"``, split the way ruff splits a long binary expression."""
     base = "Path(__file__).resolve().parent"
-    if len(f"SPEC_DIR = {base} / {path}") <= LINE_LENGTH:
+    if text_width(f"SPEC_DIR = {base} / {path}") <= LINE_LENGTH:
         w.line(f"SPEC_DIR = {base} / {path}")
-    elif len(f"{INDENT}{base} / {path}") <= LINE_LENGTH:
+    elif text_width(f"{INDENT}{base} / {path}") <= LINE_LENGTH:
         w.block(f"SPEC_DIR = (\n{INDENT}{base} / {path}\n)")
     else:
         w.block(f"SPEC_DIR = (\n{INDENT}{base}\n{INDENT}/ {path}\n)")
