@@ -41,32 +41,29 @@ hostile_text = st.one_of(
 )
 
 
-@st.composite
-def hostile_spec(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, str]]:
-    """A valid spec whose free-text values are hostile strings; also returns {label: string} to check."""
-    s = {
-        label: draw(hostile_text)
-        for label in (
-            "name",
-            "description",
-            "column",
-            "value_a",
-            "prompt",
-            "expr",
-            "schema_key",
-            "score_description",
-            "option",
-            "skip_value",
-            "header",
-            "project",
-        )
-    }
-    s["value_b"] = s["value_a"] + "_b"
+LABELS = (
+    "name",
+    "description",
+    "column",
+    "value_a",
+    "prompt",
+    "expr",
+    "schema_key",
+    "score_description",
+    "option",
+    "skip_value",
+    "header",
+    "project",
+)
+
+
+def spec_with(s: dict[str, str]) -> dict[str, Any]:
+    """A valid spec carrying the strings of ``s`` (keys: LABELS) in free-text places."""
+    s = {**s, "value_b": s["value_a"] + "_b"}
     # Template text sits inside {% raw %}, which keeps it literal; only the closing tag must not appear.
     for key in ("prompt", "expr"):
-        if "endraw" in s[key]:
-            s[key] = s[key].replace("endraw", "end_raw")
-    spec = {
+        s[key] = s[key].replace("endraw", "end_raw")
+    return {
         "name": s["name"],
         "description": s["description"],
         "random_seed": 1,
@@ -109,7 +106,17 @@ def hostile_spec(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, str]]:
             },
         ],
     }
-    return spec, s
+
+
+@st.composite
+def hostile_spec(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, str]]:
+    """A valid spec whose free-text values are hostile strings; also returns {label: string} to check."""
+    strings = {label: draw(hostile_text) for label in LABELS}
+    spec = spec_with(strings)
+    strings["value_b"] = strings["value_a"] + "_b"
+    for key in ("prompt", "expr"):
+        strings[key] = strings[key].replace("endraw", "end_raw")
+    return spec, strings
 
 
 def strings_of(spec: Any) -> dict[str, str]:

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from ddc.api import build, load
 from ddc.cli import main
@@ -65,6 +66,25 @@ def test_emitted_modules_pass_ruff_format_and_check(tmp_path: Path) -> None:
             check=False,
         )
         assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_modules_with_hostile_strings_pass_ruff_format(tmp_path: Path) -> None:
+    """Quotes, escapes, wide (CJK, emoji) characters and multi-line text at every length near the limit."""
+    from tests.compile.strategies import HOSTILE, LABELS, spec_with
+
+    for i, fragment in enumerate(HOSTILE):
+        for repeat in (1, 9, 23, 41):
+            text = yaml.safe_dump(spec_with(dict.fromkeys(LABELS, fragment * repeat)), allow_unicode=False, width=10**6)
+            for target in TARGETS:
+                module = tmp_path / f"m{i}_{repeat}_{target[:2]}.py"
+                module.write_text(build(text, target=target).text, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--check", "--isolated", "--no-cache", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:]
 
 
 @pytest.mark.parametrize("spec", EXAMPLES, ids=[s.name for s in EXAMPLES])
