@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -165,3 +166,14 @@ def test_rebuilding_an_unchanged_module_does_not_rewrite_it(tmp_path: Path) -> N
     result = build(ROOT / "examples" / "people.ddc.yaml", out=out)
     assert not result.changed
     assert out.stat().st_mtime_ns == before
+
+
+@pytest.mark.parametrize("name", ['say """hi""".yaml', "back\\slash.yaml", "new\nline.yaml", "naïve ✓.yaml"])
+def test_hostile_spec_file_names_cannot_break_the_header(name: str, tmp_path: Path) -> None:
+    spec = tmp_path / name
+    spec.write_text((ROOT / "examples" / "people.ddc.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    for target in TARGETS:
+        text = build(spec, target=target, out=tmp_path / "out" / "m.py", write=False).text
+        tree = ast.parse(text)
+        assert isinstance(tree.body[0], ast.Expr)  # the docstring is still the first statement
+        assert [type(n).__name__ for n in tree.body[1:3]] == ["ImportFrom", "ImportFrom"]
