@@ -39,7 +39,17 @@ def official_builder() -> dd.DataDesignerConfigBuilder:
             inference_parameters=dd.EmbeddingInferenceParams(encoding_format="float", dimensions=128),
         ),
     ]
-    b = dd.DataDesignerConfigBuilder(model_configs=models)
+    models.append(
+        dd.ModelConfig(
+            alias="painter",
+            model="some/image-model",
+            provider="openai",
+            inference_parameters=dd.ImageInferenceParams(extra_body={"size": "512x512"}),
+            skip_health_check=True,
+        )
+    )
+    tools = [dd.ToolConfig(tool_alias="search", providers=["web"], allow_tools=["find"], timeout_sec=5.0)]
+    b = dd.DataDesignerConfigBuilder(model_configs=models, tool_configs=tools)
     b.with_seed_dataset(
         dd.LocalFileSeedSource(path="people.csv"),
         sampling_strategy="shuffle",
@@ -134,6 +144,29 @@ def official_builder() -> dd.DataDesignerConfigBuilder:
         )
     )
     b.add_column(dd.EmbeddingColumnConfig(name="vec", target_column="story", model_alias="embed"))
+    b.add_column(
+        S(name="persona", sampler_type="person", params=dd.PersonSamplerParams(locale="en_US", age_range=[30, 40]))
+    )
+    b.add_column(dd.ImageColumnConfig(name="picture", prompt="A postcard of {{ city }}", model_alias="painter"))
+    b.add_column(
+        dd.LLMTextColumnConfig(
+            name="caption",
+            prompt="Caption for {{ city }}",
+            model_alias="chat",
+            multi_modal_context=[dd.ImageContext(column_name="picture", data_type="url")],
+            skip=dd.SkipConfig(when="{{ flag == 1 }}", value="skipped"),
+            tool_alias="search",
+            with_trace="last_message",
+        )
+    )
+    b.add_column(
+        dd.ValidationColumnConfig(
+            name="remote_ok",
+            target_columns=["story"],
+            validator_type="remote",
+            validator_params=dd.RemoteValidatorParams(endpoint_url="http://127.0.0.1:9/validate", max_retries=1),
+        )
+    )
     b.add_constraint(dd.ScalarInequalityConstraint(target_column="height", operator="gt", rhs=150))
     b.add_constraint(dd.ColumnInequalityConstraint(target_column="score", operator="gt", rhs="low"))
     b.add_processor(dd.DropColumnsProcessorConfig(name="drop_uid", column_names=["uid"]))
