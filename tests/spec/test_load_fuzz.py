@@ -70,3 +70,15 @@ def test_validate_never_raises_on_edited_specs(text: str) -> None:
 def test_validate_never_raises_on_wrong_values_anywhere(text: str) -> None:
     report = validate(text)
     assert all(d.span is not None for d in report.diagnostics if d.severity == "error")
+
+
+@settings(max_examples=100)
+@given(st.binary(max_size=200) | st.text(max_size=200).map(lambda t: t.encode("utf-8", "surrogatepass")))
+def test_validate_never_raises_on_arbitrary_file_contents(raw: bytes) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "spec.yaml"
+        path.write_bytes(raw)
+        report = validate(str(path))
+    assert report.ok or all(d.span is not None for d in report.diagnostics if d.severity == "error")
