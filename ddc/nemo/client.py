@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import quote
 
 from ddc.errors import ServiceError
-from ddc.submit.errors import ConfigRejectedError, ServiceHTTPError
+from ddc.nemo.errors import ConfigRejectedError, ServiceHTTPError
 
 if TYPE_CHECKING:
     import httpx
@@ -31,7 +31,7 @@ SECRETS_PREFIX = "/apis/secrets/v2/workspaces/{ws}"
 _BEARER = re.compile(r"(?i)(bearer\s+)[^\s\"',;]+")
 _MAX_DETAIL = 2000
 
-log = logging.getLogger("ddc.submit")
+log = logging.getLogger("ddc.nemo")
 
 
 def resolve_base_url(
