@@ -58,5 +58,5 @@ def _check_parquet(path: Path) -> None:
 
     try:
         pq.read_schema(path)
-    except Exception as exc:  # pyarrow raises several unrelated types for a bad file
+    except (OSError, ValueError) as exc:  # ArrowInvalid is a ValueError; unreadable files are OSErrors
         raise RunError(f"{path}: not a readable Parquet file ({exc})") from exc
