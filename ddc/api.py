@@ -103,10 +103,11 @@ class ValidationReport:
         }
 
 
-def validate(source: SpecInput, *, modes: tuple[Mode, ...] = ()) -> ValidationReport:
+def validate(source: SpecInput, *, modes: tuple[Mode, ...] = (), online: bool = False) -> ValidationReport:
     """Check a spec fully (schema, references, templates, cycles, seeds) and, per mode, portability.
 
-    Never raises for a bad spec: problems come back as diagnostics."""
+    With ``online``, also ask NeMo Services whether the providers, secrets, filesets and persona
+    filesets the spec names exist. Never raises for a bad spec: problems come back as diagnostics."""
     from ddc.compile.canonical import fingerprint
     from ddc.compile.modes import explain, mode_diagnostics
     from ddc.compile.plan import plan_spec
@@ -132,10 +133,26 @@ def validate(source: SpecInput, *, modes: tuple[Mode, ...] = ()) -> ValidationRe
         else:
             report.diagnostics.extend(mode_diagnostics(loaded, mode))
         report.explanations[mode] = explain(loaded, mode)
+        if online:
+            report.diagnostics.extend(_online(loaded, mode))
     report.diagnostics.sort(key=lambda d: (d.span.line if d.span else 0, d.span.column if d.span else 0))
     if report.ok:
         report.fingerprint = fingerprint(loaded.spec)
     return report
+
+
+def _online(loaded: LoadedSpec, mode: Mode) -> list[Diagnostic]:
+    from ddc.nemo.online import online_diagnostics
+    from ddc.nemo.resources import NemoAccess
+
+    submit = loaded.spec.submit
+    access = NemoAccess.from_settings(submit.base_url if submit else None, submit.workspace if submit else "default")
+    if access is None:
+        return [
+            Diagnostic("--online needs NeMo Services: set NMP_BASE_URL (and NMP_ACCESS_TOKEN) or submit.base_url",
+                       None, "", "", "error", "online-unconfigured")
+        ]  # fmt: skip
+    return online_diagnostics(loaded, mode, access)
 
 
 @dataclass(frozen=True)

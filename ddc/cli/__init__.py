@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "jobs": "ddc.cli.submit_commands:jobs",
     "preview": "ddc.cli.submit_commands:preview",
     "personas": "ddc.cli.personas_commands:personas",
+    "migrate": "ddc.cli.migrate_commands:migrate",
 }
 
 
@@ -56,6 +57,7 @@ COMMAND_SUMMARIES: dict[str, str] = {
     "jobs": "List, inspect, cancel and download NeMo Services jobs.",
     "preview": "Preview a spec on NeMo Services (--remote; at most 10 records).",
     "personas": "Install and list local persona datasets for the person sampler.",
+    "migrate": "Write a copy of a spec moved to local execution or NeMo Services.",
 }
 
 

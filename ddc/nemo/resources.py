@@ -57,11 +57,13 @@ def cache_root() -> Path:
     return Path(root)
 
 
-def fetch_fileset_seed(access: NemoAccess, reference: str, *, root: Path | None = None) -> tuple[str, int]:
-    """Download the files of ``workspace/fileset#path-or-glob`` into the cache; return a local path or glob
-    over them and how many files were downloaded (0 when all were cached)."""
+def fetch_fileset_seed(
+    access: NemoAccess, reference: str, *, root: Path | None = None, dest: Path | None = None
+) -> tuple[str, int]:
+    """Download the files of ``workspace/fileset#path-or-glob`` into the cache (or into ``dest``); return a
+    local path or glob over them and how many files were downloaded (0 when all were already there)."""
     workspace, fileset, pattern = parse_fileset_ref(reference, access.workspace)
-    base = (root or cache_root()) / "filesets" / workspace / fileset
+    base = dest if dest is not None else (root or cache_root()) / "filesets" / workspace / fileset
     prefix = pattern.split("*", 1)[0].rsplit("/", 1)[0] if "*" in pattern or "?" in pattern else pattern
     with access.client(workspace) as client:
         listing = client.list_files(fileset, prefix if prefix != pattern else "", workspace=workspace)
