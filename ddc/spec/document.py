@@ -19,6 +19,7 @@ from ddc.spec.processing import Constraint, JudgeScoreProfiler, Processor, ToolC
 from ddc.spec.seeds import SeedConfig
 
 ENV_VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+SECRET_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@+-]*/[A-Za-z0-9][A-Za-z0-9_.@+-]*$")
 _FILESET_NAME = re.compile(r"^[a-z](?!.*--)[a-z0-9\-@.+_]{1,62}(?<!-)$")
 
 #: Keys of the official DataDesignerConfig, in the official field order.
