@@ -16,7 +16,7 @@ import click
 #: command name -> "module:attribute"; each module imports only what its commands need.
 COMMANDS: dict[str, str] = {
     "validate": "ddc.cli.spec_commands:validate",
-    "schema": "ddc.cli.spec_commands:schema",
+    "schema": "ddc.cli.schema_commands:schema",
     "build": "ddc.cli.spec_commands:build",
     "fingerprint": "ddc.cli.spec_commands:fingerprint",
 }
