@@ -16,7 +16,7 @@ Every user error reads like a compiler message: ``file:line:col: path: message (
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 

@@ -50,9 +50,26 @@ def dd_config(spec: Spec, *, seed_source: dict[str, Any] | None = None) -> dict[
     to an uploaded fileset when submitting)."""
     data = spec_data(spec)
     config = {key: data[key] for key in CONFIG_FIELDS}
+    _mark_processor_drops(config)
     if config["seed_config"] is not None and seed_source is not None:
         config["seed_config"] = {**config["seed_config"], "source": seed_source}
     return config
+
+
+def _mark_processor_drops(config: dict[str, Any]) -> None:
+    """Columns a drop_columns processor names get ``drop: true``, as the official builder records them."""
+    import fnmatch
+
+    columns = config["columns"]
+    names = [c["name"] for c in columns]
+    dropped: set[str] = set()
+    for proc in config.get("processors") or []:
+        if proc["processor_type"] == "drop_columns":
+            for pattern in proc["column_names"]:
+                dropped.update(fnmatch.filter(names, pattern) if "*" in pattern else [pattern])
+    for column in columns:
+        if column["name"] in dropped:
+            column["drop"] = True
 
 
 def fingerprint(spec: Spec) -> str:

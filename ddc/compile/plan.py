@@ -170,8 +170,9 @@ def plan_spec(loaded: LoadedSpec, *, seed_columns: Iterable[str] | None = None) 
         try:
             refs = sampler_references(col, constraints) if col.column_type == "sampler" else column_references(col)
         except TemplateProblem as exc:
-            problems.append(Diagnostic(str(exc), loaded.source.map.span(("columns", index)), f"columns[{index}]",
-                                       code="template"))
+            problems.append(
+                Diagnostic(str(exc), loaded.source.map.span(("columns", index)), f"columns[{index}]", code="template")
+            )
             continue
         deps = tuple(sorted({producers[r] for r in refs if r in producers and producers[r] != col.name}))
         planned = PlannedColumn(col.name, col.column_type, col, index, deps, side_effect_names(col))
@@ -220,7 +221,7 @@ def _toposort(columns: list[PlannedColumn], loaded: LoadedSpec, restrict: set[st
         first = by_name[cycle[0]]
         raise SpecError(
             Diagnostic(
-                "dependency cycle: " + " -> ".join(cycle + [cycle[0]]),
+                "dependency cycle: " + " -> ".join([*cycle, cycle[0]]),
                 loaded.source.map.span(("columns", first.index)),
                 f"columns[{first.index}]",
                 hint="a column cannot depend on itself through other columns; break one of the references",
@@ -239,4 +240,4 @@ def _find_cycle(by_name: dict[str, PlannedColumn], remaining: set[str]) -> list[
         seen[node] = len(path)
         path.append(node)
         node = next(d for d in sorted(by_name[node].depends_on, key=lambda n: by_name[n].index) if d in remaining)
-    return path[seen[node]:]
+    return path[seen[node] :]

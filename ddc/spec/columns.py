@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 
@@ -14,7 +14,9 @@ from ddc.spec.vocab import CodeLang, ValidatorCodeLang
 
 class _ColumnBase(SpecModel):
     name: str = Field(description="Column name, unique in the spec; also the output column name.")
-    drop: bool = Field(default=False, description="Generate the column for use by others, then drop it from the output.")
+    drop: bool = Field(
+        default=False, description="Generate the column for use by others, then drop it from the output."
+    )
     skip: SkipConfig | None = Field(default=None, description="Skip this cell when a condition on the row is true.")
     propagate_skip: bool = Field(
         default=True, description="Skip this cell when a column it depends on was skipped for the row."
@@ -84,7 +86,9 @@ class ExpressionColumn(_ColumnBase):
 
     column_type: Literal["expression"] = Field(description="Always `expression`.")
     expr: str = Field(description="Jinja template, e.g. `{{ first_name }} {{ last_name }}`.")
-    dtype: Literal["int", "float", "str", "bool"] = Field(default="str", description="Type the rendered text is cast to.")
+    dtype: Literal["int", "float", "str", "bool"] = Field(
+        default="str", description="Type the rendered text is cast to."
+    )
 
     @field_validator("expr")
     @classmethod
@@ -105,7 +109,7 @@ class RemoteValidatorParams(SpecModel):
     """Check rows by POSTing them to an HTTP endpoint."""
 
     validator_type: Literal["remote"] = Field(default="remote", description="Always `remote`.")
-    endpoint_url: str = Field(description="URL receiving `{\"data\": [rows]}` and answering `{\"data\": [results]}`.")
+    endpoint_url: str = Field(description='URL receiving `{"data": [rows]}` and answering `{"data": [results]}`.')
     output_schema: dict[str, Any] | None = Field(default=None, description="JSON Schema of each result.")
     timeout: float = Field(default=30.0, gt=0, description="Request timeout in seconds.")
     max_retries: int = Field(default=3, ge=0, description="Retries on 429 and 5xx.")
@@ -133,7 +137,7 @@ class RemoteValidationColumn(_ValidationBase):
     validator_params: RemoteValidatorParams = Field(description="Endpoint and retry settings.")
 
 
-ValidationColumn = Annotated[Union[CodeValidationColumn, RemoteValidationColumn], Field(discriminator="validator_type")]
+ValidationColumn = Annotated[CodeValidationColumn | RemoteValidationColumn, Field(discriminator="validator_type")]
 
 
 class SeedDatasetColumn(_ColumnBase):
@@ -169,18 +173,16 @@ class ImageColumn(_ColumnBase):
 
 
 Column = Annotated[
-    Union[
-        SamplerColumn,
-        LLMTextColumn,
-        LLMCodeColumn,
-        LLMStructuredColumn,
-        LLMJudgeColumn,
-        ExpressionColumn,
-        ValidationColumn,
-        SeedDatasetColumn,
-        EmbeddingColumn,
-        ImageColumn,
-    ],
+    SamplerColumn
+    | LLMTextColumn
+    | LLMCodeColumn
+    | LLMStructuredColumn
+    | LLMJudgeColumn
+    | ExpressionColumn
+    | ValidationColumn
+    | SeedDatasetColumn
+    | EmbeddingColumn
+    | ImageColumn,
     Field(discriminator="column_type"),
 ]
 

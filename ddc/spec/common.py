@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
@@ -12,14 +12,18 @@ from ddc.spec.base import SpecModel
 class SkipConfig(SpecModel):
     """Skip generating a cell when a Jinja condition is true for the row."""
 
-    when: str = Field(description="Jinja expression with `{{ }}` referencing at least one column, e.g. `{{ rating > 2 }}`.")
+    when: str = Field(
+        description="Jinja expression with `{{ }}` referencing at least one column, e.g. `{{ rating > 2 }}`."
+    )
     value: bool | int | float | str | None = Field(default=None, description="Value written to skipped cells.")
 
     @field_validator("when")
     @classmethod
     def _has_braces(cls, value: str) -> str:
         if "{{" not in value or "}}" not in value:
-            raise ValueError(f"skip.when must be a Jinja expression in {{{{ }}}}, e.g. '{{{{ {value.strip() or 'x > 1'} }}}}'")
+            raise ValueError(
+                f"skip.when must be a Jinja expression in {{{{ }}}}, e.g. '{{{{ {value.strip() or 'x > 1'} }}}}'"
+            )
         return value
 
 
@@ -89,10 +93,8 @@ def _modality(value: Any) -> str:
 
 
 MultiModalContext = Annotated[
-    Union[
-        Annotated[ImageContext, Tag("image")],
-        Annotated[AudioContext, Tag("audio")],
-        Annotated[VideoContext, Tag("video")],
-    ],
+    Annotated[ImageContext, Tag("image")]
+    | Annotated[AudioContext, Tag("audio")]
+    | Annotated[VideoContext, Tag("video")],
     Discriminator(_modality),
 ]

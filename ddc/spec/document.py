@@ -37,7 +37,9 @@ class DataDesignerConfig(SpecModel):
     tool_configs: list[ToolConfig] | None = Field(default=None, description="MCP tool configs for LLM columns.")
     seed_config: SeedConfig | None = Field(default=None, description="Seed dataset the rows start from.")
     constraints: list[Constraint] | None = Field(default=None, description="Inequalities sampler columns must satisfy.")
-    profilers: list[JudgeScoreProfiler] | None = Field(default=None, description="Post-generation judge-score summaries.")
+    profilers: list[JudgeScoreProfiler] | None = Field(
+        default=None, description="Post-generation judge-score summaries."
+    )
     processors: list[Processor] | None = Field(default=None, description="Column drops and schema transforms.")
 
 
@@ -58,9 +60,7 @@ class LocalProvider(SpecModel):
     @classmethod
     def _env_var_name(cls, value: str | None) -> str | None:
         if value is not None and not ENV_VAR.match(value):
-            raise ValueError(
-                "api_key must name an environment variable such as VLLM_API_KEY, not hold the key itself"
-            )
+            raise ValueError("api_key must name an environment variable such as VLLM_API_KEY, not hold the key itself")
         return value
 
     @field_validator("endpoint")
@@ -125,7 +125,9 @@ class Spec(DataDesignerConfig):
     description: str | None = Field(default=None, description="What this dataset is for.")
     num_records: int | None = Field(default=None, ge=1, description="Records to generate; `-n` overrides; default 10.")
     random_seed: int | None = Field(
-        default=None, ge=0, description="Seed of samplers, shuffles and sampled inference parameters; same seed, same data."
+        default=None,
+        ge=0,
+        description="Seed of samplers, shuffles and sampled inference parameters; same seed, same data.",
     )
     providers: list[LocalProvider] | None = Field(
         default=None, description="Local OpenAI-compatible endpoints for `ddc run`."

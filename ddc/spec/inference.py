@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, Field, Tag, model_validator
 
@@ -70,7 +70,7 @@ def _distribution_kind(value: Any) -> str:
 
 
 Distribution = Annotated[
-    Union[Annotated[UniformDistribution, Tag("uniform")], Annotated[ManualDistribution, Tag("manual")]],
+    Annotated[UniformDistribution, Tag("uniform")] | Annotated[ManualDistribution, Tag("manual")],
     Discriminator(_distribution_kind),
 ]
 
@@ -83,7 +83,9 @@ class _InferenceBase(SpecModel):
     )
 
 
-def _check_range(name: str, value: float | ManualDistribution | UniformDistribution | None, low: float, high: float) -> None:
+def _check_range(
+    name: str, value: float | ManualDistribution | UniformDistribution | None, low: float, high: float
+) -> None:
     if value is None:
         return
     lo, hi = (value, value) if isinstance(value, (int, float)) else value.bounds()
@@ -94,7 +96,9 @@ def _check_range(name: str, value: float | ManualDistribution | UniformDistribut
 class ChatCompletionParams(_InferenceBase):
     """Parameters of chat-completion requests (text, code, structured, judge columns)."""
 
-    generation_type: Literal["chat-completion"] = Field(default="chat-completion", description="Always `chat-completion`.")
+    generation_type: Literal["chat-completion"] = Field(
+        default="chat-completion", description="Always `chat-completion`."
+    )
     temperature: float | Distribution | None = Field(
         default=None, description="Sampling temperature in [0, 2], or a distribution sampled per request."
     )
@@ -137,11 +141,9 @@ def _generation_type(value: Any) -> str:
 
 
 InferenceParams = Annotated[
-    Union[
-        Annotated[ChatCompletionParams, Tag("chat-completion")],
-        Annotated[EmbeddingParams, Tag("embedding")],
-        Annotated[ImageParams, Tag("image")],
-    ],
+    Annotated[ChatCompletionParams, Tag("chat-completion")]
+    | Annotated[EmbeddingParams, Tag("embedding")]
+    | Annotated[ImageParams, Tag("image")],
     Discriminator(_generation_type),
 ]
 

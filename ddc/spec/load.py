@@ -90,8 +90,11 @@ def validate_source(src: Source) -> LoadedSpec:
     if not isinstance(data, dict):
         kind = "empty" if data is None else f"a {type(data).__name__}"
         raise SpecError(
-            Diagnostic(f"a spec must be a mapping with a 'columns' key, but this document is {kind}",
-                       smap.span(()), code="not-a-mapping")
+            Diagnostic(
+                f"a spec must be a mapping with a 'columns' key, but this document is {kind}",
+                smap.span(()),
+                code="not-a-mapping",
+            )
         )
     if "columns" not in data:
         raise SpecError(
@@ -101,7 +104,9 @@ def validate_source(src: Source) -> LoadedSpec:
         spec = Spec.model_validate(data)
     except ValidationError as exc:
         raise SpecError(translate_validation_error(exc, data, smap)) from None
-    return LoadedSpec(spec=spec, source=Source(data, smap, src.name, src.path, src.sha256), library_version=library_version)
+    return LoadedSpec(
+        spec=spec, source=Source(data, smap, src.name, src.path, src.sha256, src.text), library_version=library_version
+    )
 
 
 def _unwrap(src: Source) -> tuple[Any, SourceMap, str | None]:
@@ -112,19 +117,33 @@ def _unwrap(src: Source) -> tuple[Any, SourceMap, str | None]:
         extra = sorted(str(k) for k in set(data) - {"data_designer", "library_version"} - extensions)
         if extra or not isinstance(inner, dict):
             diags = [
-                Diagnostic(f"unknown key {k!r} beside data_designer", src.map.span((k,), key=True), format_path((k,)),
-                           code="unknown-key")
+                Diagnostic(
+                    f"unknown key {k!r} beside data_designer",
+                    src.map.span((k,), key=True),
+                    format_path((k,)),
+                    code="unknown-key",
+                )
                 for k in extra
             ]
             if not isinstance(inner, dict):
-                diags.append(Diagnostic("data_designer must be a mapping", src.map.span(("data_designer",)),
-                                        "data_designer", code="type"))
+                diags.append(
+                    Diagnostic(
+                        "data_designer must be a mapping",
+                        src.map.span(("data_designer",)),
+                        "data_designer",
+                        code="type",
+                    )
+                )
             raise SpecError(diags)
         clash = sorted(set(inner) & set(data) - {"data_designer"})
         if clash:
             raise SpecError(
-                Diagnostic(f"{clash[0]!r} is given both inside and beside data_designer",
-                           src.map.span((clash[0],), key=True), clash[0], code="duplicate-key")
+                Diagnostic(
+                    f"{clash[0]!r} is given both inside and beside data_designer",
+                    src.map.span((clash[0],), key=True),
+                    clash[0],
+                    code="duplicate-key",
+                )
             )
         merged = {k: v for k, v in data.items() if k not in {"data_designer", "library_version"}}
         merged.update(inner)
@@ -154,7 +173,7 @@ def _drop_union_noise(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
     return [
         d
         for d in diagnostics
-        if not any(p != d.path and p.startswith(d.path + ".") or p.startswith(d.path + "[") for p in paths if d.path)
+        if not any((p != d.path and p.startswith(d.path + ".")) or p.startswith(d.path + "[") for p in paths if d.path)
     ] or diagnostics
 
 
@@ -199,8 +218,11 @@ def _translate_one(err: dict[str, Any], data: Any, smap: SourceMap) -> Diagnosti
         field = path[-1] if path else ""
         parent = path[:-1]
         return Diagnostic(
-            f"missing required key {field!r}", smap.span(parent), format_path(parent) or "(root)",
-            hint=f"add `{field}:`", code="missing",
+            f"missing required key {field!r}",
+            smap.span(parent),
+            format_path(parent) or "(root)",
+            hint=f"add `{field}:`",
+            code="missing",
         )
 
     if kind in {"union_tag_invalid", "union_tag_not_found"}:
@@ -211,8 +233,11 @@ def _translate_one(err: dict[str, Any], data: Any, smap: SourceMap) -> Diagnosti
         expected = [t.strip().strip("'") for t in str(ctx.get("expected_tags", "")).split(",") if t.strip()]
         if kind == "union_tag_not_found":
             return Diagnostic(
-                f"missing {discriminator!r}", smap.span(path), text,
-                hint="one of: " + ", ".join(expected) if expected else "", code="missing",
+                f"missing {discriminator!r}",
+                smap.span(path),
+                text,
+                hint="one of: " + ", ".join(expected) if expected else "",
+                code="missing",
             )
         span = smap.span((*path, discriminator))
         field_path = format_path((*path, discriminator))
@@ -341,9 +366,10 @@ def _step(annotation: Any, part: Any) -> Any:
 def _tag_of(members: list[Any], tag: Any) -> Any:
     """The union member a pydantic loc tag names (a discriminator value or a Tag())."""
     for member in members:
-        if typing.get_origin(member) is typing.Annotated:
-            if any(getattr(meta, "tag", None) == tag for meta in typing.get_args(member)[1:]):
-                return _strip(member)
+        if typing.get_origin(member) is typing.Annotated and any(
+            getattr(meta, "tag", None) == tag for meta in typing.get_args(member)[1:]
+        ):
+            return _strip(member)
         stripped = _strip(member)
         model = _as_model(stripped)
         if model is not None and tag in _literal_values(model):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, Field, Tag
 
@@ -50,10 +50,8 @@ def _constraint_kind(value: Any) -> str:
 
 
 Constraint = Annotated[
-    Union[
-        Annotated[ScalarInequalityConstraint, Tag("scalar_inequality")],
-        Annotated[ColumnInequalityConstraint, Tag("column_inequality")],
-    ],
+    Annotated[ScalarInequalityConstraint, Tag("scalar_inequality")]
+    | Annotated[ColumnInequalityConstraint, Tag("column_inequality")],
     Discriminator(_constraint_kind),
 ]
 
@@ -74,7 +72,7 @@ class SchemaTransformProcessor(SpecModel):
     template: dict[str, Any] = Field(description="Output row template; string leaves are Jinja over the row.")
 
 
-Processor = Annotated[Union[DropColumnsProcessor, SchemaTransformProcessor], Field(discriminator="processor_type")]
+Processor = Annotated[DropColumnsProcessor | SchemaTransformProcessor, Field(discriminator="processor_type")]
 
 
 class JudgeScoreProfiler(SpecModel):

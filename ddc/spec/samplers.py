@@ -9,7 +9,7 @@ optional in YAML (it is filled in, as the official library does).
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -17,7 +17,6 @@ from ddc.spec.base import SpecModel
 from ddc.spec.common import SkipConfig
 from ddc.spec.vocab import FAKER_LOCALES, MAX_AGE, MIN_AGE, PERSONA_LOCALES
 
-Number = Union[int, float]
 _DECIMALS = "Round sampled values to this many decimal places; null keeps full precision."
 
 
@@ -223,7 +222,9 @@ class PersonParams(SpecModel):
     @classmethod
     def _managed_locale(cls, value: str) -> str:
         if value not in PERSONA_LOCALES:
-            raise ValueError(f"no managed persona dataset for locale {value!r}; use one of {', '.join(PERSONA_LOCALES)}")
+            raise ValueError(
+                f"no managed persona dataset for locale {value!r}; use one of {', '.join(PERSONA_LOCALES)}"
+            )
         return value
 
 
@@ -255,7 +256,9 @@ class PersonFromFakerParams(SpecModel):
 
 class _SamplerColumnBase(SpecModel):
     name: str = Field(description="Column name, unique in the spec; also the output column name.")
-    drop: bool = Field(default=False, description="Generate the column for use by others, then drop it from the output.")
+    drop: bool = Field(
+        default=False, description="Generate the column for use by others, then drop it from the output."
+    )
     column_type: Literal["sampler"] = Field(default="sampler", description="Always `sampler`.")
     skip: SkipConfig | None = Field(default=None, description="Not allowed on sampler columns; always null.")
     propagate_skip: bool = Field(default=True, description="Kept for compatibility; samplers are never skipped.")
@@ -428,38 +431,19 @@ SAMPLER_COLUMN_CLASSES: tuple[type[_SamplerColumnBase], ...] = (
 )
 
 SamplerColumn = Annotated[
-    Union[
-        CategorySamplerColumn,
-        SubcategorySamplerColumn,
-        UniformSamplerColumn,
-        GaussianSamplerColumn,
-        BernoulliSamplerColumn,
-        BernoulliMixtureSamplerColumn,
-        BinomialSamplerColumn,
-        PoissonSamplerColumn,
-        ScipySamplerColumn,
-        DatetimeSamplerColumn,
-        TimedeltaSamplerColumn,
-        UuidSamplerColumn,
-        PersonSamplerColumn,
-        PersonFromFakerSamplerColumn,
-    ],
+    CategorySamplerColumn
+    | SubcategorySamplerColumn
+    | UniformSamplerColumn
+    | GaussianSamplerColumn
+    | BernoulliSamplerColumn
+    | BernoulliMixtureSamplerColumn
+    | BinomialSamplerColumn
+    | PoissonSamplerColumn
+    | ScipySamplerColumn
+    | DatetimeSamplerColumn
+    | TimedeltaSamplerColumn
+    | UuidSamplerColumn
+    | PersonSamplerColumn
+    | PersonFromFakerSamplerColumn,
     Field(discriminator="sampler_type"),
-]
-
-SamplerParams = Union[
-    CategoryParams,
-    SubcategoryParams,
-    UniformParams,
-    GaussianParams,
-    BernoulliParams,
-    BernoulliMixtureParams,
-    BinomialParams,
-    PoissonParams,
-    ScipyParams,
-    DatetimeParams,
-    TimedeltaParams,
-    UuidParams,
-    PersonParams,
-    PersonFromFakerParams,
 ]

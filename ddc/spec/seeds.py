@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -127,15 +127,13 @@ class QuerySeedSource(SpecModel):
 
 
 SeedSource = Annotated[
-    Union[
-        LocalFileSeedSource,
-        HuggingFaceSeedSource,
-        DirectorySeedSource,
-        FileContentsSeedSource,
-        AgentRolloutSeedSource,
-        FilesetSeedSource,
-        QuerySeedSource,
-    ],
+    LocalFileSeedSource
+    | HuggingFaceSeedSource
+    | DirectorySeedSource
+    | FileContentsSeedSource
+    | AgentRolloutSeedSource
+    | FilesetSeedSource
+    | QuerySeedSource,
     Field(discriminator="seed_type"),
 ]
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 import yaml
 
 from ddc.errors import Diagnostic, SourceSpan, SpecError
 
-PathKey = tuple[Union[str, int], ...]
+PathKey = tuple[str | int, ...]
 
 
 @dataclass
@@ -25,6 +25,9 @@ class SourceMap:
     file: str
     values: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
     keys: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+    #: character offsets [start, end) of each value and key in the decoded text (for surgical edits)
+    value_ranges: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+    key_ranges: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
 
     def span(self, path: PathKey, *, key: bool = False) -> SourceSpan:
         """The position of ``path``, or of its nearest ancestor that has one."""
@@ -44,8 +47,13 @@ class SourceMap:
     def rebased(self, prefix: PathKey) -> SourceMap:
         """A map where paths under ``prefix`` are addressed without it (for the wrapped form)."""
         n = len(prefix)
-        out = SourceMap(self.file, dict(self.values), dict(self.keys))
-        for table, src in ((out.values, self.values), (out.keys, self.keys)):
+        out = SourceMap(self.file, dict(self.values), dict(self.keys), dict(self.value_ranges), dict(self.key_ranges))
+        for table, src in (
+            (out.values, self.values),
+            (out.keys, self.keys),
+            (out.value_ranges, self.value_ranges),
+            (out.key_ranges, self.key_ranges),
+        ):
             for path, pos in src.items():
                 if path[:n] == prefix:
                     table[path[n:]] = pos
@@ -54,13 +62,14 @@ class SourceMap:
 
 @dataclass(frozen=True)
 class Source:
-    """A read spec file: its data, positions, display name and content hash."""
+    """A read spec file: its data, positions, display name, content hash and text."""
 
     data: Any
     map: SourceMap
     name: str
     path: Path | None
     sha256: str
+    text: str = ""
 
 
 def format_path(path: PathKey) -> str:
@@ -91,8 +100,14 @@ def read_source(text: str | bytes, name: str, path: Path | None = None) -> Sourc
     try:
         decoded = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise SpecError(Diagnostic(f"not valid UTF-8 at byte {exc.start}", SourceSpan(name, 1, 1),
-                                   hint="save the file as UTF-8", code="syntax")) from exc
+        raise SpecError(
+            Diagnostic(
+                f"not valid UTF-8 at byte {exc.start}",
+                SourceSpan(name, 1, 1),
+                hint="save the file as UTF-8",
+                code="syntax",
+            )
+        ) from exc
     loader = _Loader(decoded)
     try:
         node = loader.get_single_node()
@@ -109,11 +124,12 @@ def read_source(text: str | bytes, name: str, path: Path | None = None) -> Sourc
         raise SpecError(Diagnostic(f"cannot parse YAML: {exc}", SourceSpan(name, 1, 1), code="syntax")) from exc
     finally:
         loader.dispose()
-    return Source(data=data, map=smap, name=name, path=path, sha256=digest)
+    return Source(data=data, map=smap, name=name, path=path, sha256=digest, text=decoded)
 
 
 def _walk(node: yaml.Node, path: PathKey, smap: SourceMap, problems: list[Diagnostic]) -> None:
     smap.values.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+    smap.value_ranges.setdefault(path, (node.start_mark.index, node.end_mark.index))
     if isinstance(node, yaml.MappingNode):
         seen: dict[Any, yaml.Node] = {}
         for key_node, value_node in node.value:
@@ -135,6 +151,7 @@ def _walk(node: yaml.Node, path: PathKey, smap: SourceMap, problems: list[Diagno
                 continue
             seen[key] = key_node
             smap.keys[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            smap.key_ranges[child] = (key_node.start_mark.index, key_node.end_mark.index)
             _walk(value_node, child, smap, problems)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):

@@ -10,9 +10,7 @@ CodeLang = Literal[
     "sql:sqlite", "sql:tsql", "sql:bigquery", "sql:mysql", "sql:postgres", "sql:ansi",
 ]  # fmt: skip
 
-ValidatorCodeLang = Literal[
-    "python", "sql:sqlite", "sql:tsql", "sql:bigquery", "sql:mysql", "sql:postgres", "sql:ansi"
-]
+ValidatorCodeLang = Literal["python", "sql:sqlite", "sql:tsql", "sql:bigquery", "sql:mysql", "sql:postgres", "sql:ansi"]
 
 #: Locales with a managed Nemotron-Personas dataset (0.9.6 adds en_GB and de_DE).
 PERSONA_LOCALES: tuple[str, ...] = (

@@ -1,0 +1,5 @@
+"""``python -m ddc``."""
+
+from ddc.cli import main
+
+main()

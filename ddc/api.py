@@ -1,0 +1,165 @@
+"""The library API the CLI wraps: validate and build (run and submit live in engine/ and submit/).
+
+Every entry point accepts a spec path, YAML text, a ``ddc.ConfigBuilder``, a compiled module path
+(``*.py`` exposing ``load_config_builder()``), or an official ``DataDesignerConfigBuilder``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from ddc.errors import Diagnostic, SpecError
+from ddc.spec.load import LoadedSpec
+
+Mode = Literal["run", "submit"]
+SpecInput = Any  # str | Path | ConfigBuilder | LoadedSpec | official builder
+
+
+def load(source: SpecInput, *, check: bool = True) -> LoadedSpec:
+    """Any accepted input -> a validated LoadedSpec."""
+    from ddc.builder import ConfigBuilder
+    from ddc.spec.load import load_spec
+
+    if isinstance(source, LoadedSpec):
+        return source
+    if isinstance(source, (str, Path)) and str(source).endswith(".py") and "\n" not in str(source):
+        source = _load_module_builder(Path(source))
+    if isinstance(source, ConfigBuilder):
+        return _from_builder(source, check=check)
+    if hasattr(source, "build") and hasattr(source, "add_column"):  # official DataDesignerConfigBuilder
+        data = {"data_designer": source.build().model_dump(mode="json")}
+        return load_spec(json.dumps(data), name="<DataDesignerConfigBuilder>", check=check)
+    return load_spec(source, check=check)
+
+
+def _from_builder(builder: Any, *, check: bool) -> LoadedSpec:
+    from ddc.spec.load import validate_source
+    from ddc.spec.source import read_source
+
+    text = json.dumps(builder.to_dict(), ensure_ascii=False)
+    src = read_source(text, "<ConfigBuilder>", (builder.base_dir / "builder.json") if builder.base_dir else None)
+    loaded = validate_source(src)
+    if check:
+        from ddc.spec.checks import check_spec
+
+        diagnostics = check_spec(loaded)
+        if any(d.severity == "error" for d in diagnostics):
+            raise SpecError(diagnostics)
+    return loaded
+
+
+def _load_module_builder(path: Path) -> Any:
+    """Import a compiled module and call its load_config_builder()."""
+    if not path.is_file():
+        raise SpecError(f"{path}: no such file")
+    module_name = f"_ddc_compiled_{abs(hash(str(path.resolve())))}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise SpecError(f"{path}: cannot import this file as a Python module")
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(path.resolve().parent))
+    try:
+        spec.loader.exec_module(module)
+    except SyntaxError as exc:
+        raise SpecError(f"{path}:{exc.lineno}:{exc.offset}: Python syntax error: {exc.msg}") from exc
+    except ImportError as exc:
+        raise SpecError(f"{path}: cannot import: {exc}", hint="is the module's target installed?") from exc
+    finally:
+        sys.path.remove(str(path.resolve().parent))
+    factory = getattr(module, "load_config_builder", None)
+    if not callable(factory):
+        raise SpecError(f"{path}: the module does not define load_config_builder()")
+    return factory()
+
+
+@dataclass
+class ValidationReport:
+    """Everything ``ddc validate`` found; ``ok`` when nothing blocks the chosen modes."""
+
+    source: str
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    fingerprint: str | None = None
+    #: per mode, how each external reference resolves (``ddc validate --explain``)
+    explanations: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not any(d.severity == "error" for d in self.diagnostics)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "ok": self.ok,
+            "fingerprint": self.fingerprint,
+            "diagnostics": [d.to_json() for d in self.diagnostics],
+            "explanations": self.explanations,
+        }
+
+
+def validate(source: SpecInput, *, modes: tuple[Mode, ...] = ()) -> ValidationReport:
+    """Check a spec fully (schema, references, templates, cycles, seeds) and, per mode, portability.
+
+    Never raises for a bad spec: problems come back as diagnostics."""
+    from ddc.compile.canonical import fingerprint
+    from ddc.compile.modes import explain, mode_diagnostics
+    from ddc.compile.plan import plan_spec
+    from ddc.spec.checks import check_spec
+
+    name = str(source) if isinstance(source, (str, Path)) and "\n" not in str(source) else "<spec>"
+    try:
+        loaded = load(source, check=False)
+    except SpecError as exc:
+        return ValidationReport(name, exc.diagnostics)
+    report = ValidationReport(loaded.name)
+    report.diagnostics.extend(check_spec(loaded))
+    if report.ok:
+        try:
+            plan_spec(loaded)
+        except SpecError as exc:
+            report.diagnostics.extend(exc.diagnostics)
+    for mode in modes:
+        report.diagnostics.extend(mode_diagnostics(loaded, mode))
+        report.explanations[mode] = explain(loaded, mode)
+    report.diagnostics.sort(key=lambda d: (d.span.line if d.span else 0, d.span.column if d.span else 0))
+    if report.ok:
+        report.fingerprint = fingerprint(loaded.spec)
+    return report
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    text: str
+    fingerprint: str
+    path: Path | None
+    changed: bool
+
+
+def build(
+    source: SpecInput,
+    *,
+    target: str = "ddc",
+    out: str | Path | None = None,
+    check: bool = False,
+    write: bool = True,
+) -> BuildResult:
+    """Compile a spec to a Python module. With ``check``, compare to ``out`` instead of writing."""
+    from ddc.compile.canonical import fingerprint
+    from ddc.compile.emit import EmitOptions, emit_module, module_paths
+    from ddc.compile.plan import plan_spec
+    from ddc.fsutil import write_atomic
+
+    loaded = load(source)
+    plan = plan_spec(loaded)
+    out_path = Path(out) if out is not None else None
+    label, spec_dir = module_paths(loaded.source.path, out_path)
+    text = emit_module(plan, EmitOptions(target=target, source_label=label, spec_dir_from_module=spec_dir))  # type: ignore[arg-type]
+    current = out_path.read_text(encoding="utf-8") if out_path is not None and out_path.is_file() else None
+    changed = current != text
+    if out_path is not None and write and not check and changed:
+        write_atomic(out_path, text)
+    return BuildResult(text=text, fingerprint=fingerprint(loaded.spec), path=out_path, changed=changed)

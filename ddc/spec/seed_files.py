@@ -1,0 +1,106 @@
+"""Local seed data: resolving paths and globs, and exposing seeds to DuckDB.
+
+Shared by validation (do the files exist, does the query compile, which columns), the engine
+(streaming the seed) and submit (materialising it to Parquet for upload). Relative paths resolve
+against the spec file's directory first, then the current directory (the official library uses the
+current directory only; ddc accepts both so published configs keep working).
+"""
+
+from __future__ import annotations
+
+import glob
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ddc.errors import RunError
+from ddc.spec.seeds import LocalFileSeedSource, QuerySeedSource
+
+if TYPE_CHECKING:
+    import duckdb
+
+
+class SeedFileError(ValueError):
+    """A seed path that does not resolve; the caller attaches the spec position."""
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def resolve_seed_path(pattern: str, base_dir: Path) -> str:
+    """An absolute path or glob for ``pattern``; raises SeedFileError naming what was tried."""
+    candidates = [Path(pattern)] if Path(pattern).is_absolute() else [base_dir / pattern, Path.cwd() / pattern]
+    for candidate in candidates:
+        text = str(candidate)
+        if glob.has_magic(text):
+            if glob.glob(text, recursive=True):
+                return text
+        elif candidate.is_file():
+            return text
+    tried = " or ".join(dict.fromkeys(str(c) for c in candidates))
+    kind = "no file matches" if glob.has_magic(pattern) else "no such file"
+    raise SeedFileError(f"{kind} {pattern!r} (looked for {tried})")
+
+
+def reader_sql(path: str) -> str:
+    """DuckDB table function reading ``path`` (a file or glob), chosen by suffix."""
+    lower = path.lower()
+    if lower.endswith(".parquet"):
+        return f"read_parquet({_quote(path)}, union_by_name = true)"
+    if lower.endswith(".csv"):
+        return f"read_csv({_quote(path)}, union_by_name = true)"
+    if lower.endswith((".json", ".jsonl")):
+        return f"read_json_auto({_quote(path)}, union_by_name = true)"
+    raise SeedFileError(f"unsupported seed file type: {path!r} (use .parquet, .csv, .json or .jsonl)")
+
+
+@dataclass(frozen=True)
+class SeedRelation:
+    """How to select the seed rows: SQL over views registered in a connection."""
+
+    sql: str
+    tables: dict[str, str]  # view name -> resolved path (for the query source; one entry "seed" otherwise)
+
+
+def seed_relation(source: Any, base_dir: Path) -> SeedRelation:
+    """Resolve a local or query seed source. Raises SeedFileError for missing files."""
+    if isinstance(source, LocalFileSeedSource):
+        path = resolve_seed_path(source.path, base_dir)
+        return SeedRelation(sql="SELECT * FROM ddc_seed", tables={"ddc_seed": path})
+    if isinstance(source, QuerySeedSource):
+        tables = {name: resolve_seed_path(path, base_dir) for name, path in source.tables.items()}
+        return SeedRelation(sql=source.query.strip().rstrip(";"), tables=tables)
+    raise SeedFileError(f"seed_type {source.seed_type!r} is not a local seed")
+
+
+def register_seed(con: duckdb.DuckDBPyConnection, relation: SeedRelation) -> str:
+    """Create the seed's views in ``con`` and return the SQL selecting the seed rows."""
+    for name, path in relation.tables.items():
+        con.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS SELECT * FROM {reader_sql(path)}')
+    return relation.sql
+
+
+def describe_seed(relation: SeedRelation) -> list[tuple[str, str]]:
+    """(column, DuckDB type) of the seed, without reading its rows. Raises RunError on bad SQL."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        sql = register_seed(con, relation)
+        rows = con.execute(f"DESCRIBE {sql}").fetchall()
+    except duckdb.Error as exc:
+        raise RunError(_duckdb_message(exc)) from exc
+    finally:
+        con.close()
+    return [(str(r[0]), str(r[1])) for r in rows]
+
+
+def _duckdb_message(exc: Exception) -> str:
+    text = str(exc).strip()
+    first = text.splitlines()[0] if text else type(exc).__name__
+    return (
+        first.replace("Error: ", ": ", 1)
+        if first.startswith(("Parser Error", "Binder Error", "Catalog Error"))
+        else first
+    )
