@@ -15,14 +15,12 @@ DEFAULT_SCHEMA_PATH = Path("schemas") / "ddc.schema.json"
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Write the schema to this file instead of printing it "
-    "(default with --vscode: schemas/ddc.schema.json).",
+    help="Write the schema to this file instead of printing it (default with --vscode: schemas/ddc.schema.json).",
 )
 @click.option(
     "--vscode",
     is_flag=True,
-    help="Also map the written schema to *.ddc.yaml in .vscode/settings.json (yaml.schemas), "
-    "keeping other settings.",
+    help="Also map the written schema to *.ddc.yaml in .vscode/settings.json (yaml.schemas), keeping other settings.",
 )
 def schema(output: Path | None, vscode: bool) -> None:
     """Print the JSON Schema (draft-07) of ddc specs, for editors and CI.
@@ -43,9 +41,7 @@ def schema(output: Path | None, vscode: bool) -> None:
     click.echo(f"{'wrote' if changed else 'up to date:'} {target}", err=True)
     if vscode:
         if register_vscode(Path.cwd(), target):
-            click.echo(
-                "updated .vscode/settings.json: yaml.schemas maps it to " + ", ".join(_globs()), err=True
-            )
+            click.echo("updated .vscode/settings.json: yaml.schemas maps it to " + ", ".join(_globs()), err=True)
         else:
             click.echo(".vscode/settings.json already maps it to *.ddc.yaml", err=True)
 

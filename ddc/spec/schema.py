@@ -20,16 +20,14 @@ The output is a pure function of the models: same ddc, same bytes (see ``schema_
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from ddc.errors import DdcError
+from ddc.fsutil import write_atomic
 from ddc.spec.vocab import FAKER_LOCALES, MAX_AGE, MIN_AGE, PERSONA_LOCALES, SAMPLER_TYPES
 
 SCHEMA_DIALECT = "http://json-schema.org/draft-07/schema#"
@@ -367,9 +365,7 @@ _TAGGED: dict[str, tuple[str, str, str, str, tuple[str, ...]]] = {
 
 def _ci_suffix(suffixes: tuple[str, ...]) -> str:
     """A case-insensitive 'ends with one of' pattern that ECMAScript and Python both understand."""
-    parts = [
-        "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in s) for s in suffixes
-    ]
+    parts = ["".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in s) for s in suffixes]
     return "(" + "|".join(parts) + ")$"
 
 
@@ -503,8 +499,7 @@ constraints:
         "random_seed: 42",
     ),
     ("spec", "providers"): _md(
-        "ddc extension: local OpenAI-compatible endpoints for `ddc run`; "
-        "`api_key` names an environment variable.",
+        "ddc extension: local OpenAI-compatible endpoints for `ddc run`; `api_key` names an environment variable.",
         """
 providers:
   - name: local-vllm
@@ -542,14 +537,11 @@ _COLUMN_MARKDOWN: dict[str, str] = {
         "prompt: Write a one-line review of {{ product }} by a {{ age }}-year-old.",
     ),
     "model_alias": _md(
-        "Alias of the model (in `model_configs`, or a default alias such as `nvidia-text`) that generates "
-        "this column.",
+        "Alias of the model (in `model_configs`, or a default alias such as `nvidia-text`) that generates this column.",
         "model_alias: nvidia-text",
     ),
     "expr": _md("Jinja template computed from other columns.", "expr: '{{ first_name }} {{ last_name }}'"),
-    "system_prompt": _md(
-        "Jinja template of the system prompt.", "system_prompt: You are a terse product reviewer."
-    ),
+    "system_prompt": _md("Jinja template of the system prompt.", "system_prompt: You are a terse product reviewer."),
 }
 
 
@@ -680,9 +672,7 @@ def _decorate(defs: dict[str, Schema]) -> None:
     )
     defs["column"]["defaultSnippets"] = _column_snippets()
     for tag in SAMPLER_TYPES:
-        defs[f"sampler-params-{tag}"]["defaultSnippets"] = [
-            {"label": f"{tag} params", "body": _snippet_params(tag)}
-        ]
+        defs[f"sampler-params-{tag}"]["defaultSnippets"] = [{"label": f"{tag} params", "body": _snippet_params(tag)}]
 
 
 # --- the document -----------------------------------------------------------------------------------------
@@ -729,9 +719,7 @@ def generate_schema() -> Schema:
         "properties": wrapped_props,
         "required": ["data_designer"],
         "additionalProperties": False,
-        "dependencies": {
-            name: {"properties": {"data_designer": {"not": {"required": [name]}}}} for name in extensions
-        },
+        "dependencies": {name: {"properties": {"data_designer": {"not": {"required": [name]}}}} for name in extensions},
     }
     return {
         "$schema": SCHEMA_DIALECT,
@@ -759,7 +747,7 @@ def write_schema(path: Path) -> bool:
     text = schema_text()
     if path.is_file() and path.read_text(encoding="utf-8") == text:
         return False
-    write_text_atomic(path, text)
+    write_atomic(path, text)
     return True
 
 
@@ -805,7 +793,7 @@ def register_vscode(workspace: Path, schema_path: Path) -> bool:
         )
     settings["yaml.schemas"] = {**schemas, key: globs + missing}
     settings_path.parent.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(settings_path, json.dumps(settings, indent=2, ensure_ascii=False) + "\n")
+    write_atomic(settings_path, json.dumps(settings, indent=2, ensure_ascii=False) + "\n")
     return True
 
 
@@ -840,19 +828,3 @@ def _strip_jsonc(text: str) -> str:
             out.append(char)
             i += 1
     return re.sub(r",(\s*[}\]])", r"\1", "".join(out))
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write through a temporary file in the same directory, fsync, then rename over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise

@@ -116,9 +116,7 @@ def completes_sampler_types(s: Session) -> tuple[bool, str]:
 
 
 def completes_only_uniform_params(s: Session) -> tuple[bool, str]:
-    text = (
-        "columns:\n  - name: a\n    column_type: sampler\n    sampler_type: uniform\n    params:\n      §\n"
-    )
+    text = "columns:\n  - name: a\n    column_type: sampler\n    sampler_type: uniform\n    params:\n      §\n"
     keys = set(s.completion_labels(text, kind=PROPERTY))
     ok = {"low", "high", "decimal_places"} <= keys <= {"low", "high", "decimal_places", "sampler_type"}
     return ok, f"offered keys {sorted(keys)}"
@@ -130,9 +128,7 @@ def offers_a_snippet_per_column_type(s: Session) -> tuple[bool, str]:
     texts = [f"{item['label']}\n{item.get('insertText', '')}" for item in items]
     missing = [t for t in COLUMN_TYPES if not any(re.search(rf"column_type: {t}\b", x) for x in texts)]
     missing += [
-        f"sampler {t}"
-        for t in SAMPLER_TYPES
-        if not any(re.search(rf"sampler_type: {t}\s*$", x, re.M) for x in texts)
+        f"sampler {t}" for t in SAMPLER_TYPES if not any(re.search(rf"sampler_type: {t}\s*$", x, re.M) for x in texts)
     ]
     class_names = sorted({i["label"] for i in items if CLASS_NAME.search(i["label"].split()[-1])})
     ok = not missing and not class_names
@@ -158,15 +154,13 @@ def flags_unknown_key(s: Session) -> tuple[bool, str]:
 
 def flags_wrong_enum_naming_valid_values(s: Session) -> tuple[bool, str]:
     diagnostics, lines = s.diagnostics(
-        "columns:\n  - name: a\n    column_type: sampler\n    sampler_type: unifrom\n"
-        "    params: {low: 0, high: 1}\n"
+        "columns:\n  - name: a\n    column_type: sampler\n    sampler_type: unifrom\n    params: {low: 0, high: 1}\n"
     )
     want = lines.index("    sampler_type: unifrom")
     hits = [
         d
         for d in diagnostics
-        if d["range"]["start"]["line"] == want
-        and all(t in d["message"] for t in ("uniform", "gaussian", "person"))
+        if d["range"]["start"]["line"] == want and all(t in d["message"] for t in ("uniform", "gaussian", "person"))
     ]
     return bool(hits), _describe(diagnostics)
 
@@ -193,9 +187,7 @@ def flags_other_sampler_key_in_params(s: Session) -> tuple[bool, str]:
 
 
 def accepts_the_official_wrapped_form(s: Session) -> tuple[bool, str]:
-    wrapped = "data_designer:\n" + "".join(
-        f"  {line}\n" if line else "\n" for line in VALID_EXAMPLE.split("\n")[:-1]
-    )
+    wrapped = "data_designer:\n" + "".join(f"  {line}\n" if line else "\n" for line in VALID_EXAMPLE.split("\n")[:-1])
     diagnostics, _ = s.diagnostics(wrapped + "library_version: 0.9.6\n")
     return diagnostics == [], _describe(diagnostics)
 
@@ -216,9 +208,7 @@ def valid_example_has_no_diagnostics(s: Session) -> tuple[bool, str]:
 
 
 def _describe(diagnostics: list[dict[str, Any]]) -> str:
-    return (
-        "; ".join(f"line {d['range']['start']['line']}: {d['message'][:120]}" for d in diagnostics) or "none"
-    )
+    return "; ".join(f"line {d['range']['start']['line']}: {d['message'][:120]}" for d in diagnostics) or "none"
 
 
 CHECKS: dict[str, Check] = {

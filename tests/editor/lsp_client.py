@@ -34,15 +34,11 @@ class LspError(RuntimeError):
 class LspClient:
     """One running language server; use as a context manager."""
 
-    def __init__(
-        self, command: list[str], settings: dict[str, Any], root: Path, timeout: float = 10.0
-    ) -> None:
+    def __init__(self, command: list[str], settings: dict[str, Any], root: Path, timeout: float = 10.0) -> None:
         self.settings = settings
         self.timeout = timeout
         self.root = root
-        self._proc = subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
-        )
+        self._proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         self._next_id = 0
         self._responses: dict[int, queue.Queue[dict[str, Any]]] = {}
         self._lock = threading.Lock()
@@ -130,9 +126,7 @@ class LspClient:
 
     def _dispatch(self, message: dict[str, Any]) -> None:
         if "id" in message and "method" in message:  # a request from the server
-            self._send(
-                {"id": message["id"], "result": self._answer(message["method"], message.get("params"))}
-            )
+            self._send({"id": message["id"], "result": self._answer(message["method"], message.get("params"))})
         elif "id" in message:
             box = self._responses.get(message["id"])
             if box is not None:
@@ -142,9 +136,7 @@ class LspClient:
             with self._diag_event:
                 self._diagnostics[params["uri"]] = params["diagnostics"]
                 # servers that omit the version publish for the latest text they have
-                self._diag_versions[params["uri"]] = params.get("version") or self._versions.get(
-                    params["uri"], 0
-                )
+                self._diag_versions[params["uri"]] = params.get("version") or self._versions.get(params["uri"], 0)
                 self._diag_event.notify_all()
 
     def _answer(self, method: str, params: Any) -> Any:

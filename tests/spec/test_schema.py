@@ -107,9 +107,7 @@ def test_every_property_has_a_description(schema: dict[str, Any]) -> None:
     missing = [
         f"{where}/{name}"
         for where, node in walk(schema)
-        if isinstance(node.get("properties"), dict)
-        and not where.endswith("/if")
-        and "/dependencies/" not in where
+        if isinstance(node.get("properties"), dict) and not where.endswith("/if") and "/dependencies/" not in where
         for name, prop in node["properties"].items()
         if isinstance(prop, dict) and set(prop) - {"const", "type", "required", "minLength"}
         if not prop.get("description")
@@ -138,9 +136,7 @@ def test_no_python_class_name_is_visible(schema: dict[str, Any]) -> None:
         for name, value in vars(module).items()
         if isinstance(value, type)
     }
-    visible = set(schema["definitions"]) | {
-        n.get("title") for _, n in walk(schema) if isinstance(n.get("title"), str)
-    }
+    visible = set(schema["definitions"]) | {n.get("title") for _, n in walk(schema) if isinstance(n.get("title"), str)}
     assert visible & class_names == set()
 
 
@@ -212,9 +208,7 @@ def test_there_is_one_snippet_per_sampler_type_and_per_other_column_type(schema:
     assert others == list(COLUMN_TYPES[1:])
 
 
-def test_every_column_snippet_scaffolds_a_valid_column(
-    schema: dict[str, Any], validator: Draft7Validator
-) -> None:
+def test_every_column_snippet_scaffolds_a_valid_column(schema: dict[str, Any], validator: Draft7Validator) -> None:
     for snippet in schema["definitions"]["column"]["defaultSnippets"]:
         column = snippet_default(snippet["body"])
         spec = {"columns": [column]}

@@ -106,9 +106,7 @@ def test_vscode_uses_the_output_path_given(workspace: Path, run: Run) -> None:
     assert settings(workspace)["yaml.schemas"] == {"./tools/spec.schema.json": ["*.ddc.yaml", "*.ddc.yml"]}
 
 
-def test_vscode_refuses_to_rewrite_settings_with_comments_and_says_what_to_add(
-    workspace: Path, run: Run
-) -> None:
+def test_vscode_refuses_to_rewrite_settings_with_comments_and_says_what_to_add(workspace: Path, run: Run) -> None:
     (workspace / ".vscode").mkdir()
     original = '{\n  // my font\n  "editor.fontSize": 14,\n}\n'
     (workspace / ".vscode" / "settings.json").write_text(original, encoding="utf-8")
