@@ -12,6 +12,8 @@ import pytest
 from editor_checks import CHECKS, SERVER_SETTINGS, Session, run_checks
 from lsp_client import LspClient, server_command
 
+from ddc.templates import TEMPLATES, init_spec
+
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = ROOT / "schemas" / "ddc.schema.json"
 OFFICIAL = Path(__file__).resolve().parent / "fixtures" / "official.schema.json"
@@ -32,10 +34,15 @@ def start(workdir: Path, settings: dict[str, object] | None = None) -> LspClient
 
 
 @pytest.fixture(scope="module")
-def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
-    workdir = tmp_path_factory.mktemp("lsp")
-    with start(workdir) as client:
-        yield Session(client, SCHEMA, workdir)
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LspClient]:
+    """One server for every test that names its schema with a modeline."""
+    with start(tmp_path_factory.mktemp("lsp")) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def session(client: LspClient, tmp_path_factory: pytest.TempPathFactory) -> Session:
+    return Session(client, SCHEMA, tmp_path_factory.mktemp("checks"))
 
 
 @pytest.mark.parametrize("name", list(CHECKS))
@@ -44,10 +51,11 @@ def test_ddc_schema_in_the_language_server(session: Session, name: str) -> None:
     assert passed, detail
 
 
-def test_ddc_schema_beats_the_schema_generated_from_the_official_models(tmp_path: Path) -> None:
-    with start(tmp_path) as client:
-        official = run_checks(client, OFFICIAL, tmp_path)
-        ours = run_checks(client, SCHEMA, tmp_path)
+def test_ddc_schema_beats_the_schema_generated_from_the_official_models(client: LspClient, tmp_path: Path) -> None:
+    (tmp_path / "official").mkdir()
+    (tmp_path / "ddc").mkdir()
+    official = run_checks(client, OFFICIAL, tmp_path / "official")
+    ours = run_checks(client, SCHEMA, tmp_path / "ddc")
     official_passed = sorted(name for name, (ok, _) in official.items() if ok)
     assert all(ok for ok, _ in ours.values())
     # Recorded baseline: the official models' schema passes 7 of 12 (benchmarks/editor_baseline.py).
@@ -69,3 +77,22 @@ def test_settings_glob_leaves_other_yaml_files_alone(tmp_path: Path) -> None:
         uri = (tmp_path / "docker-compose.yaml").as_uri()
         client.open(uri, "services:\n  web: {image: nginx}\n")
         assert client.diagnostics(uri) == []
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_init_template_has_no_diagnostics_through_its_relative_modeline(
+    client: LspClient, tmp_path: Path, template: str
+) -> None:
+    result = init_spec("demo", template=template, directory=tmp_path)
+    uri = result.spec.resolve().as_uri()
+    client.open(uri, result.spec.read_text(encoding="utf-8"))
+    assert client.diagnostics(uri) == []
+
+
+def test_init_template_modeline_really_loads_the_schema(client: LspClient, tmp_path: Path) -> None:
+    result = init_spec("demo", directory=tmp_path)
+    text = result.spec.read_text(encoding="utf-8").replace("    sampler_type: uuid\n", "    sampler_type: uuidx\n")
+    uri = result.spec.resolve().as_uri()
+    client.open(uri, text)
+    messages = [d["message"] for d in client.diagnostics(uri)]
+    assert any("Valid values" in m and "uuid" in m for m in messages), messages
