@@ -5,6 +5,7 @@ Install the server with `npm ci --prefix tests/editor`; without node or the serv
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 from editor_checks import CHECKS, SERVER_SETTINGS, Session, run_checks
 from lsp_client import LspClient, server_command
 
+from ddc.spec.schema import register_vscode, write_schema
 from ddc.templates import TEMPLATES, init_spec
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,9 +64,11 @@ def test_ddc_schema_beats_the_schema_generated_from_the_official_models(client: 
     assert len(official_passed) < len(ours), official_passed
 
 
-def test_settings_glob_maps_ddc_yaml_files_to_the_schema_without_a_modeline(tmp_path: Path) -> None:
-    settings = {"schemas": {SCHEMA.as_uri(): ["*.ddc.yaml", "*.ddc.yml"]}}
-    with start(tmp_path, settings) as client:
+def test_vscode_settings_written_by_ddc_schema_map_ddc_yaml_files_to_the_schema(tmp_path: Path) -> None:
+    write_schema(tmp_path / "schemas" / "ddc.schema.json")
+    register_vscode(tmp_path, tmp_path / "schemas" / "ddc.schema.json")
+    vscode = json.loads((tmp_path / ".vscode" / "settings.json").read_text(encoding="utf-8"))
+    with start(tmp_path, {"schemas": vscode["yaml.schemas"]}) as client:  # relative to the workspace root
         uri = (tmp_path / "people.ddc.yaml").as_uri()
         client.open(uri, "columns:\n  - name: a\n    column_type: expression\n    expr: x\n    colour: red\n")
         messages = [d["message"] for d in client.diagnostics(uri)]
