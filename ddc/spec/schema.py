@@ -117,15 +117,12 @@ def _dispatch(
 
     ``untagged`` is the schema applied when the tag is absent (the models infer it); without it the tag
     is required."""
-    enum_descriptions = [_first_line(case.get("description", "")) for _, case in cases]
     tag_schema: Schema = {
-        "title": tag,
+        "title": tag.replace("_", " ").title(),
         "description": tag_description,
         "type": "string",
         "enum": [value for value, _ in cases],
     }
-    if any(enum_descriptions):
-        tag_schema["enumDescriptions"] = enum_descriptions
     branches: list[Schema] = [
         {
             "if": {"type": "object", "properties": {tag: {"const": value}}, "required": [tag]},
@@ -151,10 +148,6 @@ def _ref_of(case: Schema) -> Schema:
     return {"$ref": case["$ref"]} if "$ref" in case else case
 
 
-def _first_line(text: str) -> str:
-    return text.split("\n")[0].strip()
-
-
 # --- conversion of pydantic's output -------------------------------------------------------------------
 
 
@@ -171,7 +164,7 @@ class _Converter:
             node = self.convert(self.source[name])
             node["title"] = title
             if "description" in node:
-                node["description"] = " ".join(node["description"].split())
+                node["description"] = " ".join(node["description"].split()).replace("``", "`")
             self.out[public] = node
         return self.out
 
@@ -648,7 +641,28 @@ def _column_snippets() -> list[Schema]:
     return snippets
 
 
+def _describe_tags(defs: dict[str, Schema]) -> None:
+    """Describe each tag value by its variant: completion of `column_type:` explains every choice."""
+    for tag in SAMPLER_TYPES:
+        column = defs[f"column-sampler-{tag}"]
+        column["description"] = defs[f"sampler-params-{tag}"]["description"]
+    for dispatch in defs.values():
+        branches = [b for b in dispatch.get("allOf", []) if "$ref" in b.get("then", {})]
+        tagged = [(b["if"].get("properties", {}), b["then"]["$ref"].removeprefix(_REF)) for b in branches if "if" in b]
+        tagged = [(next(iter(cond.items())), target) for cond, target in tagged if len(cond) == 1]
+        if not tagged or "enum" not in dispatch["properties"].get(tagged[0][0][0], {}):
+            continue
+        descriptions = []
+        for (tag, condition), target in tagged:
+            summary = defs[target]["description"]
+            descriptions.append(summary)
+            if tag in defs[target].get("properties", {}):
+                defs[target]["properties"][tag]["description"] = f"`{condition['const']}`: {summary}"
+        dispatch["properties"][tagged[0][0][0]]["enumDescriptions"] = descriptions
+
+
 def _decorate(defs: dict[str, Schema]) -> None:
+    _describe_tags(defs)
     for (definition, name), markdown in _MARKDOWN.items():
         defs[definition]["properties"][name]["markdownDescription"] = markdown
     for definition, node in defs.items():
@@ -662,7 +676,8 @@ def _decorate(defs: dict[str, Schema]) -> None:
         + "\n".join(sampler_lines)
         + "\n\n```yaml\nsampler_type: gaussian\nparams: {mean: 170, stddev: 8}\n```"
     )
-    column_lines = [f"- `{tag}`" for tag in _COLUMN_ORDER]
+    column_type = defs["column"]["properties"]["column_type"]
+    column_lines = [f"- `{t}`: {d}" for t, d in zip(_COLUMN_ORDER, column_type["enumDescriptions"], strict=True)]
     defs["column"]["properties"]["column_type"]["markdownDescription"] = (
         defs["column"]["properties"]["column_type"]["description"]
         + "\n\n"
@@ -670,7 +685,8 @@ def _decorate(defs: dict[str, Schema]) -> None:
         + "\n\n```yaml\n- name: age\n  column_type: sampler\n  sampler_type: uniform\n"
         + "  params: {low: 18, high: 80}\n```"
     )
-    defs["column"]["defaultSnippets"] = _column_snippets()
+    # On the list, not on the item: yaml-language-server offers them for a new `- ` entry.
+    defs["spec"]["properties"]["columns"]["defaultSnippets"] = _column_snippets()
     for tag in SAMPLER_TYPES:
         defs[f"sampler-params-{tag}"]["defaultSnippets"] = [{"label": f"{tag} params", "body": _snippet_params(tag)}]
 

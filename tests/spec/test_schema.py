@@ -201,7 +201,7 @@ def snippet_default(value: Any) -> Any:
 
 
 def test_there_is_one_snippet_per_sampler_type_and_per_other_column_type(schema: dict[str, Any]) -> None:
-    bodies = [s["body"] for s in schema["definitions"]["column"]["defaultSnippets"]]
+    bodies = [s["body"] for s in schema["definitions"]["spec"]["properties"]["columns"]["defaultSnippets"]]
     samplers = [b["sampler_type"] for b in bodies if b["column_type"] == "sampler"]
     others = [b["column_type"] for b in bodies if b["column_type"] != "sampler"]
     assert samplers == list(SAMPLER_TYPES)
@@ -209,7 +209,7 @@ def test_there_is_one_snippet_per_sampler_type_and_per_other_column_type(schema:
 
 
 def test_every_column_snippet_scaffolds_a_valid_column(schema: dict[str, Any], validator: Draft7Validator) -> None:
-    for snippet in schema["definitions"]["column"]["defaultSnippets"]:
+    for snippet in schema["definitions"]["spec"]["properties"]["columns"]["defaultSnippets"]:
         column = snippet_default(snippet["body"])
         spec = {"columns": [column]}
         assert list(validator.iter_errors(spec)) == [], snippet["label"]
