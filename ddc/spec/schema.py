@@ -398,6 +398,14 @@ def _refine(defs: dict[str, Schema]) -> None:
     prop("sampler-params-subcategory", "values")["additionalProperties"]["minItems"] = 1
     prop("judge-score", "options")["minProperties"] = 1
 
+    prop("sampler-params-category", "weights")["items"]["minimum"] = 0
+    for name, high in (("temperature", 2), ("top_p", 1)):
+        number = next(
+            a for a in defs["inference-chat-completion"]["properties"][name]["anyOf"] if a.get("type") == "number"
+        )
+        number.update(minimum=0, maximum=high)
+    for tag in ("datetime", "timedelta"):
+        prop(f"column-sampler-{tag}", "convert_to")["pattern"] = "%"
     prop("skip", "when")["pattern"] = r"^(?=[\s\S]*\{\{)(?=[\s\S]*\}\})"
     prop("column-expression", "expr")["pattern"] = r"\S"
     prop("seed-source-query", "query")["pattern"] = r"\S"
@@ -721,8 +729,7 @@ def generate_schema() -> Schema:
         },
         "library_version": {
             "title": "library_version",
-            "description": "data-designer version that wrote the config; informational only.",
-            "type": ["string", "number"],
+            "description": "data-designer version that wrote the config, such as `0.9.6`; informational only.",
         },
     }
     for name in extensions:
