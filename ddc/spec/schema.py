@@ -26,6 +26,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from ddc.errors import DdcError
 from ddc.fsutil import write_atomic
 from ddc.spec.vocab import FAKER_LOCALES, MAX_AGE, MIN_AGE, PERSONA_LOCALES, SAMPLER_TYPES
@@ -517,6 +519,24 @@ submit:
   output_location: my-datasets
 """,
     ),
+    ("spec", "processors"): _md(
+        "Steps run on the generated dataset: drop columns, or write an extra dataset from a template.",
+        """
+processors:
+  - name: drop_helpers
+    processor_type: drop_columns
+    column_names: [helper_*]
+""",
+    ),
+    ("spec", "run"): _md(
+        "ddc extension: defaults for `ddc run`; command-line options override them.",
+        """
+run:
+  output_dir: artifacts
+  format: parquet
+  on_error: keep
+""",
+    ),
     ("model-config", "alias"): _md("Name columns use in `model_alias`.", "alias: writer"),
     ("seed-source-query", "tables"): _md(
         "Table name -> file or glob (csv, parquet, json, jsonl), relative to the spec file.",
@@ -567,6 +587,16 @@ def _snippet_params(tag: str) -> Schema:
         "person": {"locale": "${2:en_US}"},
         "person_from_faker": {"locale": "${2:en_US}"},
     }[tag]
+
+
+def _placeholder_defaults(value: Any) -> Any:
+    """A snippet body as inserted when every ``${n:default}`` is accepted as is."""
+    if isinstance(value, dict):
+        return {_placeholder_defaults(k): _placeholder_defaults(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_placeholder_defaults(v) for v in value]
+    text = re.sub(r"\$\{\d+:((?:[^}\\]|\\.)*)\}", r"\1", value).replace("\\}", "}")
+    return json.loads(text[1:]) if text.startswith("^") else text
 
 
 def _column_snippets() -> list[Schema]:
@@ -693,6 +723,12 @@ def _decorate(defs: dict[str, Schema]) -> None:
         + "\n\n```yaml\n- name: age\n  column_type: sampler\n  sampler_type: uniform\n"
         + "  params: {low: 18, high: 80}\n```"
     )
+    for tag in SAMPLER_TYPES:
+        params = defs[f"column-sampler-{tag}"]["properties"]["params"]
+        example = yaml.safe_dump(
+            _placeholder_defaults(_snippet_params(tag)), default_flow_style=True, sort_keys=False, width=1000
+        ).strip()
+        params["markdownDescription"] = f"{params['description']}\n\n```yaml\nparams: {example}\n```"
     # On the list, not on the item: yaml-language-server offers them for a new `- ` entry.
     defs["spec"]["properties"]["columns"]["defaultSnippets"] = _column_snippets()
     for tag in SAMPLER_TYPES:
