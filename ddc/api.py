@@ -1,4 +1,6 @@
-"""The library API the CLI wraps: validate and build (run and submit live in engine/ and submit/).
+"""The library API the CLI wraps: load, validate, build, run, submit for any kind of input.
+
+It sits beside the CLI, above engine/ and submit/: it may import them (lazily), they never import it.
 
 Every entry point accepts a spec path, YAML text, a ``ddc.ConfigBuilder``, a compiled module path
 (``*.py`` exposing ``load_config_builder()``), or an official ``DataDesignerConfigBuilder``.
@@ -123,7 +125,12 @@ def validate(source: SpecInput, *, modes: tuple[Mode, ...] = ()) -> ValidationRe
         except SpecError as exc:
             report.diagnostics.extend(exc.diagnostics)
     for mode in modes:
-        report.diagnostics.extend(mode_diagnostics(loaded, mode))
+        if mode == "submit":
+            from ddc.submit.preflight import check_submit
+
+            report.diagnostics.extend(check_submit(loaded))
+        else:
+            report.diagnostics.extend(mode_diagnostics(loaded, mode))
         report.explanations[mode] = explain(loaded, mode)
     report.diagnostics.sort(key=lambda d: (d.span.line if d.span else 0, d.span.column if d.span else 0))
     if report.ok:

@@ -20,6 +20,9 @@ COMMANDS: dict[str, str] = {
     "init": "ddc.cli.init_commands:init",
     "build": "ddc.cli.spec_commands:build",
     "fingerprint": "ddc.cli.spec_commands:fingerprint",
+    "submit": "ddc.cli.submit_commands:submit",
+    "jobs": "ddc.cli.submit_commands:jobs",
+    "preview": "ddc.cli.submit_commands:preview",
 }
 
 
@@ -50,6 +53,9 @@ COMMAND_SUMMARIES: dict[str, str] = {
     "init": "Write a commented starter spec (samplers, seed-join, llm, submit).",
     "build": "Compile a spec into a Python module exposing load_config_builder().",
     "fingerprint": "Print the sha256 fingerprint of a spec's data-relevant config.",
+    "submit": "Submit a spec as a Data Designer job to NeMo Services (--wait, --download, --dry-run).",
+    "jobs": "List, inspect, cancel and download NeMo Services jobs.",
+    "preview": "Preview a spec on NeMo Services (--remote; at most 10 records).",
 }
 
 
