@@ -177,21 +177,15 @@ class _Converter:
             return node
         if "$ref" in node:
             name = node["$ref"].rsplit("/", 1)[-1]
-            out = {"$ref": _REF + _PUBLIC[name][0]}
-            out.update({k: self.convert(v) for k, v in node.items() if k != "$ref"})
-            return out
+            ref: Schema = {"$ref": _REF + _PUBLIC[name][0]}
+            ref.update({k: self.convert(v) for k, v in node.items() if k != "$ref"})
+            return ref
         if "discriminator" in node:
             return self.tagged_union(node)
         if "oneOf" in node and all("$ref" in alt for alt in node["oneOf"]):
             names = frozenset(alt["$ref"].rsplit("/", 1)[-1] for alt in node["oneOf"])
             return self.inferred_union(names, node)
-        out: Schema = {}
-        for key, value in node.items():
-            if key == "properties":
-                out[key] = {prop: self.convert(sub) for prop, sub in value.items()}
-            else:
-                out[key] = self.convert(value)
-        return out
+        return {key: self.convert(value) for key, value in node.items()}
 
     def tagged_union(self, node: Schema) -> Schema:
         """pydantic's ``oneOf`` + ``discriminator`` -> a reference to a named dispatch definition."""
@@ -567,7 +561,7 @@ _COLUMN_MARKDOWN: dict[str, str] = {
 
 
 def _snippet_params(tag: str) -> Schema:
-    return {
+    table: dict[str, Schema] = {
         "category": {"values": ["${2:a}", "${3:b}"]},
         "subcategory": {"category": "${2:parent_column}", "values": {"${3:a}": ["${4:a1}"]}},
         "uniform": {"low": "^${2:0}", "high": "^${3:1}"},
@@ -586,7 +580,8 @@ def _snippet_params(tag: str) -> Schema:
         "uuid": {"prefix": "${2:id-}"},
         "person": {"locale": "${2:en_US}"},
         "person_from_faker": {"locale": "${2:en_US}"},
-    }[tag]
+    }
+    return table[tag]
 
 
 def _placeholder_defaults(value: Any) -> Any:
