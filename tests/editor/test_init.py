@@ -9,13 +9,19 @@ import pytest
 
 from ddc.api import build, validate
 from ddc.cli import main
+from ddc.compile.modes import Mode
 from ddc.spec.load import load_spec
 from ddc.spec.schema import schema_text
 from ddc.templates import TEMPLATES
 
 MODELINE = "# yaml-language-server: $schema="
 #: The mode each template is made for; `llm` is also mapped for submit.
-MODES = {"samplers": ("run",), "seed-join": ("run",), "llm": ("run", "submit"), "submit": ("submit",)}
+MODES: dict[str, tuple[Mode, ...]] = {
+    "samplers": ("run",),
+    "seed-join": ("run",),
+    "llm": ("run", "submit"),
+    "submit": ("submit",),
+}
 
 Run = Callable[..., tuple[int, str, str]]
 

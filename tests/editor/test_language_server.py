@@ -6,7 +6,7 @@ Install the server with `npm ci --prefix tests/editor`; without node or the serv
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -30,7 +30,7 @@ pytestmark = [
 ]
 
 
-def start(workdir: Path, settings: dict[str, object] | None = None) -> LspClient:
+def start(workdir: Path, settings: Mapping[str, object] | None = None) -> LspClient:
     assert COMMAND is not None
     return LspClient(COMMAND, {**SERVER_SETTINGS, **(settings or {})}, workdir)
 
