@@ -235,3 +235,11 @@ def test_valid_spec_is_accepted_by_schema_and_models(validator: Draft7Validator,
 def test_invalid_spec_is_rejected_by_schema_and_models(validator: Draft7Validator, path: Path) -> None:
     assert model_errors(path) != [], "the models accept it"
     assert schema_errors(validator, path) != [], "the schema accepts it"
+
+
+EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_every_example_satisfies_the_schema(validator: Draft7Validator, path: Path) -> None:
+    assert schema_errors(validator, path) == []
