@@ -6,11 +6,12 @@ Install the server with `npm ci --prefix tests/editor`; without node or the serv
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
-from editor_checks import CHECKS, SERVER_SETTINGS, Session, run_checks
+from editor_checks import CHECKS, CLASS_NAME, SERVER_SETTINGS, Session, run_checks
 from lsp_client import LspClient, server_command
 
 from ddc.spec.schema import register_vscode, write_schema
@@ -100,3 +101,41 @@ def test_init_template_modeline_really_loads_the_schema(client: LspClient, tmp_p
     client.open(uri, text)
     messages = [d["message"] for d in client.diagnostics(uri)]
     assert any("Valid values" in m and "uuid" in m for m in messages), messages
+
+
+POSITIONS = [
+    "§",
+    "columns:\n  - §\n",
+    "columns:\n  - name: a\n    column_type: sampler\n    sampler_type: uniform\n    §\n",
+    "columns:\n  - name: a\n    column_type: llm-judge\n    prompt: p\n    model_alias: m\n    scores:\n      - §\n",
+    "model_configs:\n  - §\n",
+    "model_configs:\n  - alias: a\n    model: m\n    provider: p\n    inference_parameters:\n"
+    "      temperature:\n        §\n",
+    "seed_config:\n  source:\n    §\n",
+    "seed_config:\n  source: {seed_type: local, path: a.csv}\n  selection_strategy:\n    §\n",
+    "constraints:\n  - §\n",
+    "processors:\n  - §\n",
+    "providers:\n  - §\n",
+]
+
+
+def spec_class_names() -> set[str]:
+    import ddc.spec.columns
+    import ddc.spec.common
+    import ddc.spec.document
+    import ddc.spec.inference
+    import ddc.spec.processing
+    import ddc.spec.samplers
+    import ddc.spec.seeds
+
+    modules = (ddc.spec.columns, ddc.spec.common, ddc.spec.document, ddc.spec.inference, ddc.spec.processing,
+               ddc.spec.samplers, ddc.spec.seeds)  # fmt: skip
+    return {name for module in modules for name, value in vars(module).items() if isinstance(value, type)}
+
+
+@pytest.mark.parametrize("text", POSITIONS)
+def test_completion_never_shows_a_python_class_name(session: Session, text: str) -> None:
+    labels = session.completion_labels(text)
+    names = spec_class_names()
+    assert labels
+    assert [label for label in labels if CLASS_NAME.search(label) or set(re.findall(r"\w+", label)) & names] == []
