@@ -28,7 +28,7 @@ from typing import Any
 
 import yaml
 
-from ddc.errors import DdcError
+from ddc.errors import DdcError, InternalError
 from ddc.fsutil import write_atomic
 from ddc.spec.vocab import FAKER_LOCALES, MAX_AGE, MIN_AGE, PERSONA_LOCALES, SAMPLER_TYPES
 
@@ -98,6 +98,12 @@ for _tag in SAMPLER_TYPES:
 _REF = "#/definitions/"
 
 
+def _public(model: str) -> tuple[str, str]:
+    if model not in _PUBLIC:
+        raise InternalError(f"model {model} has no public name: add it to _PUBLIC in {__name__}")
+    return _PUBLIC[model]
+
+
 def _ref(name: str) -> Schema:
     return {"$ref": _REF + name}
 
@@ -162,7 +168,7 @@ class _Converter:
 
     def run(self) -> dict[str, Schema]:
         for name in sorted(self.source):
-            public, title = _PUBLIC[name]
+            public, title = _public(name)
             node = self.convert(self.source[name])
             node["title"] = title
             if "description" in node:
@@ -177,7 +183,7 @@ class _Converter:
             return node
         if "$ref" in node:
             name = node["$ref"].rsplit("/", 1)[-1]
-            ref: Schema = {"$ref": _REF + _PUBLIC[name][0]}
+            ref: Schema = {"$ref": _REF + _public(name)[0]}
             ref.update({k: self.convert(v) for k, v in node.items() if k != "$ref"})
             return ref
         if "discriminator" in node:
@@ -191,6 +197,8 @@ class _Converter:
         """pydantic's ``oneOf`` + ``discriminator`` -> a reference to a named dispatch definition."""
         tag = node["discriminator"]["propertyName"]
         mapping = node["discriminator"]["mapping"]
+        if tag not in _TAGGED:
+            raise InternalError(f"no dispatch definition for unions tagged {tag!r}: add it to _TAGGED in {__name__}")
         name, title, description, tag_description, order = _TAGGED[tag]
         if name not in self.out:
             cases = []
@@ -210,7 +218,9 @@ class _Converter:
         """Unions whose member pydantic picks with a function: mirror the function's rules."""
         builder = _INFERRED.get(names)
         if builder is None:
-            raise KeyError(f"no dispatch rule for the union of {sorted(names)}")
+            raise InternalError(
+                f"no dispatch rule for the union of {sorted(names)}: add one to _INFERRED in {__name__}"
+            )
         name = builder(self)
         extra = {k: v for k, v in node.items() if k in {"description", "title", "default"}}
         return {**_ref(name), **extra}
