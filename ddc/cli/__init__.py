@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "submit": "ddc.cli.submit_commands:submit",
     "jobs": "ddc.cli.submit_commands:jobs",
     "preview": "ddc.cli.submit_commands:preview",
+    "personas": "ddc.cli.personas_commands:personas",
 }
 
 
@@ -56,6 +57,7 @@ COMMAND_SUMMARIES: dict[str, str] = {
     "submit": "Submit a spec as a Data Designer job to NeMo Services (--wait, --download, --dry-run).",
     "jobs": "List, inspect, cancel and download NeMo Services jobs.",
     "preview": "Preview a spec on NeMo Services (--remote; at most 10 records).",
+    "personas": "Install and list local persona datasets for the person sampler.",
 }
 
 

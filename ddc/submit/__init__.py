@@ -4,7 +4,7 @@
     versions    what each data-designer version accepts (a table)
     payload     the create-job / preview bodies
     seeds       ``--upload-seeds``: materialise a local or query seed to Parquet, upload it to a fileset
-    client      the HTTP client: error mapping, token redaction
+    (the HTTP client, error mapping and redaction are in ddc.nemo, shared with ddc run)
     jobs        submit, wait (backoff, logs, Ctrl-C cancels), download, remote preview
     artifacts   safe extraction of the artifacts archive and the dataset check
 

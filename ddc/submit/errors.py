@@ -1,28 +1,15 @@
-"""Submit-specific refinements of the error tree, each mapped to the exit code ``ddc submit`` promises.
+"""Submit-specific errors; service-level ones (422, HTTP, connection) live in ``ddc.nemo.errors``.
 
-SubmitError (3)           the job ended in error or was cancelled
-├── ConfigRejectedError (1)   the service refused the config (HTTP 422); the detail is shown
-└── ServiceError (2)          HTTP, auth or connection problems
-    └── ServiceHTTPError (2)  an HTTP error status; ``status`` says which
+SubmitError (3)
+└── JobFailedError (3)   the job reached ``error`` or ``cancelled``
 """
 
 from __future__ import annotations
 
-from ddc.errors import ServiceError, SubmitError
+from ddc.errors import SubmitError
+from ddc.nemo.errors import ConfigRejectedError, ServiceHTTPError
 
-
-class ConfigRejectedError(SubmitError):
-    """NeMo Services answered 422: the config (or the request) was rejected before anything ran."""
-
-    exit_code = 1
-
-
-class ServiceHTTPError(ServiceError):
-    """An HTTP error status from NeMo Services other than 422."""
-
-    def __init__(self, message: str, *, status: int, hint: str = "") -> None:
-        self.status = status
-        super().__init__(message, hint=hint)
+__all__ = ["ConfigRejectedError", "JobFailedError", "ServiceHTTPError"]
 
 
 class JobFailedError(SubmitError):

@@ -20,9 +20,9 @@ from typing import Any
 
 from ddc.compile.plan import Plan, plan_spec
 from ddc.errors import ServiceError, SpecError, SubmitError
+from ddc.nemo.client import DEFAULT_TIMEOUT, NemoClient, resolve_base_url, resolve_token
 from ddc.spec.load import LoadedSpec
 from ddc.submit.artifacts import DatasetCheck, check_dataset, extract_artifacts
-from ddc.submit.client import DEFAULT_TIMEOUT, NemoClient, resolve_base_url, resolve_token
 from ddc.submit.errors import JobFailedError, ServiceHTTPError
 from ddc.submit.payload import JobOptions, build_payload, preview_body
 from ddc.submit.preflight import check_submit

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from ddc.errors import RunError, SpecError
+from ddc.nemo.client import NemoClient
 from ddc.spec.load import LoadedSpec
-from ddc.submit.client import NemoClient
 
 DEFAULT_SEED_FILESET = "ddc-seeds"
 

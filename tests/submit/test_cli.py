@@ -193,7 +193,7 @@ def test_preview_remote_above_ten_records_exits_1(ddc, nemo: NemoServices, simpl
 
 
 def test_the_service_refuses_more_than_ten_preview_records_with_422(nemo: NemoServices) -> None:
-    from ddc.submit.client import NemoClient
+    from ddc.nemo.client import NemoClient
     from ddc.submit.errors import ConfigRejectedError
 
     body = {"config": {"columns": [{"name": "a", "column_type": "expression", "expr": "x"}]}, "num_records": 11}

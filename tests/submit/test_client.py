@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ddc.errors import ServiceError
-from ddc.submit.client import DEFAULT_BASE_URL, NemoClient, Redactor, resolve_base_url
+from ddc.nemo.client import DEFAULT_BASE_URL, NemoClient, Redactor, resolve_base_url
 from ddc.submit.errors import ConfigRejectedError, ServiceHTTPError
 from tests.servers.nemo_services import NemoServices
 from tests.submit.conftest import TOKEN
@@ -121,7 +121,7 @@ def test_the_token_is_redacted_from_error_messages(nemo: NemoServices) -> None:
 
 
 def test_the_token_is_redacted_from_debug_logs(nemo: NemoServices, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.DEBUG, logger="ddc.submit"), client_for(nemo) as client:
+    with caplog.at_level(logging.DEBUG, logger="ddc.nemo"), client_for(nemo) as client:
         client.list_jobs(page=1)
     assert caplog.records
     assert TOKEN not in caplog.text

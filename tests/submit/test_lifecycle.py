@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from ddc.errors import ServiceError
-from ddc.submit.client import NemoClient
+from ddc.nemo.client import NemoClient
 from ddc.submit.errors import JobFailedError
 from ddc.submit.jobs import LogFollower, format_log_message, wait_for_job
 from tests.servers.nemo_services import NemoServices

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import quote
 
 from ddc.errors import ServiceError
-from ddc.submit.errors import ConfigRejectedError, ServiceHTTPError
+from ddc.nemo.errors import ConfigRejectedError, ServiceHTTPError
 
 if TYPE_CHECKING:
     import httpx
@@ -31,7 +31,7 @@ SECRETS_PREFIX = "/apis/secrets/v2/workspaces/{ws}"
 _BEARER = re.compile(r"(?i)(bearer\s+)[^\s\"',;]+")
 _MAX_DETAIL = 2000
 
-log = logging.getLogger("ddc.submit")
+log = logging.getLogger("ddc.nemo")
 
 
 def resolve_base_url(
@@ -56,6 +56,11 @@ class Redactor:
 
     def __init__(self, *secrets: str | None) -> None:
         self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+
+    def add(self, secret: str) -> None:
+        """Also redact ``secret`` (a value fetched at run time) from now on."""
+        if secret and secret not in self._secrets:
+            self._secrets = sorted({*self._secrets, secret}, key=len, reverse=True)
 
     def __call__(self, text: str) -> str:
         for secret in self._secrets:
@@ -123,8 +128,8 @@ class NemoClient:
     def _dd(self, path: str) -> str:
         return DD_PREFIX.format(ws=quote(self.workspace, safe="")) + path
 
-    def _files(self, path: str) -> str:
-        return FILES_PREFIX.format(ws=quote(self.workspace, safe="")) + path
+    def _files(self, path: str, workspace: str | None = None) -> str:
+        return FILES_PREFIX.format(ws=quote(workspace or self.workspace, safe="")) + path
 
     def _transport_error(self, exc: Exception, what: str) -> ServiceError:
         import httpx
@@ -306,19 +311,19 @@ class NemoClient:
                 expect_json=False,
             )
 
-    def list_files(self, fileset: str, prefix: str = "") -> list[dict[str, Any]]:
+    def list_files(self, fileset: str, prefix: str = "", *, workspace: str | None = None) -> list[dict[str, Any]]:
         data = self.request(
             "GET",
-            self._files(f"/filesets/{quote(fileset, safe='')}/files"),
+            self._files(f"/filesets/{quote(fileset, safe='')}/files", workspace),
             what=f"list fileset {fileset}",
             params={"path": prefix},
         )
         return list((data or {}).get("data") or [])
 
-    def download_file(self, fileset: str, remote_path: str) -> bytes:
+    def download_file(self, fileset: str, remote_path: str, *, workspace: str | None = None) -> bytes:
         import httpx
 
-        path = self._files(f"/filesets/{quote(fileset, safe='')}/-/{quote(remote_path)}")
+        path = self._files(f"/filesets/{quote(fileset, safe='')}/-/{quote(remote_path)}", workspace)
         what = f"download {remote_path} from fileset {fileset}"
         try:
             response = self._http.get(path)
@@ -327,6 +332,28 @@ class NemoClient:
         if response.status_code >= 400:
             raise self._status_error(response, what)
         return response.content
+
+    def secret_value(self, reference: str) -> str:
+        """The value of a Secrets API secret (``workspace/name`` or ``name``); never logged."""
+        workspace, _, name = reference.rpartition("/")
+        path = (
+            SECRETS_PREFIX.format(ws=quote(workspace or self.workspace, safe=""))
+            + f"/secrets/{quote(name, safe='')}/access"
+        )
+        data = self.request("GET", path, what=f"secret {reference}")
+        value = (data or {}).get("value")
+        if not isinstance(value, str):
+            raise ServiceError(f"NeMo Services returned no value for secret {reference!r}")
+        self.redact.add(value)
+        return value
+
+    def get_provider(self, reference: str) -> dict[str, Any]:
+        """An Inference Gateway provider (``workspace/name`` or ``name``) as the Models API describes it."""
+        workspace, _, name = reference.rpartition("/")
+        path = (
+            f"/apis/models/v2/workspaces/{quote(workspace or self.workspace, safe='')}/providers/{quote(name, safe='')}"
+        )
+        return dict(self.request("GET", path, what=f"provider {reference}") or {})
 
     def secret_exists(self, reference: str) -> bool:
         workspace, _, name = reference.rpartition("/")
