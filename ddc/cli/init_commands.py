@@ -21,7 +21,7 @@ def init(name: str, template: str, force: bool) -> None:
     """Write NAME.ddc.yaml from a template (NAME may be a path; default my-dataset).
 
     The spec starts with a `# yaml-language-server: $schema=...` line pointing to
-    schemas/ddc.schema.json (the nearest one, else written beside the spec), so editors
+    schemas/ddc.schema.json (the nearest one in the project, else written beside the spec), so editors
     complete and check it. Existing files are never overwritten without --force.
 
     \b

@@ -3,8 +3,9 @@
 Each template starts with the ``# yaml-language-server: $schema=...`` modeline. It points to the
 schema by a path relative to the spec, never a URL: a relative path works offline, moves with the
 project, and names the schema of the ddc that wrote the spec. ``init_spec`` uses the nearest
-``schemas/ddc.schema.json`` in the spec's directory or an ancestor (a ddc checkout, or a project wired
-with ``ddc schema --vscode``), and writes one beside the spec when there is none.
+``schemas/ddc.schema.json`` in the spec's directory or an ancestor up to the project root (a ddc
+checkout, or a project wired with ``ddc schema --vscode``), and writes one beside the spec when there
+is none.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ TEMPLATES: tuple[str, ...] = ("samplers", "seed-join", "llm", "submit")
 DATA_FILES: dict[str, tuple[str, ...]] = {"seed-join": ("data/customers.csv", "data/orders.csv")}
 SCHEMA_RELPATH = Path("schemas") / "ddc.schema.json"
 SPEC_SUFFIX = ".ddc.yaml"
+PROJECT_MARKERS = (".git", "pyproject.toml", ".vscode")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
@@ -88,8 +90,21 @@ def init_spec(name: str = "my-dataset", *, template: str = "samplers", directory
 
 
 def find_schema(directory: Path) -> Path | None:
-    """The nearest ``schemas/ddc.schema.json`` in ``directory`` or one of its ancestors."""
-    for folder in (directory.resolve(), *directory.resolve().parents):
+    """The nearest ``schemas/ddc.schema.json`` in ``directory`` or an ancestor within the same project.
+
+    The search stops at the project root (the first folder with ``.git``, ``pyproject.toml`` or
+    ``.vscode``); outside any project only ``directory`` itself is searched, so a stray schema in a
+    parent folder (``/tmp``, a home directory) is never picked up."""
+    start = directory.resolve()
+    chain = [start]
+    for folder in (start, *start.parents):
+        if folder != start:
+            chain.append(folder)
+        if any((folder / marker).exists() for marker in PROJECT_MARKERS):
+            break
+    else:
+        chain = [start]
+    for folder in chain:
         candidate = folder / SCHEMA_RELPATH
         if candidate.is_file():
             return candidate

@@ -130,6 +130,7 @@ def test_init_accepts_a_file_name(workspace: Path, run: Run) -> None:
 
 
 def test_init_points_at_the_nearest_existing_schema_and_leaves_it_alone(workspace: Path, run: Run) -> None:
+    (workspace / ".git").mkdir()
     (workspace / "schemas").mkdir()
     (workspace / "schemas" / "ddc.schema.json").write_text("{}", encoding="utf-8")
     _, out, _ = run("init", "specs/demo")
@@ -143,3 +144,21 @@ def test_init_refuses_a_name_with_spaces(workspace: Path, run: Run) -> None:
     code, _, err = run("init", "my data")
     assert code == 2
     assert "invalid name 'my data'" in err
+
+
+def test_init_ignores_a_schema_above_the_project_root(workspace: Path, run: Run) -> None:
+    (workspace / "schemas").mkdir()
+    (workspace / "schemas" / "ddc.schema.json").write_text("{}", encoding="utf-8")
+    (workspace / "project" / ".git").mkdir(parents=True)
+    run("init", "project/specs/demo")
+    first = (workspace / "project" / "specs" / "demo.ddc.yaml").read_text(encoding="utf-8").split("\n")[0]
+    assert first == MODELINE + "schemas/ddc.schema.json"
+    assert (workspace / "project" / "specs" / "schemas" / "ddc.schema.json").is_file()
+
+
+def test_init_outside_a_project_looks_only_beside_the_spec(workspace: Path, run: Run) -> None:
+    (workspace / "schemas").mkdir()
+    (workspace / "schemas" / "ddc.schema.json").write_text("{}", encoding="utf-8")
+    run("init", "specs/demo")
+    first = (workspace / "specs" / "demo.ddc.yaml").read_text(encoding="utf-8").split("\n")[0]
+    assert first == MODELINE + "schemas/ddc.schema.json"
