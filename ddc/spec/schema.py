@@ -439,7 +439,9 @@ def _refine(defs: dict[str, Schema]) -> None:
             }
         ]
 
-    prop("local-provider", "api_key")["pattern"] = r"^[A-Za-z_][A-Za-z0-9_]*$"
+    prop("local-provider", "api_key")["pattern"] = (
+        r"^([A-Za-z_][A-Za-z0-9_]*|[A-Za-z0-9][A-Za-z0-9_.@+-]*/[A-Za-z0-9][A-Za-z0-9_.@+-]*)$"
+    )
     prop("local-provider", "endpoint")["pattern"] = r"^https?://"
     prop("submit-settings", "output_location")["pattern"] = r"^[a-z](?!.*--)[a-z0-9\-@.+_]{1,62}(?<!-)$"
     prop("submit-settings", "providers")["additionalProperties"]["pattern"] = r"^(?=[\s\S]*[^/])[^/]*/?[^/]*$"
