@@ -1,6 +1,6 @@
 """The library API the CLI wraps: load, validate, build, run, submit for any kind of input.
 
-It sits beside the CLI, above engine/ and submit/: it may import them (lazily), they never import it.
+It sits beside the CLI, above engine/ and submission/: it may import them (lazily), they never import it.
 
 Every entry point accepts a spec path, YAML text, a ``ddc.ConfigBuilder``, a compiled module path
 (``*.py`` exposing ``load_config_builder()``), or an official ``DataDesignerConfigBuilder``.
@@ -127,7 +127,7 @@ def validate(source: SpecInput, *, modes: tuple[Mode, ...] = (), online: bool = 
             report.diagnostics.extend(exc.diagnostics)
     for mode in modes:
         if mode == "submit":
-            from ddc.submit.preflight import check_submit
+            from ddc.submission.preflight import check_submit
 
             report.diagnostics.extend(check_submit(loaded))
         else:
@@ -187,3 +187,33 @@ def build(
     if out_path is not None and write and not check and changed:
         write_atomic(out_path, text)
     return BuildResult(text=text, fingerprint=fingerprint(loaded.spec), path=out_path, changed=changed)
+
+
+def submit(
+    source: SpecInput,
+    *,
+    num_records: int | None = None,
+    workspace: str | None = None,
+    base_url: str | None = None,
+    name: str | None = None,
+    upload_seeds: bool = False,
+    wait: bool = False,
+    download: str | Path | None = None,
+    dry_run: bool = False,
+    dd_version: str | None = None,
+) -> Any:
+    """Submit a spec (any accepted input) to NeMo Services; returns a ``SubmitOutcome``
+    (``.body`` is the exact request, ``.job_name``, ``.status``, ``.dataset`` after ``download``)."""
+    from ddc.submission.jobs import Connection, SubmitOptions, submit_spec
+
+    options = SubmitOptions(
+        num_records=num_records,
+        workspace=workspace,
+        name=name,
+        dd_version=dd_version,
+        upload_seeds=upload_seeds,
+        wait=wait,
+        download=Path(download) if download is not None else None,
+        dry_run=dry_run,
+    )
+    return submit_spec(load(source), options, Connection(base_url=base_url))

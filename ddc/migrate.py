@@ -114,7 +114,7 @@ def _to_submit(
 def _upload_seed(loaded: LoadedSpec, access, options: MigrationOptions) -> dict[str, str]:  # type: ignore[no-untyped-def]
     import tempfile
 
-    from ddc.submit.seeds import materialise_seed, upload_seed
+    from ddc.submission.seeds import materialise_seed, upload_seed
 
     with tempfile.TemporaryDirectory(prefix="ddc-migrate-") as tmp:
         seed = materialise_seed(loaded, Path(tmp))

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from ddc.api import load
-from ddc.submit.jobs import SubmitOptions, submit_spec
-from tests.submit.conftest import JOIN_SPEC, SIMPLE_SPEC, write_join_seed_files, write_spec
+from ddc.submission.jobs import SubmitOptions, submit_spec
+from tests.submission.conftest import JOIN_SPEC, SIMPLE_SPEC, write_join_seed_files, write_spec
 
 pytestmark = pytest.mark.conformance
 

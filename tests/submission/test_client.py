@@ -11,9 +11,9 @@ import pytest
 
 from ddc.errors import ServiceError
 from ddc.nemo.client import DEFAULT_BASE_URL, NemoClient, Redactor, resolve_base_url
-from ddc.submit.errors import ConfigRejectedError, ServiceHTTPError
+from ddc.submission.errors import ConfigRejectedError, ServiceHTTPError
 from tests.servers.nemo_services import NemoServices
-from tests.submit.conftest import TOKEN
+from tests.submission.conftest import TOKEN
 
 MINIMAL_JOB = {
     "spec": {

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from ddc.errors import Diagnostic
 from ddc.spec.load import load_spec
-from ddc.submit.preflight import check_submit
-from tests.submit.conftest import write_spec
+from ddc.submission.preflight import check_submit
+from tests.submission.conftest import write_spec
 
 MODEL = """\
         model_configs:

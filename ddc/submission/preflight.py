@@ -89,7 +89,7 @@ def _check_names(found: _Findings, name: str | None) -> None:
 
 def _check_version(found: _Findings, dd_version: str | None) -> None:
     from ddc.compile.canonical import dd_config
-    from ddc.submit.versions import DEFAULT_VERSION, SUPPORTED_VERSIONS, shape_for_version
+    from ddc.submission.versions import DEFAULT_VERSION, SUPPORTED_VERSIONS, shape_for_version
 
     spec = found.loaded.spec
     version = dd_version or (spec.submit.dd_version if spec.submit else None) or DEFAULT_VERSION

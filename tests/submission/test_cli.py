@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.servers.nemo_services import NemoServices
-from tests.submit.conftest import TOKEN, CliResult, write_spec
+from tests.submission.conftest import TOKEN, CliResult, write_spec
 
 FAST = ("--poll-interval", "0")
 
@@ -194,7 +194,7 @@ def test_preview_remote_above_ten_records_exits_1(ddc, nemo: NemoServices, simpl
 
 def test_the_service_refuses_more_than_ten_preview_records_with_422(nemo: NemoServices) -> None:
     from ddc.nemo.client import NemoClient
-    from ddc.submit.errors import ConfigRejectedError
+    from ddc.submission.errors import ConfigRejectedError
 
     body = {"config": {"columns": [{"name": "a", "column_type": "expression", "expr": "x"}]}, "num_records": 11}
     with NemoClient(nemo.base_url, token=TOKEN) as client, pytest.raises(ConfigRejectedError, match="Max num"):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ddc.errors import SubmitError
-from ddc.submit.artifacts import UnsafeArchiveError, check_dataset, extract_artifacts
+from ddc.submission.artifacts import UnsafeArchiveError, check_dataset, extract_artifacts
 
 
 def parquet_bytes(rows: int) -> bytes:

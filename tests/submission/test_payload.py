@@ -10,9 +10,9 @@ import pytest
 from ddc.compile.plan import plan_spec
 from ddc.errors import CompileError, UsageError
 from ddc.spec.load import load_spec
-from ddc.submit.payload import JobOptions, build_payload
-from ddc.submit.versions import FieldAddition, VersionTable, shape_for_version
-from tests.submit.conftest import write_spec
+from ddc.submission.payload import JobOptions, build_payload
+from ddc.submission.versions import FieldAddition, VersionTable, shape_for_version
+from tests.submission.conftest import write_spec
 
 PERSON_SPEC = """\
 columns:

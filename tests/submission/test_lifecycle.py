@@ -9,11 +9,11 @@ import pytest
 
 from ddc.errors import ServiceError
 from ddc.nemo.client import NemoClient
-from ddc.submit.errors import JobFailedError
-from ddc.submit.jobs import LogFollower, format_log_message, wait_for_job
+from ddc.submission.errors import JobFailedError
+from ddc.submission.jobs import LogFollower, format_log_message, wait_for_job
 from tests.servers.nemo_services import NemoServices
-from tests.submit.conftest import TOKEN
-from tests.submit.test_client import MINIMAL_JOB
+from tests.submission.conftest import TOKEN
+from tests.submission.test_client import MINIMAL_JOB
 
 
 def start_job(server: NemoServices, client: NemoClient) -> str:

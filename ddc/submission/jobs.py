@@ -22,11 +22,11 @@ from ddc.compile.plan import Plan, plan_spec
 from ddc.errors import ServiceError, SpecError, SubmitError
 from ddc.nemo.client import DEFAULT_TIMEOUT, NemoClient, resolve_base_url, resolve_token
 from ddc.spec.load import LoadedSpec
-from ddc.submit.artifacts import DatasetCheck, check_dataset, extract_artifacts
-from ddc.submit.errors import JobFailedError, ServiceHTTPError
-from ddc.submit.payload import JobOptions, build_payload, preview_body
-from ddc.submit.preflight import check_submit
-from ddc.submit.seeds import (
+from ddc.submission.artifacts import DatasetCheck, check_dataset, extract_artifacts
+from ddc.submission.errors import JobFailedError, ServiceHTTPError
+from ddc.submission.payload import JobOptions, build_payload, preview_body
+from ddc.submission.preflight import check_submit
+from ddc.submission.seeds import (
     DEFAULT_SEED_FILESET,
     MaterialisedSeed,
     fileset_seed_source,

@@ -17,7 +17,7 @@ from ddc.compile.plan import Plan
 from ddc.errors import CompileError, UsageError
 from ddc.spec.load import LoadedSpec
 from ddc.spec.source import format_path
-from ddc.submit.versions import DEFAULT_VERSION, SUPPORTED_VERSIONS, TABLE, VersionTable, shape_for_version
+from ddc.submission.versions import DEFAULT_VERSION, SUPPORTED_VERSIONS, TABLE, VersionTable, shape_for_version
 
 
 @dataclass(frozen=True)
