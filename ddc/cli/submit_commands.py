@@ -114,7 +114,7 @@ def submit(
       ddc submit spec.yaml --upload-seeds --wait --download out/
       NMP_BASE_URL=https://nemo.example.com ddc submit spec.yaml --dd-version 0.9.6
     """
-    from ddc.submit.jobs import Connection, SubmitOptions, submit_spec
+    from ddc.submission.jobs import Connection, SubmitOptions, submit_spec
 
     options = SubmitOptions(
         num_records=num_records, name=name, project=project, output_location=output_location,
@@ -146,7 +146,7 @@ def jobs() -> None:
 
 
 def _client(workspace: str | None, base_url: str | None, timeout: float) -> Any:
-    from ddc.submit.jobs import Connection
+    from ddc.submission.jobs import Connection
 
     return Connection(base_url, timeout=timeout).client(workspace or "default")
 
@@ -199,7 +199,7 @@ def logs(name: str, workspace: str | None, base_url: str | None, timeout: float)
     Example:
       ddc jobs logs my-job
     """
-    from ddc.submit.jobs import LogFollower
+    from ddc.submission.jobs import LogFollower
 
     with _client(workspace, base_url, timeout) as client:
         for line in LogFollower(client, name).new_lines():
@@ -239,7 +239,7 @@ def download_cmd(name: str, output: Path | None, workspace: str | None, base_url
     Example:
       ddc jobs download my-job -o out/
     """
-    from ddc.submit.jobs import fetch_job_dataset
+    from ddc.submission.jobs import fetch_job_dataset
 
     with _client(workspace, base_url, timeout) as client:
         artifacts, check = fetch_job_dataset(client, name, output or Path(name), report=_report)
@@ -275,7 +275,7 @@ def preview(
       ddc preview --remote spec.yaml -n 3 --json
     """
     from ddc.errors import UsageError
-    from ddc.submit.jobs import Connection, SubmitOptions, preview_remote
+    from ddc.submission.jobs import Connection, SubmitOptions, preview_remote
 
     if not remote:
         raise UsageError("only remote previews are available: pass --remote (a local one is `ddc run SPEC -n 10`)")
