@@ -2,7 +2,7 @@
 
 The public API is flat and imported lazily (``import ddc`` stays cheap):
 
-    load_spec, plan_spec, emit_module, build, validate, run, preview, submit, ConfigBuilder,
+    load, load_spec, plan_spec, emit_module, build, validate, run, submit, ConfigBuilder,
     DdcError, SpecError, CompileError, RunError, SubmitError
 """
 
@@ -22,6 +22,8 @@ _EXPORTS: dict[str, str] = {
     "emit_module": "ddc.compile.emit",
     "build": "ddc.api",
     "validate": "ddc.api",
+    "submit": "ddc.api",
+    "load": "ddc.api",
     "ConfigBuilder": "ddc.builder",
     "DdcError": "ddc.errors",
     "SpecError": "ddc.errors",

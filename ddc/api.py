@@ -1,4 +1,6 @@
-"""The library API the CLI wraps: validate and build (run and submit live in engine/ and submit/).
+"""The library API the CLI wraps: load, validate, build, run, submit for any kind of input.
+
+It sits beside the CLI, above engine/ and submission/: it may import them (lazily), they never import it.
 
 Every entry point accepts a spec path, YAML text, a ``ddc.ConfigBuilder``, a compiled module path
 (``*.py`` exposing ``load_config_builder()``), or an official ``DataDesignerConfigBuilder``.
@@ -8,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +21,7 @@ from ddc.spec.load import LoadedSpec
 
 Mode = Literal["run", "submit"]
 SpecInput = Any  # str | Path | ConfigBuilder | LoadedSpec | official builder
+_YAML_UNREADABLE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")  # refused, or read as line breaks
 
 
 def load(source: SpecInput, *, check: bool = True) -> LoadedSpec:
@@ -41,7 +45,8 @@ def _from_builder(builder: Any, *, check: bool) -> LoadedSpec:
     from ddc.spec.load import validate_source
     from ddc.spec.source import read_source
 
-    text = json.dumps(builder.to_dict(), ensure_ascii=False)
+    # JSON is read as YAML (for positions); escape the characters YAML refuses or reads as line breaks.
+    text = _YAML_UNREADABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(builder.to_dict(), ensure_ascii=False))
     src = read_source(text, "<ConfigBuilder>", (builder.base_dir / "builder.json") if builder.base_dir else None)
     loaded = validate_source(src)
     if check:
@@ -101,10 +106,11 @@ class ValidationReport:
         }
 
 
-def validate(source: SpecInput, *, modes: tuple[Mode, ...] = ()) -> ValidationReport:
+def validate(source: SpecInput, *, modes: tuple[Mode, ...] = (), online: bool = False) -> ValidationReport:
     """Check a spec fully (schema, references, templates, cycles, seeds) and, per mode, portability.
 
-    Never raises for a bad spec: problems come back as diagnostics."""
+    With ``online``, also ask NeMo Services whether the providers, secrets, filesets and persona
+    filesets the spec names exist. Never raises for a bad spec: problems come back as diagnostics."""
     from ddc.compile.canonical import fingerprint
     from ddc.compile.modes import explain, mode_diagnostics
     from ddc.compile.plan import plan_spec
@@ -123,12 +129,33 @@ def validate(source: SpecInput, *, modes: tuple[Mode, ...] = ()) -> ValidationRe
         except SpecError as exc:
             report.diagnostics.extend(exc.diagnostics)
     for mode in modes:
-        report.diagnostics.extend(mode_diagnostics(loaded, mode))
+        if mode == "submit":
+            from ddc.submission.preflight import check_submit
+
+            report.diagnostics.extend(check_submit(loaded))
+        else:
+            report.diagnostics.extend(mode_diagnostics(loaded, mode))
         report.explanations[mode] = explain(loaded, mode)
+        if online:
+            report.diagnostics.extend(_online(loaded, mode))
     report.diagnostics.sort(key=lambda d: (d.span.line if d.span else 0, d.span.column if d.span else 0))
     if report.ok:
         report.fingerprint = fingerprint(loaded.spec)
     return report
+
+
+def _online(loaded: LoadedSpec, mode: Mode) -> list[Diagnostic]:
+    from ddc.nemo.online import online_diagnostics
+    from ddc.nemo.resources import NemoAccess
+
+    submit = loaded.spec.submit
+    access = NemoAccess.from_settings(submit.base_url if submit else None, submit.workspace if submit else "default")
+    if access is None:
+        return [
+            Diagnostic("--online needs NeMo Services: set NMP_BASE_URL (and NMP_ACCESS_TOKEN) or submit.base_url",
+                       None, "", "", "error", "online-unconfigured")
+        ]  # fmt: skip
+    return online_diagnostics(loaded, mode, access)
 
 
 @dataclass(frozen=True)
@@ -163,3 +190,33 @@ def build(
     if out_path is not None and write and not check and changed:
         write_atomic(out_path, text)
     return BuildResult(text=text, fingerprint=fingerprint(loaded.spec), path=out_path, changed=changed)
+
+
+def submit(
+    source: SpecInput,
+    *,
+    num_records: int | None = None,
+    workspace: str | None = None,
+    base_url: str | None = None,
+    name: str | None = None,
+    upload_seeds: bool = False,
+    wait: bool = False,
+    download: str | Path | None = None,
+    dry_run: bool = False,
+    dd_version: str | None = None,
+) -> Any:
+    """Submit a spec (any accepted input) to NeMo Services; returns a ``SubmitOutcome``
+    (``.body`` is the exact request, ``.job_name``, ``.status``, ``.dataset`` after ``download``)."""
+    from ddc.submission.jobs import Connection, SubmitOptions, submit_spec
+
+    options = SubmitOptions(
+        num_records=num_records,
+        workspace=workspace,
+        name=name,
+        dd_version=dd_version,
+        upload_seeds=upload_seeds,
+        wait=wait,
+        download=Path(download) if download is not None else None,
+        dry_run=dry_run,
+    )
+    return submit_spec(load(source), options, Connection(base_url=base_url))

@@ -128,6 +128,41 @@ def render_template(text: str, context: dict[str, Any]) -> str:
     return compile_template(text).render(context)
 
 
+def _json_finalize(value: Any) -> Any:
+    """Make an interpolated value safe inside a JSON string (the official schema_transform hook)."""
+    import json
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, (dict, list)):
+        return json.dumps(json.dumps(value, ensure_ascii=False), ensure_ascii=False)[1:-1]
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)[1:-1]
+    return value
+
+
+@functools.lru_cache(maxsize=1)
+def json_environment() -> ImmutableSandboxedEnvironment:
+    """The secure environment with a finalize hook that JSON-escapes every printed value."""
+    env = ImmutableSandboxedEnvironment(
+        autoescape=False,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        finalize=_json_finalize,
+    )
+    env.filters = dict(environment().filters)
+    return env
+
+
+@functools.lru_cache(maxsize=256)
+def compile_json_template(text: str) -> jinja2.Template:
+    """A template over JSON text (schema_transform): printed values are JSON-escaped."""
+    parse_template(text)
+    return json_environment().from_string(text)
+
+
 def iter_template_fields(obj: Any) -> Iterable[tuple[str, str]]:
     """(field name, template) pairs of a column config that are Jinja templates."""
     for field_name in ("prompt", "system_prompt", "expr"):

@@ -16,9 +16,16 @@ import click
 #: command name -> "module:attribute"; each module imports only what its commands need.
 COMMANDS: dict[str, str] = {
     "validate": "ddc.cli.spec_commands:validate",
-    "schema": "ddc.cli.spec_commands:schema",
+    "schema": "ddc.cli.schema_commands:schema",
+    "init": "ddc.cli.init_commands:init",
     "build": "ddc.cli.spec_commands:build",
     "fingerprint": "ddc.cli.spec_commands:fingerprint",
+    "run": "ddc.cli.run_commands:run",
+    "submit": "ddc.cli.submit_commands:submit",
+    "jobs": "ddc.cli.submit_commands:jobs",
+    "preview": "ddc.cli.submit_commands:preview",
+    "personas": "ddc.cli.personas_commands:personas",
+    "migrate": "ddc.cli.migrate_commands:migrate",
     "models": "ddc.cli.model_commands:models",
     "cache": "ddc.cli.model_commands:cache",
 }
@@ -48,8 +55,15 @@ class LazyGroup(click.Group):
 COMMAND_SUMMARIES: dict[str, str] = {
     "validate": "Check a spec (schema, references, templates, seeds) for run and/or submit.",
     "schema": "Print the JSON Schema of specs (for editors and CI).",
+    "init": "Write a commented starter spec (samplers, seed-join, llm, submit).",
     "build": "Compile a spec into a Python module exposing load_config_builder().",
     "fingerprint": "Print the sha256 fingerprint of a spec's data-relevant config.",
+    "run": "Generate a dataset locally (samplers, expressions, seed data; LLM columns when configured).",
+    "submit": "Submit a spec as a Data Designer job to NeMo Services (--wait, --download, --dry-run).",
+    "jobs": "List, inspect, cancel and download NeMo Services jobs.",
+    "preview": "Preview a spec on NeMo Services (--remote; at most 10 records).",
+    "personas": "Install and list local persona datasets for the person sampler.",
+    "migrate": "Write a copy of a spec moved to local execution or NeMo Services.",
     "models": "Check the model endpoints a spec uses (one ping per alias).",
     "cache": "Clear the local cache of model responses.",
 }

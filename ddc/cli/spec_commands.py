@@ -22,7 +22,10 @@ SPEC = click.argument("spec", metavar="SPEC", type=click.Path(dir_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", help="Output format.")
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
 @click.option("--explain", is_flag=True, help="Show how each provider, secret, seed and persona resolves per mode.")
-def validate(spec: str, modes: str | None, fmt: str, quiet: bool, explain: bool) -> None:
+@click.option(
+    "--online", is_flag=True, help="Also ask NeMo Services that referenced providers, secrets and filesets exist."
+)
+def validate(spec: str, modes: str | None, fmt: str, quiet: bool, explain: bool, online: bool) -> None:
     """Check SPEC: schema, references, templates, cycles, models and seed files.
 
     Exit code 0 when valid, 1 when not.
@@ -32,14 +35,15 @@ def validate(spec: str, modes: str | None, fmt: str, quiet: bool, explain: bool)
       ddc validate examples/people.ddc.yaml
       ddc validate spec.yaml --for both
       ddc validate spec.yaml --for run --explain
+      NMP_BASE_URL=http://nemo:8080 ddc validate spec.yaml --for submit --online
       ddc validate spec.yaml --format json
     """
     from ddc.api import validate as validate_spec
 
-    if explain and modes is None:
+    if (explain or online) and modes is None:
         modes = "both"
     chosen: tuple = () if modes is None else ("run", "submit") if modes == "both" else (modes,)  # type: ignore[assignment]
-    report = validate_spec(spec, modes=chosen)
+    report = validate_spec(spec, modes=chosen, online=online)
     if fmt == "json":
         click.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
     else:

@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from ddc import __version__
 from ddc.compile.canonical import fingerprint
-from ddc.compile.literals import INDENT, literal, string_literal
+from ddc.compile.literals import INDENT, LINE_LENGTH, literal, string_literal, text_width
 from ddc.compile.plan import Plan
 from ddc.errors import CompileError
 
@@ -162,7 +162,7 @@ def _dump(model: Any) -> dict[str, Any]:
 def _call(w: _Writer, function: str, kwargs: dict[str, Any], first: tuple[str, ...]) -> None:
     ordered = {k: kwargs[k] for k in first if k in kwargs} | {k: v for k, v in kwargs.items() if k not in first}
     one_line = f"{INDENT}{function}(" + ", ".join(f"{k}={literal(v)}" for k, v in ordered.items()) + ")"
-    if len(one_line) <= 88 and "\n" not in one_line:
+    if text_width(one_line) <= LINE_LENGTH and "\n" not in one_line:
         w.line(one_line.strip())
         return
     w.line(f"{function}(")
@@ -249,7 +249,7 @@ def _constants(w: _Writer, plan: Plan, options: EmitOptions) -> None:
     w.block(literal(plan.source_sha256, 0, "SOURCE_SHA256 = "))
     w.block(literal(fingerprint(spec), 0, "FINGERPRINT = "))
     spec_dir = PurePosixPath(options.spec_dir_from_module.replace(os.sep, "/"))
-    w.block(literal(str(spec_dir), 0, "SPEC_DIR = Path(__file__).resolve().parent / "))
+    _spec_dir(w, string_literal(str(spec_dir)))
     if options.target == "ddc":
         w.line("# Local providers for `ddc run`; api_key names an environment variable, never a key.")
         w.block(literal([_dump(p) for p in spec.providers or ()], 0, "PROVIDERS = "))
@@ -259,6 +259,17 @@ def _constants(w: _Writer, plan: Plan, options: EmitOptions) -> None:
         source = spec.seed_config.source  # type: ignore[union-attr]
         w.block(literal(dict(source.tables), 0, "SEED_TABLES = "))
         w.block(literal(source.query, 0, "SEED_QUERY = "))
+
+
+def _spec_dir(w: _Writer, path: str) -> None:
+    """``SPEC_DIR = Path(...) / "rel"``, split the way ruff splits a long binary expression."""
+    base = "Path(__file__).resolve().parent"
+    if text_width(f"SPEC_DIR = {base} / {path}") <= LINE_LENGTH:
+        w.line(f"SPEC_DIR = {base} / {path}")
+    elif text_width(f"{INDENT}{base} / {path}") <= LINE_LENGTH:
+        w.block(f"SPEC_DIR = (\n{INDENT}{base} / {path}\n)")
+    else:
+        w.block(f"SPEC_DIR = (\n{INDENT}{base}\n{INDENT}/ {path}\n)")
 
 
 def _query_seed_helper(w: _Writer) -> None:
@@ -277,10 +288,11 @@ def _query_seed_helper(w: _Writer) -> None:
         "        out.parent.mkdir(parents=True, exist_ok=True)",
         "        con = duckdb.connect()",
         "        for table, path in SEED_TABLES.items():",
+        "            # DuckDB cannot prepare a parameter inside CREATE VIEW: quote the path as a literal.",
+        '            source = str(SPEC_DIR / path).replace("\'", "\'\'")',
         "            con.execute(",
         "                f'CREATE VIEW \"{table}\" AS SELECT * FROM '",
-        '                f"read_{_reader(path)}(?, union_by_name = true)",',
-        "                [str(SPEC_DIR / path)],",
+        "                f\"read_{_reader(path)}('{source}', union_by_name = true)\"",
         "            )",
         '        tmp = out.with_suffix(".tmp")',
         '        query = SEED_QUERY.strip().rstrip(";")',

@@ -11,12 +11,25 @@ concatenations, one source line per text line.
 from __future__ import annotations
 
 import math
+import unicodedata
 from typing import Any
 
 LINE_LENGTH = 88
 INDENT = "    "
 
 _ESCAPES = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def text_width(text: str) -> int:
+    """Columns ``text`` takes in an editor, as ruff counts them: wide East Asian characters take two."""
+    if text.isascii():
+        return len(text)
+    width = 0
+    for ch in text:
+        if unicodedata.category(ch) in ("Mn", "Me", "Cf"):
+            continue
+        width += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+    return width
 
 
 def reduce_value(value: Any) -> Any:
@@ -90,9 +103,19 @@ def literal(value: Any, indent: int = 0, prefix: str = "", suffix: str = "") -> 
     value = reduce_value(value)
     pad = INDENT * indent
     flat = inline(value)
-    if len(pad) + len(prefix) + len(flat) + len(suffix) <= LINE_LENGTH:
+    if text_width(f"{pad}{prefix}{flat}{suffix}") <= LINE_LENGTH:
         return f"{pad}{prefix}{flat}{suffix}"
     inner = INDENT * (indent + 1)
+    opened = _unclosed_parens(prefix)
+    if opened and prefix.endswith("(") and suffix.startswith(")" * opened):
+        # The value is a call's sole argument: ruff splits the outermost call first, then the value.
+        head = prefix[: _first_unclosed_paren(prefix) + 1]
+        argument = literal(value, indent + 1, prefix[len(head) :], ")" * (opened - 1))
+        return f"{pad}{head}\n{argument}\n{pad}){suffix[opened:]}"
+    one_line_str = isinstance(value, str) and "\n" not in value.rstrip("\n")
+    if one_line_str and prefix.endswith(" = ") and text_width(inner + flat) <= LINE_LENGTH:
+        # ruff parenthesises a long right-hand side when that makes it fit
+        return f"{pad}{prefix}(\n{inner}{flat}\n{pad}){suffix}"
     if isinstance(value, list) and value:
         lines = [f"{pad}{prefix}["]
         lines += [literal(v, indent + 1, suffix=",") for v in value]
@@ -104,9 +127,30 @@ def literal(value: Any, indent: int = 0, prefix: str = "", suffix: str = "") -> 
         lines.append(f"{pad}}}{suffix}")
         return "\n".join(lines)
     if isinstance(value, str) and "\n" in value.rstrip("\n"):
+        if text_width(inner + flat) <= LINE_LENGTH:  # ruff joins implicit concatenations that fit
+            return f"{pad}{prefix}(\n{inner}{flat}\n{pad}){suffix}"
         pieces = value.splitlines(keepends=True)
         lines = [f"{pad}{prefix}("]
         lines += [f"{inner}{string_literal(piece)}" for piece in pieces]
         lines.append(f"{pad}){suffix}")
         return "\n".join(lines)
     return f"{pad}{prefix}{flat}{suffix}"
+
+
+def _unclosed_parens(text: str) -> int:
+    depth = 0
+    for ch in text:
+        depth += ch == "("
+        depth -= ch == ")" and depth > 0
+    return depth
+
+
+def _first_unclosed_paren(text: str) -> int:
+    """Index of the outermost "(" that ``text`` leaves open."""
+    stack: list[int] = []
+    for i, ch in enumerate(text):
+        if ch == "(":
+            stack.append(i)
+        elif ch == ")" and stack:
+            stack.pop()
+    return stack[0]

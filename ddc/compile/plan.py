@@ -239,5 +239,6 @@ def _find_cycle(by_name: dict[str, PlannedColumn], remaining: set[str]) -> list[
     while node not in seen:
         seen[node] = len(path)
         path.append(node)
-        node = next(d for d in sorted(by_name[node].depends_on, key=lambda n: by_name[n].index) if d in remaining)
+        inside = [d for d in by_name[node].depends_on if d in remaining]  # deps outside this DAG are done
+        node = min(inside, key=lambda n: by_name[n].index)
     return path[seen[node] :]

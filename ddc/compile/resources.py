@@ -73,13 +73,18 @@ def spec_resources(spec: Spec) -> list[Resource]:
         if used is not None and model.alias not in used:
             continue
         out.append(_provider(model.provider, ("model_configs", i, "provider"), local, mapping))
+    referenced = {m.provider for m in spec.model_configs or () if used is None or m.alias in used}
     for i, provider in enumerate(spec.providers or ()):
-        if provider.api_key:
+        if provider.api_key and provider.name in referenced:
+            mapped = mapping.get(provider.name)
+            secret = _secret(provider.api_key, ("providers", i, "api_key"))
             out.append(
                 Resource(
-                    "secret", provider.api_key, ("providers", i, "api_key"), "env-secret",
-                    run=f"environment variable ${provider.api_key}",
-                    submit="not sent: local providers are replaced by their submit.providers mapping",
+                    "secret", provider.api_key, ("providers", i, "api_key"), secret.form,
+                    run=secret.run, run_fix=secret.run_fix, needs_nemo_for_run=secret.needs_nemo_for_run,
+                    submit=f"not sent: the gateway provider {mapped!r} holds its own key" if mapped else "",
+                    submit_fix="NeMo Services reads keys from the Secrets API through its gateway providers: "
+                    f"map {provider.name} in submit.providers",
                 )
             )  # fmt: skip
     seed = spec.seed_config

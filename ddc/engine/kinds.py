@@ -153,14 +153,29 @@ class ColumnKind:
     #: True when the runner should evaluate ``skip.when`` and call the generator only for the other
     #: rows (filling ``skip.value`` in skipped cells). Samplers and seed columns cannot be skipped.
     skippable: bool = True
+    #: True for kinds that wait on I/O (model calls): the runner then keeps several batches in flight
+    #: (``runner.MAX_BATCHES_IN_FLIGHT``), so one slow cell does not stall the whole run.
+    io_bound: bool = False
+
+
+class SeedColumnGenerator(SyncColumnGenerator):
+    """A declared ``seed-dataset`` column: its values are already in the batch (read from the seed)."""
+
+    def __init__(self, planned: PlannedColumn, context: RunContext) -> None:
+        self.name = planned.name
+
+    def generate_sync(self, batch: BatchInput) -> ColumnOutput:
+        if self.name not in batch.data:
+            raise RunError(f"column {self.name!r} is declared as seed-dataset but the seed has no such column")
+        return ColumnOutput(values=batch.data[self.name])
 
 
 def builtin_column_kinds() -> list[ColumnKind]:
-    """The kinds implemented in this package (samplers, expressions)."""
+    """The kinds implemented in this package (samplers, expressions, declared seed columns)."""
     from ddc.engine.expressions import expression_kind
     from ddc.engine.samplers import sampler_kind
 
-    return [sampler_kind(), expression_kind()]
+    return [sampler_kind(), expression_kind(), ColumnKind("seed-dataset", SeedColumnGenerator, skippable=False)]
 
 
 def column_kinds(extra: Iterable[ColumnKind] = ()) -> dict[str, ColumnKind]:

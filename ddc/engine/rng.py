@@ -8,6 +8,9 @@ positions in it. Therefore the value of row r depends only on (seed, column, tag
 * identical across runs with the same seed, across batch sizes, thread counts, ``--resume`` points
   and ``--partition`` shards (shard i of n holds exactly rows lo..hi of the unpartitioned run);
 * independent between columns, tags (condition branches, rejection rounds) and blocks.
+
+Rejection rounds after the first few redraw few rows, so they use smaller blocks (a function of the
+round only).
 """
 
 from __future__ import annotations
@@ -15,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -35,46 +37,74 @@ def _name_key(name: str) -> int:
     return int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:8], "little")
 
 
-@dataclass(frozen=True)
 class ColumnRng:
-    """The random streams of one column (or of another named consumer such as a seed shuffle)."""
+    """The random streams of one column (or of another named consumer such as a seed shuffle).
 
-    seed: int
-    name: str
+    Keeps the last few generated blocks, so consecutive batches that share a block draw it once."""
 
-    def generator(self, block: int, *tags: int) -> np.random.Generator:
+    _CACHE_SIZE = 8
+
+    def __init__(self, seed: int, name: str) -> None:
+        self.seed = seed
+        self.name = name
+        self._key = _name_key(name)
+        self._cache: dict[tuple[Any, ...], Any] = {}
+        self._keys: dict[tuple[Any, ...], Any] = {}
+
+    def generator(self, block: int, *tags: int, block_size: int = BLOCK) -> np.random.Generator:
+        """Philox keyed by (seed, name, tags, block size); the block number is the counter's high word."""
         import numpy as np
 
-        sequence = np.random.SeedSequence(self.seed, spawn_key=(_name_key(self.name), *tags, block))
-        return np.random.Generator(np.random.Philox(sequence))
+        stream = (tags, block_size)
+        key = self._keys.get(stream)
+        if key is None:
+            sequence = np.random.SeedSequence(self.seed, spawn_key=(self._key, *tags, block_size))
+            key = self._keys[stream] = sequence.generate_state(2, np.uint64)
+        return np.random.Generator(np.random.Philox(key=key, counter=[0, block, 0, 0]))
 
-    def draw(self, rows: np.ndarray, sample: Sampler, *tags: int) -> np.ndarray:
-        """``sample(generator, BLOCK)`` per touched block (an array of BLOCK rows), picked at ``rows``.
+    def _block(self, sample: Sampler, tags: tuple[int, ...], block_size: int, block: int) -> Any:
+        import numpy as np
 
-        ``rows`` are global row indices in increasing order."""
+        key = (sample, tags, block_size, block)
+        values = self._cache.get(key)
+        if values is None:
+            values = np.asarray(sample(self.generator(block, *tags, block_size=block_size), block_size))
+            self._cache[key] = values
+            if len(self._cache) > self._CACHE_SIZE:
+                self._cache.pop(next(iter(self._cache)))
+        return values
+
+    def draw(self, rows: np.ndarray, sample: Sampler, *tags: int, block_size: int = BLOCK) -> np.ndarray:
+        """``sample(generator, block_size)`` per touched block, picked at ``rows``.
+
+        ``rows`` are global row indices in increasing order. ``sample`` must be the same function
+        object for the same distribution (it keys the block cache)."""
         import numpy as np
 
         rows = np.asarray(rows, dtype=np.int64)
         if len(rows) == 0:
-            return np.asarray(sample(self.generator(0, *tags), 0))
-        blocks = rows // BLOCK
+            return np.asarray(sample(self.generator(0, *tags, block_size=block_size), 0))
+        blocks = rows // block_size
         first, last = int(blocks[0]), int(blocks[-1])
         if first == last:
-            values = np.asarray(sample(self.generator(first, *tags), BLOCK))
-            return values[rows - first * BLOCK]
+            return self._block(sample, tags, block_size, first)[rows - first * block_size]
         parts = []
         bounds = np.searchsorted(blocks, np.arange(first, last + 2))
         for block in range(first, last + 1):
             lo, hi = bounds[block - first], bounds[block - first + 1]
             if lo == hi:
                 continue
-            values = np.asarray(sample(self.generator(block, *tags), BLOCK))
-            parts.append(values[rows[lo:hi] - block * BLOCK])
+            values = self._block(sample, tags, block_size, block)
+            parts.append(values[rows[lo:hi] - block * block_size])
         return np.concatenate(parts)
 
     def uniform(self, rows: np.ndarray, *tags: int) -> np.ndarray:
         """One float in [0, 1) per row."""
-        return self.draw(rows, lambda g, n: g.random(n), *tags)
+        return self.draw(rows, _uniform, *tags)
 
     def child(self, suffix: str) -> ColumnRng:
         return ColumnRng(self.seed, f"{self.name}\x00{suffix}")
+
+
+def _uniform(generator: np.random.Generator, n: int) -> np.ndarray:
+    return generator.random(n)

@@ -19,6 +19,7 @@ from ddc.spec.processing import Constraint, JudgeScoreProfiler, Processor, ToolC
 from ddc.spec.seeds import SeedConfig
 
 ENV_VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+SECRET_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@+-]*/[A-Za-z0-9][A-Za-z0-9_.@+-]*$")
 _FILESET_NAME = re.compile(r"^[a-z](?!.*--)[a-z0-9\-@.+_]{1,62}(?<!-)$")
 
 #: Keys of the official DataDesignerConfig, in the official field order.
@@ -51,16 +52,20 @@ class LocalProvider(SpecModel):
     provider_type: Literal["openai", "anthropic"] = Field(default="openai", description="API flavour.")
     api_key: str | None = Field(
         default=None,
-        description="Name of the environment variable holding the API key (never the key itself).",
+        description="Where the API key is read at run time, never the key itself: the name of an environment "
+        "variable (VLLM_API_KEY) or a NeMo Secrets API reference (workspace/name).",
     )
     extra_body: dict[str, object] | None = Field(default=None, description="Keys merged into every request body.")
     extra_headers: dict[str, str] | None = Field(default=None, description="Headers added to every request.")
 
     @field_validator("api_key")
     @classmethod
-    def _env_var_name(cls, value: str | None) -> str | None:
-        if value is not None and not ENV_VAR.match(value):
-            raise ValueError("api_key must name an environment variable such as VLLM_API_KEY, not hold the key itself")
+    def _key_reference(cls, value: str | None) -> str | None:
+        if value is not None and not (ENV_VAR.match(value) or SECRET_REF.match(value)):
+            raise ValueError(
+                "api_key must name an environment variable such as VLLM_API_KEY (or a Secrets API reference "
+                "workspace/name), not hold the key itself"
+            )
         return value
 
     @field_validator("endpoint")

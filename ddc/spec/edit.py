@@ -16,7 +16,7 @@ from ddc.spec.source import PathKey, Source
 
 def _scalar_text(value: Any) -> str:
     """A YAML scalar as it would be written inline (quoted when needed)."""
-    text = yaml.safe_dump(value, default_flow_style=True, width=10_000, allow_unicode=True).strip()
+    text = yaml.safe_dump(value, default_flow_style=True, width=10_000, allow_unicode=True, sort_keys=False).strip()
     return text.removesuffix("\n...").removesuffix("...").strip()
 
 
@@ -66,7 +66,9 @@ class SpecEditor:
         if not isinstance(value, (dict, list)):
             self._edits.append((start, end, _scalar_text(value)))
         elif old.lstrip().startswith(("{", "[")):
-            flow = yaml.safe_dump(value, default_flow_style=True, width=10_000, allow_unicode=True).strip()
+            flow = yaml.safe_dump(
+                value, default_flow_style=True, width=10_000, allow_unicode=True, sort_keys=False
+            ).strip()
             self._edits.append((start, end, flow))
         else:
             key_start = self.source.map.key_ranges.get(path, (start, start))[0]
@@ -99,7 +101,7 @@ class SpecEditor:
         if self._flow_mapping(mapping):
             _, end = self.source.map.value_ranges[mapping]
             close = self.original.rfind("}", 0, end)
-            entry = f"{key}: {yaml.safe_dump(value, default_flow_style=True, width=10_000).strip()}"
+            entry = f"{key}: {yaml.safe_dump(value, default_flow_style=True, width=10_000, sort_keys=False).strip()}"
             sep = ", " if any(k not in self._deleted for k in keys) else ""
             self._edits.append((close, close, sep + entry))
             return
@@ -115,6 +117,35 @@ class SpecEditor:
         if insert_at == len(self.original) and not self.original.endswith("\n"):
             text = "\n" + text
         self._edits.append((insert_at, insert_at, text))
+
+    def append_item(self, sequence: PathKey, value: Any) -> None:
+        """Append ``value`` to the list at ``sequence`` (flow lists get a flow item, block lists a block item)."""
+        start, end = self.source.map.value_ranges[sequence]
+        items = sorted(
+            (p for p in self.source.map.value_ranges if p[:-1] == sequence and len(p) == len(sequence) + 1),
+            key=lambda p: self.source.map.value_ranges[p][0],
+        )
+        if self.original[start : start + 1] == "[":
+            close = self.original.rfind("]", 0, end)
+            flow = yaml.safe_dump(
+                value, default_flow_style=True, width=10_000, allow_unicode=True, sort_keys=False
+            ).strip()
+            self._edits.append((close, close, (", " if items else "") + flow))
+            return
+        if not items:
+            raise ValueError("cannot append to an empty block list")
+        first_start = self.source.map.value_ranges[items[0]][0]
+        dash = self.original.rfind("-", self._line_start(first_start), first_start)
+        indent = self._column(dash if dash >= 0 else first_start)
+        insert_at = self._end_of_value_line(items[-1])
+        if isinstance(value, dict) and value:
+            flow = yaml.safe_dump(
+                value, default_flow_style=True, width=10_000, allow_unicode=True, sort_keys=False
+            ).strip()
+            line = " " * indent + "- " + flow + "\n"
+        else:
+            line = " " * indent + "- " + _scalar_text(value) + "\n"
+        self._edits.append((insert_at, insert_at, line))
 
     def _flow_mapping(self, path: PathKey) -> bool:
         if path not in self.source.map.value_ranges:

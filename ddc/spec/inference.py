@@ -132,7 +132,7 @@ def _generation_type(value: Any) -> str:
     """As the official library: explicit type, else embedding fields mean embedding, else chat."""
     if isinstance(value, dict):
         kind = value.get("generation_type")
-        if kind in {"image", "embedding", "chat-completion"}:
+        if isinstance(kind, str) and kind in {"image", "embedding", "chat-completion"}:
             return str(kind)
         if "encoding_format" in value or "dimensions" in value:
             return "embedding"

@@ -100,7 +100,7 @@ def _duckdb_message(exc: Exception) -> str:
     text = str(exc).strip()
     first = text.splitlines()[0] if text else type(exc).__name__
     return (
-        first.replace("Error: ", ": ", 1)
+        first.replace(" Error: ", " error: ", 1)
         if first.startswith(("Parser Error", "Binder Error", "Catalog Error"))
         else first
     )

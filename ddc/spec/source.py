@@ -108,7 +108,20 @@ def read_source(text: str | bytes, name: str, path: Path | None = None) -> Sourc
                 code="syntax",
             )
         ) from exc
-    loader = _Loader(decoded)
+    try:
+        loader = _Loader(decoded)
+    except yaml.reader.ReaderError as exc:  # a control character YAML refuses, found before parsing starts
+        before = decoded[: exc.position]
+        line, column = before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1
+        code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "?")
+        raise SpecError(
+            Diagnostic(
+                f"YAML syntax error: control character U+{code:04X} is not allowed",
+                SourceSpan(name, line, column),
+                hint="remove it, or write it as an escape inside a double-quoted string",
+                code="syntax",
+            )
+        ) from exc
     try:
         node = loader.get_single_node()
         smap = SourceMap(name)
@@ -171,6 +184,10 @@ def _scalar_key(node: yaml.Node) -> Any:
 
 def _yaml_diagnostic(exc: yaml.MarkedYAMLError, name: str, text: str) -> Diagnostic:
     mark = exc.problem_mark or exc.context_mark
+    context = exc.context or ""
+    at_end = "end of stream" in (exc.problem or "") or "<stream end>" in (exc.problem or "")
+    if exc.context_mark is not None and (context.startswith("while scanning a simple key") or at_end):
+        mark = exc.context_mark  # where the unclosed quote/bracket or the colon-less key starts
     line = mark.line + 1 if mark else 1
     col = mark.column + 1 if mark else 1
     problem = exc.problem or "invalid YAML"

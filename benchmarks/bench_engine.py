@@ -1,0 +1,230 @@
+"""Engine benchmarks: speed and memory of `ddc run`, with a plain numpy + DuckDB baseline.
+
+    PYTHONPATH=. python benchmarks/bench_engine.py            # all
+    PYTHONPATH=. python benchmarks/bench_engine.py a c        # some
+
+(a) a 13-column sampler + expression + constraint spec, 20,000 records (side by side with the official
+    `data-designer create` when it is installed);
+(b) the same spec, 1,000,000 records: time and peak RSS (targets: < 20 s, < 1 GiB);
+(c) a 10,000,000-row Parquet seed, shuffled, 100,000 records: time to first batch and peak RSS
+    (targets: < 1 s, < 600 MiB);
+(d) a plain numpy + DuckDB script producing the same columns for 1,000,000 rows; ddc's time as a
+    multiple of it (aim: < 3x).
+
+Every measurement runs in a fresh subprocess so that peak RSS belongs to that measurement alone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+SPEC = """
+name: bench13
+random_seed: 2024
+columns:
+  - {name: region, column_type: sampler, sampler_type: category,
+     params: {values: [EU, US, ASIA], weights: [3, 5, 2]}}
+  - {name: country, column_type: sampler, sampler_type: subcategory,
+     params: {category: region, values: {EU: [FR, DE, IT], US: [US], ASIA: [JP, IN, SG]}}}
+  - {name: age, column_type: sampler, sampler_type: uniform, params: {low: 18, high: 90}, convert_to: int}
+  - {name: income, column_type: sampler, sampler_type: gaussian,
+     params: {mean: 50000, stddev: 15000, decimal_places: 2}}
+  - {name: budget, column_type: sampler, sampler_type: uniform, params: {low: 30000, high: 120000, decimal_places: 2}}
+  - {name: visits, column_type: sampler, sampler_type: poisson, params: {mean: 3}}
+  - {name: is_member, column_type: sampler, sampler_type: bernoulli, params: {p: 0.3}}
+  - {name: signup, column_type: sampler, sampler_type: datetime, params: {start: '2020-01-01', end: '2025-01-01'}}
+  - {name: id, column_type: sampler, sampler_type: uuid, params: {prefix: 'C-', short_form: true}}
+  - {name: greeting, column_type: expression, expr: "{{ region|lower }}-{{ country }}"}
+  - {name: age_group, column_type: expression,
+     expr: "{% if age >= 65 %}senior{% elif age >= 30 %}adult{% else %}young{% endif %}"}
+  - {name: headroom, column_type: expression, expr: "{{ budget - income }}", dtype: float}
+  - {name: label, column_type: expression, expr: "{{ id }}:{{ visits + 1 }}"}
+constraints:
+  - {target_column: income, constraint_type: scalar_inequality, operator: gt, rhs: 20000}
+  - {target_column: income, constraint_type: column_inequality, operator: lt, rhs: budget}
+"""
+
+SEED_SPEC = """
+name: seeded
+random_seed: 7
+seed_config:
+  source: {seed_type: local, path: big.parquet}
+  sampling_strategy: shuffle
+columns:
+  - {name: tag, column_type: sampler, sampler_type: category, params: {values: [a, b, c]}}
+  - {name: line, column_type: expression, expr: "{{ name }}/{{ tag }}"}
+"""
+
+# Runs inside the measured subprocess: prints one JSON line.
+_RUN_DDC = """
+import json, resource, sys, time
+started = time.perf_counter()
+from ddc.engine import run
+first = []
+t0 = time.perf_counter()
+def progress(done, total):
+    if not first:
+        first.append(time.perf_counter() - t0)
+result = run(sys.argv[1], num_records=int(sys.argv[2]), output_dir=sys.argv[3], batch_size=int(sys.argv[4]),
+             progress=progress)
+elapsed = time.perf_counter() - t0
+print(json.dumps({"seconds": elapsed, "with_imports": time.perf_counter() - started, "first_batch": first[0],
+                  "rows": result.metadata["actual_num_records"],
+                  "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+_BASELINE = """
+import json, resource, sys, time
+import duckdb, numpy as np, pyarrow as pa, pyarrow.compute as pc, pyarrow.parquet as pq
+n, out = int(sys.argv[1]), sys.argv[2]
+t0 = time.perf_counter()
+g = np.random.default_rng(2024)
+region = np.array(["EU", "US", "ASIA"])[g.choice(3, n, p=[0.3, 0.5, 0.2])]
+sub = {"EU": np.array(["FR", "DE", "IT"]), "US": np.array(["US"]), "ASIA": np.array(["JP", "IN", "SG"])}
+country = np.empty(n, dtype="U2")
+for key, options in sub.items():
+    mask = region == key
+    country[mask] = options[g.integers(0, len(options), mask.sum())]
+age = np.round(g.uniform(18, 90, n)).astype(np.int64)
+budget = np.round(g.uniform(30000, 120000, n), 2)
+income = np.round(g.normal(50000, 15000, n), 2)
+bad = (income <= 20000) | (income >= budget)
+while bad.any():
+    income[bad] = np.round(g.normal(50000, 15000, bad.sum()), 2)
+    bad = (income <= 20000) | (income >= budget)
+visits = g.poisson(3, n)
+is_member = (g.random(n) < 0.3).astype(np.int64)
+start, end = np.datetime64("2020-01-01", "s").astype(np.int64), np.datetime64("2025-01-01", "s").astype(np.int64)
+signup = g.integers(start, end, n).astype("datetime64[s]").astype("datetime64[D]").astype("datetime64[s]")
+ids = np.char.add("C-", np.char.mod("%08x", g.integers(0, 2**32, n)))
+table = pa.table({"region": region, "country": country, "age": age, "income": income, "budget": budget,
+                  "visits": visits, "is_member": is_member, "signup": pa.array(signup, pa.timestamp("s")),
+                  "id": ids})
+con = duckdb.connect()
+con.register("t", table)
+result = con.sql(
+    "SELECT * EXCLUDE (signup), strftime(signup, '%Y-%m-%dT%H:%M:%S') AS signup, "
+    "lower(region) || '-' || country AS greeting, "
+    "CASE WHEN age >= 65 THEN 'senior' WHEN age >= 30 THEN 'adult' ELSE 'young' END AS age_group, "
+    "budget - income AS headroom, id || ':' || CAST(visits + 1 AS VARCHAR) AS label FROM t"
+).to_arrow_table()
+pq.write_table(result, out, compression="zstd")
+elapsed = time.perf_counter() - t0
+print(json.dumps({"seconds": elapsed, "rows": result.num_rows,
+                  "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def _python(code: str, *args: str) -> dict[str, float]:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(done.stderr)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _ddc(spec: Path, n: int, out: Path, batch_size: int) -> dict[str, float]:
+    shutil.rmtree(out, ignore_errors=True)
+    return _python(_RUN_DDC, str(spec), str(n), str(out), str(batch_size))
+
+
+def bench_a(work: Path) -> None:
+    spec = work / "bench13.yaml"
+    runs = [_ddc(spec, 20_000, work / "out-a", 1000) for _ in range(3)]
+    figures = min(runs, key=lambda f: f["with_imports"])
+    print(
+        f"(a) 13 columns x 20,000 records (best of 3): {figures['with_imports']:.2f} s including imports, "
+        f"{figures['seconds']:.2f} s in run() ({figures['rows'] / figures['seconds']:,.0f} rows/s), "
+        f"peak RSS {figures['rss_mib']:.0f} MiB"
+    )
+    if shutil.which("data-designer") is None:
+        print("    official engine not installed (data-designer create): no side-by-side ratio")
+        print(
+            "    against the issue's reference figure (118 s, 170 rows/s): "
+            f"{118 / figures['with_imports']:,.0f}x including imports"
+        )
+
+
+def bench_b(work: Path) -> dict[str, float]:
+    spec = work / "bench13.yaml"
+    results = {}
+    for batch in (1000, 100_000):
+        figures = _ddc(spec, 1_000_000, work / "out-b", batch)
+        results[batch] = figures
+        verdict = "OK" if figures["seconds"] < 20 and figures["rss_mib"] < 1024 else "MISSED"
+        print(
+            f"(b) 13 columns x 1,000,000 records, batch {batch:,}: {figures['seconds']:.2f} s, "
+            f"peak RSS {figures['rss_mib']:.0f} MiB  [target < 20 s, < 1 GiB: {verdict}]"
+        )
+    return results[100_000]
+
+
+def bench_c(work: Path) -> None:
+    big = work / "big.parquet"
+    if not big.exists():
+        _python(
+            textwrap.dedent("""
+            import sys, numpy as np, pyarrow as pa, pyarrow.parquet as pq
+            n = 10_000_000
+            g = np.random.default_rng(0)
+            ids = np.arange(n)
+            table = pa.table({"id": ids, "name": pa.array(np.char.add("name-", (ids % 100_003).astype(str))),
+                              "value": g.random(n), "group": pa.array((ids % 97).astype(np.int32))})
+            pq.write_table(table, sys.argv[1], row_group_size=1_000_000)
+            print("{}")
+        """),
+            str(big),
+        )
+    spec = work / "seeded.yaml"
+    figures = _ddc(spec, 100_000, work / "out-c", 1000)
+    verdict = "OK" if figures["first_batch"] < 1 and figures["rss_mib"] < 600 else "MISSED"
+    print(
+        f"(c) 10M-row parquet seed, shuffle, 100,000 records: first batch {figures['first_batch']:.2f} s, "
+        f"total {figures['seconds']:.2f} s, peak RSS {figures['rss_mib']:.0f} MiB  "
+        f"[target < 1 s, < 600 MiB: {verdict}]"
+    )
+
+
+def bench_d(work: Path, ddc_figures: dict[str, float] | None) -> None:
+    base = _python(_BASELINE, "1000000", str(work / "baseline.parquet"))
+    if ddc_figures is None:
+        ddc_figures = _ddc(work / "bench13.yaml", 1_000_000, work / "out-d", 100_000)
+    ratio = ddc_figures["seconds"] / base["seconds"]
+    verdict = "OK" if ratio < 3 else "MISSED"
+    print(
+        f"(d) plain numpy + DuckDB, same 13 columns x 1,000,000: {base['seconds']:.2f} s, peak RSS "
+        f"{base['rss_mib']:.0f} MiB; ddc {ddc_figures['seconds']:.2f} s = {ratio:.2f}x  [aim < 3x: {verdict}]"
+    )
+
+
+def main(argv: list[str]) -> None:
+    wanted = set(argv) or {"a", "b", "c", "d"}
+    work = Path(os.environ.get("DDC_BENCH_DIR") or tempfile.mkdtemp(prefix="ddc-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "bench13.yaml").write_text(SPEC)
+    (work / "seeded.yaml").write_text(SEED_SPEC)
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, work dir {work}")
+    b = None
+    if "a" in wanted:
+        bench_a(work)
+    if "b" in wanted:
+        b = bench_b(work)
+    if "c" in wanted:
+        bench_c(work)
+    if "d" in wanted:
+        bench_d(work, b)
+    if not os.environ.get("DDC_BENCH_DIR"):
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,311 @@
+"""`ddc submit`, `ddc jobs ...`, `ddc preview --remote`: NeMo Services from the command line.
+
+Progress goes to stderr, results to stdout. Exit codes: 0 completed (or submitted), 1 the spec or config
+was rejected (pre-flight or HTTP 422), 2 HTTP, auth or connection errors, 3 the job ended in error or
+was cancelled.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+SPEC = click.argument("spec", metavar="SPEC|MODULE.py", type=click.Path(dir_okay=False))
+
+
+def _connection_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--workspace, --base-url and --timeout, shared by every command that talks to the service."""
+    func = click.option(
+        "--timeout",
+        type=click.FloatRange(min=0.1),
+        default=30.0,
+        show_default=True,
+        help="HTTP timeout in seconds.",
+    )(func)
+    func = click.option(
+        "--base-url",
+        metavar="URL",
+        default=None,
+        help="NeMo Services base URL (default: spec submit.base_url, $NMP_BASE_URL, "
+        "http://localhost:8080). The token comes from $NMP_ACCESS_TOKEN.",
+    )(func)
+    func = click.option(
+        "-w",
+        "--workspace",
+        metavar="W",
+        default=None,
+        help="Workspace (default: spec submit.workspace, else 'default').",
+    )(func)
+    return func
+
+
+def _report(line: str) -> None:
+    click.echo(line, err=True)
+
+
+def _load(spec: str) -> Any:
+    """A spec file, or a module compiled by ``ddc build`` (``load_config_builder()``)."""
+    from ddc.api import load
+
+    return load(Path(spec))
+
+
+@click.command()
+@SPEC
+@click.option("-n", "--num-records", type=click.IntRange(min=1), default=None, help="Records to generate.")
+@_connection_options
+@click.option("--name", default=None, help="Job name (default: the spec's name; else the service picks one).")
+@click.option("--project", metavar="P", default=None, help="NeMo project of the job.")
+@click.option("--output-location", metavar="FILESET", default=None, help="Fileset receiving the artifacts.")
+@click.option("--dry-run", is_flag=True, help="Print the exact JSON body and send nothing.")
+@click.option("--wait", is_flag=True, help="Poll until the job ends, streaming its log lines.")
+@click.option(
+    "--download",
+    metavar="DIR",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="When completed, download and check the dataset into DIR/artifacts (implies --wait).",
+)
+@click.option("--upload-seeds", is_flag=True, help="Upload a local or query seed to a fileset and use it.")
+@click.option("--seed-fileset", default="ddc-seeds", show_default=True, help="Fileset for uploaded seeds.")
+@click.option(
+    "--dd-version",
+    metavar="V",
+    default=None,
+    help="data-designer version the service pins (default: spec submit.dd_version, else 0.9.1).",
+)
+@click.option(
+    "--poll-interval",
+    type=click.FloatRange(min=0.0),
+    default=1.0,
+    show_default=True,
+    help="First status poll interval in seconds (grows 1.5x up to 10 s).",
+)
+def submit(
+    spec: str,
+    num_records: int | None,
+    workspace: str | None,
+    base_url: str | None,
+    timeout: float,
+    name: str | None,
+    project: str | None,
+    output_location: str | None,
+    dry_run: bool,
+    wait: bool,
+    download: Path | None,
+    upload_seeds: bool,
+    seed_fileset: str,
+    dd_version: str | None,
+    poll_interval: float,
+) -> None:
+    """Submit SPEC as a Data Designer job to NeMo Services.
+
+    Checks the spec for what the service cannot do before sending anything. Exit codes: 0 completed
+    (or submitted), 1 rejected (pre-flight or HTTP 422), 2 HTTP/auth/connection, 3 job error or cancelled.
+
+    \b
+    Examples:
+      ddc submit spec.yaml --dry-run
+      ddc submit spec.yaml -n 1000 --wait
+      ddc submit spec.yaml --upload-seeds --wait --download out/
+      NMP_BASE_URL=https://nemo.example.com ddc submit spec.yaml --dd-version 0.9.6
+    """
+    from ddc.submission.jobs import Connection, SubmitOptions, submit_spec
+
+    options = SubmitOptions(
+        num_records=num_records, name=name, project=project, output_location=output_location,
+        workspace=workspace, dd_version=dd_version, upload_seeds=upload_seeds, seed_fileset=seed_fileset,
+        dry_run=dry_run, wait=wait, download=download, poll_interval=poll_interval,
+    )  # fmt: skip
+    outcome = submit_spec(_load(spec), options, Connection(base_url, timeout=timeout), report=_report)
+    if dry_run:
+        click.echo(json.dumps(outcome.body, indent=2, ensure_ascii=False))
+        return
+    click.echo(f"job: {outcome.job_name}")
+    click.echo(f"status: {outcome.status}")
+    if outcome.dataset is not None and outcome.artifacts is not None:
+        click.echo(f"dataset: {outcome.artifacts / 'dataset'} ({outcome.dataset.num_records} records)")
+
+
+@click.group()
+def jobs() -> None:
+    """Inspect and manage Data Designer jobs on NeMo Services.
+
+    \b
+    Examples:
+      ddc jobs list
+      ddc jobs status my-job
+      ddc jobs logs my-job
+      ddc jobs cancel my-job
+      ddc jobs download my-job -o out/
+    """
+
+
+def _client(workspace: str | None, base_url: str | None, timeout: float) -> Any:
+    from ddc.submission.jobs import Connection
+
+    return Connection(base_url, timeout=timeout).client(workspace or "default")
+
+
+@jobs.command("list")
+@_connection_options
+@click.option("--json", "as_json", is_flag=True, help="Print the service's job list as JSON.")
+def list_jobs(workspace: str | None, base_url: str | None, timeout: float, as_json: bool) -> None:
+    """List recent jobs in the workspace, newest first.
+
+    \b
+    Example:
+      ddc jobs list -w default
+    """
+    with _client(workspace, base_url, timeout) as client:
+        page = client.list_jobs()
+    rows = page.get("data") or []
+    if as_json:
+        click.echo(json.dumps([{k: r.get(k) for k in ("name", "status", "created_at")} for r in rows], indent=2))
+        return
+    for row in rows:
+        click.echo(f"{row.get('name')}\t{row.get('status')}\t{row.get('created_at')}")
+
+
+@jobs.command()
+@click.argument("name")
+@_connection_options
+def status(name: str, workspace: str | None, base_url: str | None, timeout: float) -> None:
+    """Print the status of job NAME (and its error, if it failed).
+
+    \b
+    Example:
+      ddc jobs status my-job
+    """
+    with _client(workspace, base_url, timeout) as client:
+        doc = client.job_status(name)
+        error = doc.get("error_details")
+        click.echo(f"{name}\t{doc.get('status')}")
+        if isinstance(error, dict) and error.get("message"):
+            click.echo(f"error: {client.redact(str(error['message']))}")
+
+
+@jobs.command()
+@click.argument("name")
+@_connection_options
+def logs(name: str, workspace: str | None, base_url: str | None, timeout: float) -> None:
+    """Print every log line of job NAME (all pages).
+
+    \b
+    Example:
+      ddc jobs logs my-job
+    """
+    from ddc.submission.jobs import LogFollower
+
+    with _client(workspace, base_url, timeout) as client:
+        for line in LogFollower(client, name).new_lines():
+            click.echo(line)
+
+
+@jobs.command()
+@click.argument("name")
+@_connection_options
+def cancel(name: str, workspace: str | None, base_url: str | None, timeout: float) -> None:
+    """Ask the service to cancel job NAME.
+
+    \b
+    Example:
+      ddc jobs cancel my-job
+    """
+    with _client(workspace, base_url, timeout) as client:
+        doc = client.cancel_job(name)
+    click.echo(f"{name}\t{doc.get('status')}")
+
+
+@jobs.command("download")
+@click.argument("name")
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Directory to extract into (default: ./NAME).",
+)
+@_connection_options
+def download_cmd(name: str, output: Path | None, workspace: str | None, base_url: str | None, timeout: float) -> None:
+    """Download the artifacts of completed job NAME, extract them safely and check the dataset.
+
+    \b
+    Example:
+      ddc jobs download my-job -o out/
+    """
+    from ddc.submission.jobs import fetch_job_dataset
+
+    with _client(workspace, base_url, timeout) as client:
+        artifacts, check = fetch_job_dataset(client, name, output or Path(name), report=_report)
+    click.echo(f"dataset: {artifacts / 'dataset'} ({check.num_records} records)")
+
+
+@click.command()
+@SPEC
+@click.option("--remote", is_flag=True, help="Preview on NeMo Services (the streaming preview endpoint).")
+@click.option("-n", "--num-records", type=click.IntRange(min=1), default=None, help="Records (at most 10).")
+@_connection_options
+@click.option("--upload-seeds", is_flag=True, help="Upload a local or query seed to a fileset and use it.")
+@click.option("--seed-fileset", default="ddc-seeds", show_default=True, help="Fileset for uploaded seeds.")
+@click.option("--dd-version", metavar="V", default=None, help="data-designer version the service pins.")
+@click.option("--json", "as_json", is_flag=True, help="Print the records as JSON lines instead of a table.")
+def preview(
+    spec: str,
+    remote: bool,
+    num_records: int | None,
+    workspace: str | None,
+    base_url: str | None,
+    timeout: float,
+    upload_seeds: bool,
+    seed_fileset: str,
+    dd_version: str | None,
+    as_json: bool,
+) -> None:
+    """Preview SPEC on NeMo Services: at most 10 records, printed as a table.
+
+    \b
+    Examples:
+      ddc preview --remote spec.yaml
+      ddc preview --remote spec.yaml -n 3 --json
+    """
+    from ddc.errors import UsageError
+    from ddc.submission.jobs import Connection, SubmitOptions, preview_remote
+
+    if not remote:
+        raise UsageError("only remote previews are available: pass --remote (a local one is `ddc run SPEC -n 10`)")
+    options = SubmitOptions(
+        num_records=num_records,
+        workspace=workspace,
+        dd_version=dd_version,
+        upload_seeds=upload_seeds,
+        seed_fileset=seed_fileset,
+    )
+    result = preview_remote(_load(spec), options, Connection(base_url, timeout=timeout), report=_report)
+    if as_json:
+        for record in result.records:
+            click.echo(json.dumps(record, ensure_ascii=False, default=str))
+        return
+    click.echo(render_table(result.columns, result.records))
+    click.echo(f"{len(result.records)} record(s)")
+
+
+def render_table(columns: list[str], records: list[dict[str, Any]], width: int = 30) -> str:
+    """A plain text table; long cells are cut to ``width`` characters."""
+
+    def cell(value: Any) -> str:
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+        text = " ".join(text.split())
+        return text if len(text) <= width else text[: width - 1] + "…"
+
+    rows = [[cell(r.get(c)) for c in columns] for r in records]
+    widths = [max([len(c)] + [len(row[i]) for row in rows]) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+    return "\n".join(lines)

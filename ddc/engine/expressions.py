@@ -1,0 +1,189 @@
+"""Expression columns: Jinja templates over the row, with the official engine's value handling.
+
+Per row (the reference semantics, used by the fallback path):
+
+* the record is made JSON-like and every string that parses as JSON is decoded first (``"1"`` is the
+  number 1, ``"true"`` is True, ``'{"a": 1}'`` is a dict), recursively inside dicts and lists;
+* the template renders in the secure sandbox (``ddc.templating``);
+* a render that raises, or is empty/whitespace, fails the row; so does a failing ``dtype`` cast:
+  ``float(v)``, ``int(float(v))``, ``bool(int(float(v)))`` falling back to ``v.lower() == "true"``.
+
+Failed rows are reported as per-cell errors and the runner drops them (``failed_cells="drop"``); when
+every row of a batch fails, the runner raises a RunError naming the column, row, template and cause.
+
+Speed: ``ddc.engine.fastpath`` compiles simple templates to vectorised pyarrow compute; rows it
+cannot prove identical (for example strings that look like JSON) fall back to Jinja row by row.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ddc.engine.kinds import BatchInput, ColumnKind, ColumnOutput, RunContext, SyncColumnGenerator
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pyarrow as pa
+
+    from ddc.compile.plan import PlannedColumn
+
+#: RE2 class of exactly the characters Python's ``str.strip()`` removes.
+_PY_BLANK = (
+    r"^[\t\n\x0b\x0c\r\x1c-\x1f \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}"
+    r"\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]*$"
+)
+_JSON_START = frozenset('{["-0123456789tfnNI')
+
+
+def decode_json_values(value: Any) -> Any:
+    """The official ``deserialize_json_values``: strings holding JSON become the decoded value."""
+    if isinstance(value, str):
+        stripped = value.lstrip(" \t\n\r")  # the whitespace JSON allows
+        if stripped and stripped[0] in _JSON_START:
+            try:
+                return decode_json_values(json.loads(value))
+            except ValueError:
+                return value
+        return value
+    if isinstance(value, dict):
+        return {str(k): decode_json_values(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [decode_json_values(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return value
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return value
+
+
+def cast_value(text: str, dtype: str) -> Any:
+    """The official dtype cast of a rendered value; raises ValueError when it does not apply."""
+    if dtype == "str":
+        return text
+    if dtype == "float":
+        return float(text)
+    if dtype == "int":
+        return int(float(text))
+    try:
+        return bool(int(float(text)))
+    except (ValueError, OverflowError):
+        return text.lower() == "true"
+
+
+@dataclass
+class Rendered:
+    """Rendered strings (None where the row failed) and the failures by batch position."""
+
+    values: Any  # list[str | None] or pa.StringArray
+    errors: dict[int, str] = field(default_factory=dict)
+
+
+class TemplateRenderer:
+    """One template compiled once; renders a batch through the fast path and/or Jinja."""
+
+    def __init__(self, text: str, *, fast: bool = True) -> None:
+        from ddc.engine.fastpath import compile_fast
+        from ddc.templating import compile_template
+
+        self.text = text
+        self.template = compile_template(text)
+        self.fast = compile_fast(text) if fast else None
+
+    def render(self, data: Mapping[str, pa.Array], num_rows: int) -> Rendered:
+        """All rows rendered; ``values`` is a pyarrow string array when the fast path did every row."""
+        if self.fast is not None:
+            fast_values, pending = self.fast(data, num_rows)
+            if len(pending) == 0:
+                return Rendered(fast_values)
+            values = fast_values if isinstance(fast_values, list) else fast_values.to_pylist()
+        else:
+            values, pending = [None] * num_rows, range(num_rows)
+        errors: dict[int, str] = {}
+        self._render_rows(data, pending, values, errors)
+        return Rendered(values, errors)
+
+    def _render_rows(
+        self, data: Mapping[str, pa.Array], positions: Any, out: list[str | None], errors: dict[int, str]
+    ) -> None:
+        import jinja2
+
+        from ddc.templating import template_references
+
+        names = [n for n in template_references(self.text) if n in data]
+        columns = {n: data[n] for n in names}
+        for pos in positions:
+            pos = int(pos)
+            record = {n: decode_json_values(col[pos].as_py()) for n, col in columns.items()}
+            try:
+                text = self.template.render(record)
+            except jinja2.UndefinedError as exc:
+                errors[pos] = f"undefined variable: {exc.message}"
+                out[pos] = None
+                continue
+            except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError, LookupError) as exc:
+                errors[pos] = f"{type(exc).__name__}: {exc}"
+                out[pos] = None
+                continue
+            out[pos] = text
+
+
+def render_condition(expression: str, data: Mapping[str, pa.Array], num_rows: int) -> np.ndarray:
+    """Rows where a brace-less condition (a conditional_params key) renders exactly "True"."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    rendered = TemplateRenderer("{{ " + expression + " }}").render(data, num_rows)
+    if isinstance(rendered.values, pa.Array):
+        return pc.fill_null(pc.equal(rendered.values, "True"), False).to_numpy(zero_copy_only=False)
+    return np.array([v == "True" for v in rendered.values], dtype=bool)
+
+
+class ExpressionGenerator(SyncColumnGenerator):
+    def __init__(self, planned: PlannedColumn, context: RunContext) -> None:
+        self.name = planned.name
+        self.dtype: str = planned.config.dtype
+        self.renderer = TemplateRenderer(planned.config.expr)
+
+    def generate_sync(self, batch: BatchInput) -> ColumnOutput:
+        from ddc.engine.fastpath import cast_strings
+
+        rendered = self.renderer.render(batch.data, batch.num_rows)
+        errors = dict(rendered.errors)
+        for pos in _blank_positions(rendered.values):
+            errors[pos] = "the template rendered an empty value"
+        values = cast_strings(rendered.values, self.dtype, errors)
+        return ColumnOutput(values=values, errors=errors)
+
+
+def _blank_positions(values: Any) -> list[int]:
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(values, pa.Array):
+        blank = pc.match_substring_regex(values, _PY_BLANK)
+        return [int(i) for i in np.flatnonzero(pc.fill_null(blank, False).to_numpy(zero_copy_only=False))]
+    return [i for i, text in enumerate(values) if text is not None and not text.strip()]
+
+
+def expression_kind() -> ColumnKind:
+    return ColumnKind("expression", ExpressionGenerator, failed_cells="drop")
+
+
+_FALSY = frozenset({"", "False", "None", "0", "0.0", "[]", "{}", "()"})
+
+
+def skip_rows(when: str, data: Mapping[str, pa.Array], num_rows: int) -> np.ndarray:
+    """Rows whose ``skip.when`` holds. A render that fails skips the row (the official fail-safe)."""
+    import numpy as np
+
+    rendered = TemplateRenderer(when).render(data, num_rows)
+    values = rendered.values if isinstance(rendered.values, list) else rendered.values.to_pylist()
+    return np.array([v is None or v.strip() not in _FALSY for v in values], dtype=bool)

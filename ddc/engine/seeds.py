@@ -1,0 +1,280 @@
+"""Seed datasets on DuckDB, streamed in Arrow record batches and never pulled whole into Python.
+
+Dataset row r takes seed position ``r mod S`` of pass ``p = r div S`` (S = rows in the selection):
+
+* ``ordered``: the selection's rows in file order, cycling;
+* ``shuffle``: a fresh seeded order each pass, reproducible on any thread count (DuckDB's
+  ``random()`` is not). For a Parquet seed, position q of pass p is seed row ``perm_p(q)``, a keyed
+  bijection (Feistel network with cycle walking) computed in numpy for just the positions needed;
+  DuckDB fetches those rows by (file, row number) in one streaming scan per chunk of 262,144
+  positions, so a 10-million-row seed is never sorted or held in memory. Other seeds (CSV, JSON, a
+  query) are ordered by ``hash(row, random_seed, p)``; identical rows tie, and their order cannot
+  change the output.
+
+So the seed rows of any row range are a pure function of (seed data, random_seed, range): batches,
+``--resume`` and ``--partition`` shards all see the same rows as one uninterrupted run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ddc.errors import RunError
+
+if TYPE_CHECKING:
+    import duckdb
+    import pyarrow as pa
+
+    from ddc.spec.seeds import SeedConfig
+
+_ROW_FILE = "__ddc_seed_file"
+_ROW_NUMBER = "file_row_number"
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _parquet_with_row_keys(path: str) -> str:
+    """A Parquet reader that also yields (file name, row number in file): the shuffle's row key."""
+    return f"read_parquet({_quote(path)}, union_by_name = true, file_row_number = true, filename = {_quote(_ROW_FILE)})"
+
+
+@dataclass(frozen=True)
+class _Relation:
+    sql: str  # selects the seed rows (plus key columns when ``keys`` is set)
+    keys: tuple[str, ...]  # columns identifying a row; () means hash the whole row
+    parquet: str | None = None  # the Parquet file or glob, when the seed is one
+
+
+def _relation(con: duckdb.DuckDBPyConnection, config: SeedConfig, base_dir: Path) -> _Relation:
+    """Register the seed's views (paths resolved by ``ddc.spec.seed_files``) and say how to key rows."""
+    from ddc.spec.seed_files import SeedFileError, reader_sql, seed_relation
+
+    source = config.source
+    if source.seed_type not in ("local", "query"):
+        raise RunError(
+            f"seed data: ddc run reads local and query seeds only, not seed_type {source.seed_type!r}",
+            hint="download the data and use seed_type: local, or run the spec with `ddc submit`",
+        )
+    try:
+        relation = seed_relation(source, base_dir)
+        paths = list(relation.tables.values())
+        keyed = source.seed_type == "local" and paths[0].lower().endswith(".parquet")
+        for name, path in relation.tables.items():
+            reader = _parquet_with_row_keys(path) if keyed else reader_sql(path)
+            con.execute(f"CREATE OR REPLACE TEMP VIEW {_ident(name)} AS SELECT * FROM {reader}").fetchall()
+    except SeedFileError as exc:
+        raise RunError(f"seed data: {exc}") from exc
+    if keyed:
+        return _Relation(relation.sql, (_ROW_FILE, _ROW_NUMBER), paths[0])
+    return _Relation(relation.sql, ())
+
+
+class SeedReader:
+    """One DuckDB connection over the seed; ``stream(start, end)`` yields the rows of a dataset range."""
+
+    def __init__(self, config: SeedConfig, base_dir: Path, random_seed: int, *, chunk_rows: int = 8192) -> None:
+        import duckdb
+
+        self.config = config
+        self.random_seed = random_seed
+        self.chunk_rows = chunk_rows
+        self.con = duckdb.connect()
+        try:
+            relation = _relation(self.con, config, base_dir)
+            described = self.con.execute(f"DESCRIBE {relation.sql}").fetchall()
+            self.total = int(self.con.execute(f"SELECT count(*) FROM ({relation.sql})").fetchall()[0][0])
+        except duckdb.Error as exc:
+            self.con.close()
+            raise RunError(f"seed data: {_first_line(exc)}") from exc
+        self.keys = relation.keys
+        self.columns = tuple(str(r[0]) for r in described if str(r[0]) not in relation.keys)
+        self.base_sql = relation.sql
+        self.lo, self.size = self._selection()
+        self.files: list[str] = []
+        self.offsets: Any = None
+        if relation.parquet is not None:
+            self._index_files(relation.parquet)
+
+    def _index_files(self, pattern: str) -> None:
+        """Global row index = row offset of its file + row number in the file (files in name order)."""
+        import numpy as np
+
+        rows = self.con.execute(
+            f"SELECT file_name, num_rows FROM parquet_file_metadata({_quote(pattern)}) ORDER BY file_name"
+        ).fetchall()
+        self.files = [str(r[0]) for r in rows]
+        self.offsets = np.concatenate([[0], np.cumsum([int(r[1]) for r in rows])]).astype(np.int64)
+
+    def _selection(self) -> tuple[int, int]:
+        from ddc.spec.seeds import IndexRange, PartitionBlock
+
+        selection = self.config.selection_strategy
+        total = self.total
+        if total == 0:
+            raise RunError("seed data: the seed dataset has no rows")
+        if isinstance(selection, IndexRange):
+            if selection.end >= total:
+                raise RunError(f"seed data: selection_strategy end {selection.end} is past the last row ({total - 1})")
+            return selection.start, selection.end - selection.start + 1
+        if isinstance(selection, PartitionBlock):
+            if selection.num_partitions > total:
+                raise RunError(
+                    f"seed data: {selection.num_partitions} partitions of a {total}-row seed leave some empty"
+                )
+            per = total // selection.num_partitions
+            lo = selection.index * per
+            hi = total if selection.index == selection.num_partitions - 1 else lo + per
+            return lo, hi - lo
+        return 0, total
+
+    def _pass_sql(self, pass_index: int, offset: int, limit: int) -> str:
+        cols = ", ".join(_ident(c) for c in self.columns)
+        selected = self.base_sql
+        if (self.lo, self.size) != (0, self.total):
+            selected = f"SELECT * FROM ({self.base_sql}) LIMIT {self.size} OFFSET {self.lo}"
+        if self.config.sampling_strategy == "ordered":
+            return f"SELECT {cols} FROM ({selected}) LIMIT {limit} OFFSET {offset}"
+        seed = self.random_seed % (2**63)
+        if self.keys:
+            keys = ", ".join(_ident(k) for k in self.keys)
+            order = f"hash({keys}, {seed}, {pass_index}), {keys}"
+        else:
+            order = f"hash(ddc_row, {seed}, {pass_index})"
+        return f"SELECT {cols} FROM ({selected}) AS ddc_row ORDER BY {order} LIMIT {limit} OFFSET {offset}"
+
+    def stream(self, start: int, end: int) -> Iterator[pa.RecordBatch]:
+        """Record batches holding the seed rows of dataset rows [start, end), in order."""
+        import duckdb
+
+        row = start
+        while row < end:
+            pass_index, offset = divmod(row, self.size)
+            limit = min(self.size, end - pass_index * self.size) - offset
+            try:
+                if self.offsets is not None and self.config.sampling_strategy == "shuffle":
+                    yield from self._shuffled_parquet(pass_index, offset, limit)
+                else:
+                    sql = self._pass_sql(pass_index, offset, limit)
+                    yield from self.con.sql(sql).to_arrow_reader(self.chunk_rows)
+            except duckdb.Error as exc:
+                raise RunError(f"seed data: {_first_line(exc)}") from exc
+            row += limit
+
+    def _shuffled_parquet(self, pass_index: int, offset: int, limit: int) -> Iterator[pa.RecordBatch]:
+        """Shuffle positions map to seed rows by a keyed permutation, computed in numpy; DuckDB then
+        fetches those rows in one streaming scan per chunk (a hash join on the row key)."""
+        import numpy as np
+        import pyarrow as pa
+
+        keys = _permutation_keys(self.random_seed, pass_index)
+        cols = ", ".join(f"s.{_ident(c)}" for c in self.columns)
+        for first in range(offset, offset + limit, SHUFFLE_CHUNK):
+            count = min(SHUFFLE_CHUNK, offset + limit - first)
+            positions = np.arange(first, first + count, dtype=np.uint64)
+            rows = self.lo + permute(positions, self.size, keys).astype(np.int64)
+            file_index = np.searchsorted(self.offsets, rows, side="right") - 1
+            wanted = pa.table(
+                {
+                    "f": pa.array(self.files, pa.string()).take(pa.array(file_index)),
+                    "r": pa.array(rows - self.offsets[file_index], pa.int64()),
+                    "q": pa.array(np.arange(count, dtype=np.int64)),
+                }
+            )
+            self.con.register("ddc_wanted", wanted)
+            try:
+                join = f"s.{_ident(_ROW_NUMBER)} = k.r"
+                if len(self.files) > 1:
+                    join += f" AND s.{_ident(_ROW_FILE)} = k.f"
+                sql = f"SELECT {cols} FROM ({self.base_sql}) AS s JOIN ddc_wanted AS k ON {join} ORDER BY k.q"
+                yield from self.con.sql(sql).to_arrow_reader(self.chunk_rows)
+            finally:
+                self.con.unregister("ddc_wanted")
+
+    def close(self) -> None:
+        self.con.close()
+
+
+SHUFFLE_CHUNK = 262_144
+_MASK64 = (1 << 64) - 1
+
+
+def _permutation_keys(random_seed: int, pass_index: int) -> list[int]:
+    import numpy as np
+
+    sequence = np.random.SeedSequence(random_seed, spawn_key=(0x5EED, pass_index))
+    return [int(k) for k in sequence.generate_state(4, np.uint64)]
+
+
+def _mix(values: Any, key: int) -> Any:
+    """A 64-bit avalanche mix (splitmix64 finaliser) of ``values ^ key``; numpy uint64 wraps."""
+    import numpy as np
+
+    z = values ^ np.uint64(key)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+def _feistel(values: Any, half_bits: int, keys: list[int]) -> Any:
+    import numpy as np
+
+    mask = np.uint64((1 << half_bits) - 1)
+    shift = np.uint64(half_bits)
+    left, right = values >> shift, values & mask
+    for key in keys:
+        left, right = right, left ^ (_mix(right, key) & mask)
+    return (left << shift) | right
+
+
+def permute(positions: Any, size: int, keys: list[int]) -> Any:
+    """A keyed bijection of [0, size) (a Feistel network with cycle walking), applied to ``positions``."""
+    import numpy as np
+
+    half_bits = max(1, (max(size - 1, 1).bit_length() + 1) // 2)
+    out = _feistel(np.asarray(positions, dtype=np.uint64), half_bits, keys)
+    outside = out >= np.uint64(size)
+    while outside.any():
+        out[outside] = _feistel(out[outside], half_bits, keys)
+        outside = out >= np.uint64(size)
+    return out
+
+
+class SeedStream:
+    """Cuts a record batch stream into tables of exactly the requested sizes."""
+
+    def __init__(self, batches: Iterator[pa.RecordBatch], schema_columns: tuple[str, ...]) -> None:
+        self.batches = batches
+        self.pending: list[Any] = []
+        self.pending_rows = 0
+        self.columns = schema_columns
+
+    def take(self, n: int) -> pa.Table:
+        import pyarrow as pa
+
+        while self.pending_rows < n:
+            try:
+                batch = next(self.batches)
+            except StopIteration:
+                raise RunError(f"seed data: expected {n - self.pending_rows} more rows") from None
+            if batch.num_rows:
+                self.pending.append(batch)
+                self.pending_rows += batch.num_rows
+        table = pa.Table.from_batches(self.pending)
+        head, tail = table.slice(0, n), table.slice(n)
+        self.pending = tail.to_batches() if tail.num_rows else []
+        self.pending_rows = tail.num_rows
+        return head.combine_chunks()
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,0 +1,141 @@
+"""Atomic file writes and the official artifact layout.
+
+Every file is written under a temporary name in its final directory, flushed and fsynced, then
+renamed over the final name (``os.replace``), and the directory is fsynced: a reader (or a resumed run
+after ``kill -9``) sees either the old file or the complete new one, never a torn file.
+
+    <output_dir>/<name>/
+      builder_config.json                         {"data_designer": <official config>, "library_version"}
+      metadata.json                               counts, seed, fingerprint, timings, column statistics
+      parquet-files/batch_00000.parquet ...       the dataset, one file per batch
+      dropped-columns-parquet-files/batch_00000.parquet ...
+      processors-files/<processor>/batch_00000.parquet ...
+      errors.jsonl                                failed cells: row, column, kind, action, message
+      errors-files/batch_00000.jsonl ...          the same, per batch (what --resume keeps)
+      <name>.jsonl | <name>.csv                   with --format jsonl|csv: the whole dataset in one file
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+PARQUET_DIR = "parquet-files"
+DROPPED_DIR = "dropped-columns-parquet-files"
+PROCESSORS_DIR = "processors-files"
+ERRORS_DIR = "errors-files"  # per batch, so a resumed run keeps them; combined into errors.jsonl
+TMP_MARK = ".ddc-tmp"
+_BATCH = re.compile(r"^batch_(\d{5,})\.parquet$")
+
+
+def batch_file(index: int) -> str:
+    return f"batch_{index:05d}.parquet"
+
+
+def _fsync_dir(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
+    """Write ``path`` through ``write(file)`` atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}{TMP_MARK}")
+    try:
+        with open(tmp, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    _fsync_dir(path.parent)
+
+
+def write_json(path: Path, data: Any) -> None:
+    text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n"
+    atomic_write(path, lambda f: f.write(text.encode("utf-8")))
+
+
+def write_parquet(path: Path, table: pa.Table) -> None:
+    import pyarrow.parquet as pq
+
+    atomic_write(path, lambda f: pq.write_table(table, f, compression="zstd"))
+
+
+def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
+    text = "".join(json.dumps(r, sort_keys=True, ensure_ascii=False, default=str) + "\n" for r in rows)
+    atomic_write(path, lambda f: f.write(text.encode("utf-8")))
+
+
+def combine_text(path: Path, parts: list[Path]) -> None:
+    """Concatenate text files into one, atomically."""
+
+    def write(handle: BinaryIO) -> None:
+        for part in parts:
+            handle.write(part.read_bytes())
+
+    atomic_write(path, write)
+
+
+def completed_batches(dataset_dir: Path) -> list[int]:
+    """Indices of the batch files present (each one complete, since writes are atomic)."""
+    folder = dataset_dir / PARQUET_DIR
+    if not folder.is_dir():
+        return []
+    found = [int(m.group(1)) for p in folder.iterdir() if (m := _BATCH.match(p.name))]
+    return sorted(found)
+
+
+def remove_temporaries(dataset_dir: Path) -> None:
+    """Delete half-written temporary files left by an interrupted run."""
+    for path in dataset_dir.rglob(f"*{TMP_MARK}"):
+        path.unlink()
+
+
+def relative_files(dataset_dir: Path, folder: str) -> list[str]:
+    base = dataset_dir / folder
+    if not base.is_dir():
+        return []
+    return sorted(str(p.relative_to(dataset_dir)) for p in base.rglob("batch_*.parquet"))
+
+
+def write_combined(dataset_dir: Path, fmt: str, name: str) -> Path:
+    """The whole dataset as one JSONL or CSV file, streamed by DuckDB from the batch files."""
+    import duckdb
+
+    target = dataset_dir / f"{name}.{fmt}"
+    tmp = target.with_name(f".{target.name}.{os.getpid()}{TMP_MARK}")
+    files = [str(dataset_dir / f) for f in relative_files(dataset_dir, PARQUET_DIR)]
+    con = duckdb.connect()
+    try:
+        listing = "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in files) + "]"
+        options = "FORMAT json" if fmt == "jsonl" else "FORMAT csv, HEADER true"
+        con.execute(
+            f"COPY (SELECT * FROM read_parquet({listing})) TO '{str(tmp).replace(chr(39), chr(39) * 2)}' ({options})"
+        )
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    finally:
+        con.close()
+        if tmp.exists():
+            tmp.unlink()
+    _fsync_dir(dataset_dir)
+    return target

@@ -1,0 +1,103 @@
+"""NeMo resources for local runs: Inference Gateway routes, fileset seeds (cached), Secrets API values.
+
+Resolution order for ``ddc run`` (documented in docs/execution-modes.md and shown by
+``ddc validate --for run --explain``): local first (spec providers, environment variables, local files,
+a local persona dataset), then NeMo Services when a base URL is configured (``NMP_BASE_URL`` or the
+spec's ``submit.base_url``; token from ``NMP_ACCESS_TOKEN``).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from ddc.errors import RunError
+from ddc.fsutil import write_atomic
+from ddc.nemo.client import NemoClient, resolve_token
+from ddc.nemo.errors import ServiceHTTPError
+from ddc.spec.seeds import parse_fileset_ref
+
+GATEWAY_ROUTE = "{base}/apis/inference-gateway/v2/workspaces/{ws}/provider/{name}/-/v1"
+
+
+@dataclass(frozen=True)
+class NemoAccess:
+    """How to reach NeMo Services from this machine, or None when nothing is configured."""
+
+    base_url: str
+    token: str | None
+    workspace: str = "default"
+
+    @classmethod
+    def from_settings(cls, spec_base_url: str | None = None, workspace: str = "default") -> NemoAccess | None:
+        base = os.environ.get("NMP_BASE_URL") or spec_base_url
+        if not base:
+            return None
+        return cls(base.rstrip("/"), resolve_token(), workspace)
+
+    def client(self, workspace: str | None = None) -> NemoClient:
+        return NemoClient(self.base_url, workspace=workspace or self.workspace, token=self.token)
+
+    def gateway_endpoint(self, reference: str) -> str:
+        """The OpenAI-compatible base URL of an Inference Gateway provider ``workspace/name`` or ``name``."""
+        workspace, _, name = reference.rpartition("/")
+        return GATEWAY_ROUTE.format(base=self.base_url, ws=workspace or self.workspace, name=name)
+
+    def gateway_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
+
+
+def cache_root() -> Path:
+    """Where downloaded NeMo files are kept: ``$DDC_CACHE_DIR`` or ``~/.cache/ddc``."""
+    root = os.environ.get("DDC_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache"), "ddc"
+    )
+    return Path(root)
+
+
+def fetch_fileset_seed(
+    access: NemoAccess, reference: str, *, root: Path | None = None, dest: Path | None = None
+) -> tuple[str, int]:
+    """Download the files of ``workspace/fileset#path-or-glob`` into the cache (or into ``dest``); return a
+    local path or glob over them and how many files were downloaded (0 when all were already there)."""
+    workspace, fileset, pattern = parse_fileset_ref(reference, access.workspace)
+    base = dest if dest is not None else (root or cache_root()) / "filesets" / workspace / fileset
+    prefix = pattern.split("*", 1)[0].rsplit("/", 1)[0] if "*" in pattern or "?" in pattern else pattern
+    with access.client(workspace) as client:
+        listing = client.list_files(fileset, prefix if prefix != pattern else "", workspace=workspace)
+        names = [str(row.get("path", "")).lstrip("/") for row in listing]
+        matches = sorted(n for n in names if fnmatch.fnmatchcase(n, pattern.lstrip("/")))
+        if not matches:
+            raise RunError(
+                f"fileset {workspace}/{fileset} has no file matching {pattern!r}",
+                hint=f"files there: {', '.join(names[:8]) or 'none'}",
+            )
+        sizes = {str(row.get("path", "")).lstrip("/"): row.get("size") for row in listing}
+        downloaded = 0
+        for name in matches:
+            target = base / name
+            if target.is_file() and (sizes.get(name) is None or target.stat().st_size == sizes[name]):
+                continue
+            if ".." in Path(name).parts:
+                raise RunError(f"fileset {workspace}/{fileset} lists an unsafe path {name!r}")
+            write_atomic(target, client.download_file(fileset, name, workspace=workspace))
+            downloaded += 1
+    return str(base / pattern.lstrip("/")), downloaded
+
+
+def resolve_secret(value: str, access: NemoAccess | None) -> str:
+    """A secret reference as the local composite resolver reads it: environment variable, then the
+    Secrets API (``workspace/name`` when NeMo access is configured), then the value itself."""
+    if value in os.environ:
+        return os.environ[value]
+    parts = value.split("/")
+    if access is not None and len(parts) <= 2 and all(parts):
+        with access.client() as client:
+            try:
+                return client.secret_value(value)
+            except ServiceHTTPError as exc:
+                if exc.status != 404:
+                    raise
+    return value

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ddc.cli import cli
+from ddc.errors import UsageError
+
+SPEC = """
+name: demo
+num_records: 12
+random_seed: 4
+columns:
+  - {name: colour, column_type: sampler, sampler_type: category, params: {values: [red, blue]}}
+  - {name: shout, column_type: expression, expr: "{{ colour|upper }}!"}
+"""
+
+
+@pytest.fixture
+def spec(tmp_path: Path) -> Path:
+    path = tmp_path / "demo.yaml"
+    path.write_text(SPEC)
+    return path
+
+
+def test_preview_prints_rows_and_writes_nothing(spec: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["run", str(spec), "--preview", "3", "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0].split() == ["colour", "shout"]
+    assert len(result.output.splitlines()) == 5
+    assert not (tmp_path / "out").exists()
+
+
+def test_run_writes_the_dataset_and_prints_a_summary(spec: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["run", str(spec), "-o", str(tmp_path), "-n", "20"])
+    assert result.exit_code == 0, result.output
+    assert f"wrote 20 records to {tmp_path / 'demo'}" in result.output
+    assert any(line.startswith("shout ") and "expression" in line for line in result.output.splitlines())
+
+
+def test_progress_lines_when_not_a_terminal(spec: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["run", str(spec), "-o", str(tmp_path)])
+    assert "progress: 12/12 rows" in result.stderr
+
+
+def test_partition_writes_a_shard_directory(spec: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["run", str(spec), "-o", str(tmp_path), "--partition", "1/2"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "demo-part1of2" / "parquet-files" / "batch_00000.parquet").is_file()
+
+
+def test_a_malformed_partition_is_a_usage_error(spec: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["run", str(spec), "-o", str(tmp_path), "--partition", "half"])
+    assert isinstance(result.exception, UsageError)
+
+
+def test_a_module_built_by_ddc_build_runs_like_its_spec(spec: Path, tmp_path: Path) -> None:
+    module = tmp_path / "demo_module.py"
+    assert CliRunner().invoke(cli, ["build", str(spec), "-o", str(module)]).exit_code == 0
+    from_spec = CliRunner().invoke(cli, ["run", str(spec), "--preview", "4"])
+    from_module = CliRunner().invoke(cli, ["run", str(module), "--preview", "4"])
+    assert from_module.exit_code == 0, from_module.output
+    assert from_module.output == from_spec.output

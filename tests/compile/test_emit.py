@@ -1,0 +1,179 @@
+"""`ddc build`: golden modules, determinism, formatting, staleness checks, and faithful loading."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ddc.api import build, load
+from ddc.cli import main
+from ddc.compile.canonical import canonical_json
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = sorted((ROOT / "examples").glob("*.ddc.yaml"))
+TARGETS = ("ddc", "data-designer")
+CASES = [(spec, target) for spec in EXAMPLES for target in TARGETS]
+IDS = [f"{spec.name.removesuffix('.ddc.yaml')}-{target}" for spec, target in CASES]
+
+
+def _module_text(spec: Path, target: str) -> str:
+    """The module as `ddc build SPEC -o examples/compiled.py` would write it (paths relative to examples/)."""
+    return build(spec, target=target, out=spec.parent / "compiled.py", write=False).text
+
+
+@pytest.mark.parametrize(("spec", "target"), CASES, ids=IDS)
+def test_emitted_module_matches_golden(spec: Path, target: str, snapshot: object) -> None:
+    assert _module_text(spec, target) == snapshot
+
+
+def test_emission_is_byte_identical_under_different_hash_seeds(subprocess_env: dict[str, str]) -> None:
+    script = (
+        "import sys\nfrom pathlib import Path\nfrom ddc.api import build, load\n"
+        "from ddc.compile.canonical import canonical_json\n"
+        "for spec in sorted(Path('examples').glob('*.ddc.yaml')):\n"
+        "    for target in ('ddc', 'data-designer'):\n"
+        "        sys.stdout.write(build(spec, target=target, out=spec.parent / 'compiled.py', write=False).text)\n"
+        "    sys.stdout.write(canonical_json(load(spec).spec))\n"
+    )
+    outputs = [
+        subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=ROOT,
+            env={**subprocess_env, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "4242")
+    ]
+    assert outputs[0] == outputs[1]
+    assert len(outputs[0]) > 1000
+
+
+def test_emitted_modules_pass_ruff_format_and_check(tmp_path: Path) -> None:
+    for spec, target in CASES:
+        (tmp_path / f"{spec.name.removesuffix('.ddc.yaml').replace('-', '_')}_{target[:2]}.py").write_text(
+            _module_text(spec, target), encoding="utf-8"
+        )
+    for command in (["format", "--check"], ["check"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "ruff", *command, "--isolated", "--no-cache", str(tmp_path)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_modules_with_hostile_strings_pass_ruff_format(tmp_path: Path) -> None:
+    """Quotes, escapes, wide (CJK, emoji) characters and multi-line text at every length near the limit."""
+    from tests.compile.strategies import HOSTILE, LABELS, spec_with
+
+    for i, fragment in enumerate(HOSTILE):
+        for repeat in (1, 9, 23, 41):
+            text = yaml.safe_dump(spec_with(dict.fromkeys(LABELS, fragment * repeat)), allow_unicode=False, width=10**6)
+            for target in TARGETS:
+                module = tmp_path / f"m{i}_{repeat}_{target[:2]}.py"
+                module.write_text(build(text, target=target).text, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--check", "--isolated", "--no-cache", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:]
+
+
+@pytest.mark.parametrize("spec", EXAMPLES, ids=[s.name for s in EXAMPLES])
+def test_module_header_names_source_and_its_sha256(spec: Path) -> None:
+    import hashlib
+
+    text = _module_text(spec, "ddc")
+    assert f"from {spec.name}." in text.splitlines()[0]
+    assert f'SOURCE_SHA256 = "{hashlib.sha256(spec.read_bytes()).hexdigest()}"' in text
+
+
+@pytest.mark.parametrize("spec", EXAMPLES, ids=[s.name for s in EXAMPLES])
+def test_ddc_module_loads_to_the_same_canonical_json_as_its_spec(spec: Path, tmp_path: Path) -> None:
+    out = tmp_path / "nested" / "compiled.py"
+    out.parent.mkdir()
+    out.write_text(build(spec, target="ddc", out=out, write=False).text, encoding="utf-8")
+    assert canonical_json(load(out).spec) == canonical_json(load(spec).spec)
+
+
+def test_compiled_module_resolves_seed_files_relative_to_the_spec(tmp_path: Path) -> None:
+    spec = ROOT / "examples" / "reviews-seed-join.ddc.yaml"
+    out = tmp_path / "compiled.py"
+    build(spec, out=out)
+    assert load(out).base_dir.resolve() == spec.parent.resolve()
+
+
+class TestCheck:
+    SPEC = str(ROOT / "examples" / "people.ddc.yaml")
+
+    def test_missing_output_is_stale(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        with pytest.raises(SystemExit) as exit_info:
+            main(["build", self.SPEC, "-o", str(tmp_path / "people.py"), "--check"])
+        assert exit_info.value.code == 1
+        assert "stale" in capsys.readouterr().err
+        assert not (tmp_path / "people.py").exists()
+
+    def test_fresh_output_passes(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        out = str(tmp_path / "people.py")
+        main(["build", self.SPEC, "-o", out])
+        main(["build", self.SPEC, "-o", out, "--check"])
+        assert "up to date" in capsys.readouterr().out
+
+    def test_edited_output_is_stale_and_left_alone(self, tmp_path: Path) -> None:
+        out = tmp_path / "people.py"
+        main(["build", self.SPEC, "-o", str(out)])
+        edited = out.read_text(encoding="utf-8").replace("NUM_RECORDS = 1000", "NUM_RECORDS = 5")
+        out.write_text(edited, encoding="utf-8")
+        with pytest.raises(SystemExit) as exit_info:
+            main(["build", self.SPEC, "-o", str(out), "--check"])
+        assert exit_info.value.code == 1
+        assert out.read_text(encoding="utf-8") == edited
+
+    def test_other_target_is_stale(self, tmp_path: Path) -> None:
+        out = str(tmp_path / "people.py")
+        main(["build", self.SPEC, "-o", out])
+        with pytest.raises(SystemExit) as exit_info:
+            main(["build", self.SPEC, "-o", out, "--check", "--target", "data-designer"])
+        assert exit_info.value.code == 1
+
+    def test_check_without_output_is_a_usage_error(self, capsys: pytest.CaptureFixture[str]) -> None:
+        with pytest.raises(SystemExit) as exit_info:
+            main(["build", self.SPEC, "--check"])
+        assert exit_info.value.code == 2
+        assert "--check needs -o" in capsys.readouterr().err
+
+
+def test_build_without_output_prints_the_module(capsys: pytest.CaptureFixture[str]) -> None:
+    main(["build", str(ROOT / "examples" / "people.ddc.yaml")])
+    text = capsys.readouterr().out
+    compile(text, "people.py", "exec")
+    assert "def load_config_builder() -> ConfigBuilder:" in text
+
+
+def test_rebuilding_an_unchanged_module_does_not_rewrite_it(tmp_path: Path) -> None:
+    out = tmp_path / "people.py"
+    build(ROOT / "examples" / "people.ddc.yaml", out=out)
+    before = out.stat().st_mtime_ns
+    result = build(ROOT / "examples" / "people.ddc.yaml", out=out)
+    assert not result.changed
+    assert out.stat().st_mtime_ns == before
+
+
+@pytest.mark.parametrize("name", ['say """hi""".yaml', "back\\slash.yaml", "new\nline.yaml", "naïve ✓.yaml"])
+def test_hostile_spec_file_names_cannot_break_the_header(name: str, tmp_path: Path) -> None:
+    spec = tmp_path / name
+    spec.write_text((ROOT / "examples" / "people.ddc.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    for target in TARGETS:
+        text = build(spec, target=target, out=tmp_path / "out" / "m.py", write=False).text
+        tree = ast.parse(text)
+        assert isinstance(tree.body[0], ast.Expr)  # the docstring is still the first statement
+        assert [type(n).__name__ for n in tree.body[1:3]] == ["ImportFrom", "ImportFrom"]

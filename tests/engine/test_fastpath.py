@@ -1,0 +1,107 @@
+"""The vectorised fast path renders exactly what Jinja renders (property test), and is really used."""
+
+from __future__ import annotations
+
+import math
+
+import pyarrow as pa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ddc.engine.expressions import TemplateRenderer
+from ddc.engine.fastpath import compile_fast
+
+TEXT = st.text(alphabet=st.sampled_from(list('ab Z-_.:1 \t\x1cé"[]{}ßtrue0')), max_size=6)
+NAMES = ["s1", "s2", "i1", "i2", "f1", "b1"]
+
+
+def _atoms() -> st.SearchStrategy[str]:
+    return st.one_of(
+        st.sampled_from(NAMES),
+        st.integers(-5, 5).map(str),
+        st.sampled_from(["0.5", "2.0", "1e-05", "3.25"]),
+        TEXT.filter(lambda t: "'" not in t and "\\" not in t).map(lambda t: f"'{t}'"),
+    )
+
+
+def _expr(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    binary = st.tuples(
+        children, st.sampled_from(["~", "+", "-", "*", "/", "==", "!=", "<", ">=", "and", "or"]), children
+    )
+    return st.one_of(
+        binary.map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
+        children.map(lambda e: f"(-{e})"),
+        children.map(lambda e: f"(not {e})"),
+        st.tuples(children, children, children).map(lambda t: f"({t[0]} if {t[1]} else {t[2]})"),
+        st.tuples(children, st.sampled_from(["upper", "lower", "trim"])).map(lambda t: f"({t[0]}|{t[1]})"),
+    )
+
+
+EXPRESSIONS = st.recursive(_atoms(), _expr, max_leaves=5)
+LITERAL = st.text(alphabet=st.sampled_from(list("ab -:\n")), max_size=4)
+PART = st.one_of(
+    LITERAL,
+    EXPRESSIONS.map(lambda e: "{{ " + e + " }}"),
+    st.tuples(EXPRESSIONS, LITERAL, EXPRESSIONS, LITERAL).map(
+        lambda t: "{% if " + t[0] + " %}" + t[1] + "{{ " + t[2] + " }}{% else %}" + t[3] + "{% endif %}"
+    ),
+)
+TEMPLATES = st.lists(PART, min_size=1, max_size=3).map("".join).filter(lambda t: t.strip() != "")
+
+FLOATS = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from([0.0, -0.0, 1.0, 1e15, 1e16, 1e-4, 9.99e-5, 0.1, 123.456]),
+)
+INTS = st.one_of(st.integers(-(2**63), 2**63 - 1), st.integers(-10, 10), st.sampled_from([2**53 + 1, -(2**53) - 1]))
+
+
+@st.composite
+def batches(draw: st.DrawFn) -> dict[str, pa.Array]:
+    n = draw(st.integers(1, 8))
+
+    def col(values: st.SearchStrategy, arrow_type: pa.DataType) -> pa.Array:
+        return pa.array(draw(st.lists(st.one_of(values, st.none()), min_size=n, max_size=n)), arrow_type)
+
+    return {
+        "s1": col(TEXT, pa.string()),
+        "s2": col(TEXT, pa.string()),
+        "i1": col(INTS, pa.int64()),
+        "i2": col(st.integers(-3, 3), pa.int64()),
+        "f1": col(FLOATS, pa.float64()),
+        "b1": col(st.booleans(), pa.bool_()),
+    }
+
+
+def _same(a: object, b: object) -> bool:
+    return a == b or (isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b))
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(template=TEMPLATES, data=batches())
+def test_fast_path_and_jinja_render_the_same_values(template: str, data: dict[str, pa.Array]) -> None:
+    n = len(data["s1"])
+    fast = TemplateRenderer(template, fast=True).render(data, n)
+    slow = TemplateRenderer(template, fast=False).render(data, n)
+    fast_values = fast.values if isinstance(fast.values, list) else fast.values.to_pylist()
+    assert fast_values == slow.values
+    assert sorted(fast.errors) == sorted(slow.errors)
+
+
+def test_simple_templates_compile_to_the_fast_path() -> None:
+    for template in [
+        "{{ a }} {{ b|upper }}",
+        "{{ n * 2 + 1 }}",
+        "{% if x > 3 %}big{% else %}small{% endif %}",
+    ]:
+        assert compile_fast(template) is not None
+
+
+def test_loops_fall_back_to_jinja() -> None:
+    assert compile_fast("{% for x in items %}{{ x }}{% endfor %}") is None
+
+
+def test_a_plain_batch_is_rendered_entirely_by_the_fast_path() -> None:
+    data = {"a": pa.array(["x", "y"]), "n": pa.array([1, 2])}
+    rendered = TemplateRenderer("{{ a|upper }}-{{ n * 10 }}").render(data, 2)
+    assert isinstance(rendered.values, pa.Array)
+    assert rendered.values.to_pylist() == ["X-10", "Y-20"]

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import numpy as np
+
+from ddc.engine.rng import BLOCK, ColumnRng
+
+
+def test_a_rows_value_does_not_depend_on_which_other_rows_are_drawn() -> None:
+    rng = ColumnRng(42, "age")
+    all_rows = rng.uniform(np.arange(0, 3 * BLOCK))
+    some_rows = rng.uniform(np.array([5, BLOCK + 7, 2 * BLOCK + 1]))
+    assert list(some_rows) == [all_rows[5], all_rows[BLOCK + 7], all_rows[2 * BLOCK + 1]]
+
+
+def test_columns_get_independent_streams() -> None:
+    rows = np.arange(100)
+    assert not np.array_equal(ColumnRng(42, "a").uniform(rows), ColumnRng(42, "b").uniform(rows))
+
+
+def test_tags_give_independent_streams() -> None:
+    rows = np.arange(100)
+    rng = ColumnRng(42, "a")
+    assert not np.array_equal(rng.uniform(rows, 0, 0), rng.uniform(rows, 0, 1))
+
+
+def test_the_same_seed_gives_the_same_values() -> None:
+    rows = np.arange(10)
+    assert np.array_equal(ColumnRng(7, "a").uniform(rows), ColumnRng(7, "a").uniform(rows))
+
+
+def test_another_seed_gives_other_values() -> None:
+    rows = np.arange(10)
+    assert not np.array_equal(ColumnRng(7, "a").uniform(rows), ColumnRng(8, "a").uniform(rows))

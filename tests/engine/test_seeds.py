@@ -1,0 +1,157 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from conftest import column
+
+from ddc.engine.seeds import SeedReader
+from ddc.errors import DdcError, RunError
+from ddc.spec.seeds import SeedConfig
+
+
+@pytest.fixture
+def letters(tmp_path: Path) -> Path:
+    pq.write_table(pa.table({"letter": ["a", "b", "c"], "rank": [1, 2, 3]}), tmp_path / "letters.parquet")
+    return tmp_path / "letters.parquet"
+
+
+def seed_spec(source: str, n: int, extra: str = "") -> str:
+    return f"""
+num_records: {n}
+random_seed: 5
+seed_config:
+  source: {source}
+{extra}
+columns:
+  - {{name: upper, column_type: expression, expr: "{{{{ letter|upper }}}}{{{{ rank }}}}"}}
+"""
+
+
+def test_ordered_seed_cycles_in_file_order(generate, letters: Path) -> None:
+    result = generate(seed_spec("{seed_type: local, path: letters.parquet}", 7))
+    assert column(result, "letter") == ["a", "b", "c", "a", "b", "c", "a"]
+
+
+def test_seed_columns_come_first_and_are_usable_in_templates(generate, letters: Path) -> None:
+    result = generate(seed_spec("{seed_type: local, path: letters.parquet}", 2))
+    assert result.table.column_names == ["letter", "rank", "upper"]
+    assert column(result, "upper") == ["A1", "B2"]
+
+
+def test_shuffle_is_a_permutation_within_each_pass(generate, letters: Path) -> None:
+    result = generate(seed_spec("{seed_type: local, path: letters.parquet}", 6, "  sampling_strategy: shuffle"))
+    values = column(result, "letter")
+    assert sorted(values[:3]) == ["a", "b", "c"] and sorted(values[3:]) == ["a", "b", "c"]
+
+
+def test_shuffle_is_reproducible_with_the_same_seed(generate, letters: Path) -> None:
+    text = seed_spec("{seed_type: local, path: letters.parquet}", 30, "  sampling_strategy: shuffle")
+    assert column(generate(text), "letter") == column(generate(text), "letter")
+
+
+def test_shuffle_depends_on_the_seed(generate, letters: Path) -> None:
+    text = seed_spec("{seed_type: local, path: letters.parquet}", 30, "  sampling_strategy: shuffle")
+    assert column(generate(text, seed=1), "letter") != column(generate(text, seed=2), "letter")
+
+
+def test_index_range_selects_inclusive_rows(generate, letters: Path) -> None:
+    text = seed_spec("{seed_type: local, path: letters.parquet}", 4, "  selection_strategy: {start: 1, end: 2}")
+    assert column(generate(text), "letter") == ["b", "c", "b", "c"]
+
+
+def test_partition_block_selects_one_block(generate, letters: Path) -> None:
+    text = seed_spec(
+        "{seed_type: local, path: letters.parquet}", 3, "  selection_strategy: {index: 1, num_partitions: 3}"
+    )
+    assert column(generate(text), "letter") == ["b", "b", "b"]
+
+
+def test_index_range_past_the_end_is_an_error(generate, letters: Path) -> None:
+    text = seed_spec("{seed_type: local, path: letters.parquet}", 2, "  selection_strategy: {start: 0, end: 9}")
+    with pytest.raises(RunError, match="past the last row"):
+        generate(text)
+
+
+@pytest.mark.parametrize("suffix", ["csv", "json", "jsonl"])
+def test_text_formats_are_read(generate, tmp_path: Path, suffix: str) -> None:
+    rows = [{"letter": "x", "rank": 1}, {"letter": "y", "rank": 2}]
+    path = tmp_path / f"data.{suffix}"
+    if suffix == "csv":
+        path.write_text("letter,rank\nx,1\ny,2\n")
+    elif suffix == "json":
+        path.write_text(json.dumps(rows))
+    else:
+        path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    result = generate(seed_spec(f"{{seed_type: local, path: data.{suffix}}}", 2))
+    assert column(result, "upper") == ["X1", "Y2"]
+
+
+def test_a_glob_reads_every_matching_file(generate, tmp_path: Path) -> None:
+    for i in range(3):
+        pq.write_table(pa.table({"letter": [f"f{i}"], "rank": [i]}), tmp_path / f"part-{i}.parquet")
+    result = generate(seed_spec("{seed_type: local, path: 'part-*.parquet'}", 3))
+    assert sorted(column(result, "letter")) == ["f0", "f1", "f2"]
+
+
+def test_query_seed_joins_named_tables(generate, tmp_path: Path) -> None:
+    pq.write_table(pa.table({"id": [1, 2], "letter": ["p", "q"]}), tmp_path / "a.parquet")
+    (tmp_path / "b.csv").write_text("id,rank\n1,10\n2,20\n")
+    source = (
+        "{seed_type: query, tables: {a: a.parquet, b: b.csv},"
+        " query: 'SELECT a.letter, b.rank FROM a JOIN b USING (id) ORDER BY a.id'}"
+    )
+    result = generate(seed_spec(source, 2))
+    assert column(result, "upper") == ["P10", "Q20"]
+
+
+def test_a_missing_seed_file_names_what_was_looked_for(generate, tmp_path: Path) -> None:
+    with pytest.raises(DdcError, match=r"no such file 'nope.parquet' \(looked for .*nope.parquet"):
+        generate(seed_spec("{seed_type: local, path: nope.parquet}", 2))
+
+
+def test_a_declared_column_named_like_a_seed_column_is_an_error(generate, letters: Path) -> None:
+    text = seed_spec("{seed_type: local, path: letters.parquet}", 2) + (
+        "  - {name: rank, column_type: expression, expr: x}\n"
+    )
+    with pytest.raises(DdcError, match="'rank' collides with a seed dataset column"):
+        generate(text)
+
+
+def test_stream_yields_exactly_the_rows_of_a_range(letters: Path) -> None:
+    config = SeedConfig.model_validate({"source": {"seed_type": "local", "path": str(letters)}})
+    reader = SeedReader(config, letters.parent, 0, chunk_rows=2)
+    try:
+        rows = pa.Table.from_batches(list(reader.stream(2, 8))).column("letter").to_pylist()
+    finally:
+        reader.close()
+    assert rows == ["c", "a", "b", "c", "a", "b"]
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 17, 1000])
+def test_the_shuffle_permutation_is_a_bijection(size: int) -> None:
+    import numpy as np
+
+    from ddc.engine.seeds import _permutation_keys, permute
+
+    order = permute(np.arange(size, dtype=np.uint64), size, _permutation_keys(9, 0))
+    assert sorted(order.tolist()) == list(range(size))
+
+
+def test_shuffle_of_a_csv_seed_is_a_permutation_within_each_pass(generate, tmp_path: Path) -> None:
+    (tmp_path / "letters.csv").write_text("letter,rank\na,1\nb,2\nc,3\n")
+    result = generate(seed_spec("{seed_type: local, path: letters.csv}", 6, "  sampling_strategy: shuffle"))
+    values = column(result, "letter")
+    assert sorted(values[:3]) == ["a", "b", "c"] and sorted(values[3:]) == ["a", "b", "c"]
+
+
+def test_shuffle_with_an_index_range_stays_inside_it(generate, letters: Path) -> None:
+    text = seed_spec(
+        "{seed_type: local, path: letters.parquet}",
+        6,
+        "  sampling_strategy: shuffle\n  selection_strategy: {start: 1, end: 2}",
+    )
+    assert set(column(generate(text), "letter")) == {"b", "c"}

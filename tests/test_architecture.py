@@ -1,0 +1,142 @@
+"""Dependencies point one way, and start-up stays cheap.
+
+    cli -> {api, migrate} -> {engine, submission} -> nemo -> compile -> spec/builder
+        -> {errors, templating, fsutil}
+
+``api`` is the library face the CLI calls (validate, build, load, submit); ``engine`` and ``submission``
+never import each other; ``nemo`` (the NeMo Services client) sits below both; ``templates`` (``ddc init``)
+only reads the spec schema; nothing imports ``cli`` except ``python -m ddc``. Imports inside functions and
+under ``TYPE_CHECKING`` count too: a deferred import is still a dependency.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "ddc"
+_BASE = {"root", "errors", "templating", "fsutil"}
+_CORE = _BASE | {"spec", "builder", "compile"}
+ALLOWED: dict[str, set[str]] = {
+    "root": set(),
+    "errors": {"errors"},
+    "templating": {"errors", "templating"},
+    "fsutil": {"errors", "fsutil"},
+    "spec": _BASE | {"spec"},
+    "builder": _BASE | {"spec", "builder"},
+    "templates": _BASE | {"spec", "templates"},
+    "compile": _BASE | {"spec", "compile"},
+    "nemo": _CORE | {"nemo"},
+    "engine": _CORE | {"nemo", "engine"},
+    "submission": _CORE | {"nemo", "submission"},
+    "migrate": _CORE | {"nemo", "engine", "submission", "migrate"},
+    "api": _CORE | {"nemo", "engine", "submission", "migrate", "api"},
+    "cli": _CORE | {"nemo", "engine", "submission", "migrate", "api", "templates", "cli"},
+    "__main__": {"cli"},
+}
+#: Documented exceptions (importer module -> imported module); keep this list short and explained.
+EXCEPTIONS: set[tuple[str, str]] = set()
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _layer(module: str) -> str:
+    parts = module.split(".")
+    return "root" if len(parts) == 1 else parts[1]
+
+
+def _is_submodule(module: str) -> bool:
+    rel = Path(*module.split("."))
+    return (PACKAGE.parent / rel).is_dir() or (PACKAGE.parent / rel).with_suffix(".py").is_file()
+
+
+def _imports(source: str) -> list[tuple[int, str]]:
+    """(line, imported ddc module) for every import in the source, at any depth."""
+    out: list[tuple[int, str]] = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            out += [(node.lineno, a.name) for a in node.names if a.name.split(".")[0] == "ddc"]
+        elif isinstance(node, ast.ImportFrom):
+            assert node.level == 0, f"line {node.lineno}: relative import (use absolute imports)"
+            if node.module and node.module.split(".")[0] == "ddc":
+                for alias in node.names:
+                    candidate = f"{node.module}.{alias.name}"
+                    out.append((node.lineno, candidate if _is_submodule(candidate) else node.module))
+    return out
+
+
+MODULES = sorted(PACKAGE.rglob("*.py"))
+
+
+def _violations(importer: str, source: str) -> list[str]:
+    layer = _layer(importer)
+    assert layer in ALLOWED, f"{importer}: new top-level module; give it a layer in ALLOWED"
+    return [
+        f"{importer}:{line}: {layer} must not import {target}"
+        for line, target in _imports(source)
+        if _layer(target) not in ALLOWED[layer] and (importer, target) not in EXCEPTIONS
+    ]
+
+
+@pytest.mark.parametrize("path", MODULES, ids=[_module_name(p) for p in MODULES])
+def test_imports_point_down_the_layers(path: Path) -> None:
+    wrong = _violations(_module_name(path), path.read_text(encoding="utf-8"))
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize(
+    ("importer", "source"),
+    [
+        ("ddc.spec.document", "from ddc.compile.plan import Plan"),
+        ("ddc.engine.runner", "def f():\n    from ddc.submission import jobs"),
+        ("ddc.submission.jobs", "import ddc.engine.runner"),
+        ("ddc.nemo.client", "from ddc.submission.jobs import submit_spec"),
+        ("ddc.compile.emit", "from ddc import cli"),
+        ("ddc.errors", "from ddc.spec import load"),
+    ],
+)
+def test_wrong_way_imports_are_reported(importer: str, source: str) -> None:
+    assert _violations(importer, source)
+
+
+def test_nothing_but_main_imports_the_cli() -> None:
+    importers = {
+        _module_name(p)
+        for p in MODULES
+        for _, target in _imports(p.read_text(encoding="utf-8"))
+        if _layer(target) == "cli"
+    } - {m for m in map(_module_name, MODULES) if _layer(m) == "cli"}
+    assert importers == {"ddc.__main__"}
+
+
+def _loaded_modules(code: str, subprocess_env: dict[str, str]) -> set[str]:
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=subprocess_env, check=True)
+    return set(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+HEAVY = ("pydantic", "duckdb", "numpy", "httpx", "jinja2", "pyarrow", "yaml")
+
+
+def test_import_ddc_loads_no_heavy_library(subprocess_env: dict[str, str]) -> None:
+    code = "import json, sys, ddc\nprint(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"
+    assert _loaded_modules(code, subprocess_env).isdisjoint(HEAVY)
+
+
+def test_help_loads_no_heavy_library(subprocess_env: dict[str, str]) -> None:
+    code = (
+        "import contextlib, io, json, sys\nfrom ddc.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    try:\n        main(['--help'])\n    except SystemExit:\n        pass\n"
+        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"
+    )
+    loaded = _loaded_modules(code, subprocess_env)
+    assert loaded.isdisjoint(("duckdb", "numpy", "httpx", "pydantic", "pyarrow", "jinja2"))
+    assert "click" in loaded
