@@ -337,3 +337,9 @@ def test_usage_counts_tokens_from_the_usage_fields(openai_server: OpenAIServer) 
     _, usage = run_column(spec_text(openai_server.base_url, text_column()), "essay", {"topic": ["cats"]})
     body = json.dumps(openai_server.requests[0].body["messages"][0]["content"])
     assert usage["text"]["input_tokens"] == len(body) // 4
+
+
+def test_rows_with_the_same_prompt_are_separate_samples(openai_server: OpenAIServer, tmp_path: Path) -> None:
+    options = LLMOptions(cache_path=tmp_path / "cache.sqlite3", retry=FAST_RETRY)
+    run_column(spec_text(openai_server.base_url, text_column()), "essay", {"topic": ["a", "a"]}, options=options)
+    assert len(openai_server.requests) == 2

@@ -1,7 +1,9 @@
-"""Response cache: content-addressed on (endpoint URL, request body, attempt), in one SQLite file.
+"""Response cache: content-addressed on (endpoint URL, request body, sample), in one SQLite file.
 
 The key is the sha256 of the canonical JSON of the route URL, the body (model, messages, parameters
-including the sampled temperature) and the restart number; headers (and so API keys) never enter it.
+including the sampled temperature) and the *sample* identity of stochastic calls (column, row,
+restart, correction): two rows with the same prompt are two samples, as in the official engine, not
+one reply shared, while a rerun finds every reply. Headers (and so API keys) never enter the key.
 Location: ``$DDC_HOME/cache/responses.sqlite3`` when ``DDC_HOME`` is set, else ``.ddc-cache/`` in the
 current directory. WAL mode, so concurrent readers never block the writer.
 """
@@ -12,6 +14,7 @@ import hashlib
 import json
 import os
 import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +27,8 @@ def default_cache_path() -> Path:
     return base / FILE_NAME
 
 
-def cache_key(url: str, body: Any, attempt: int = 0) -> str:
-    payload = json.dumps([url, body, attempt], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+def cache_key(url: str, body: Any, sample: Sequence[object] = ()) -> str:
+    payload = json.dumps([url, body, list(sample)], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(payload.encode()).hexdigest()
 
 

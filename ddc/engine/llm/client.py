@@ -103,12 +103,14 @@ class ModelClient:
     def model(self, alias: str) -> ResolvedModel:
         return self.models[alias]
 
-    async def post(self, alias: str, route: str, body: dict[str, Any], *, attempt: int = 0) -> Any:
-        """POST ``body`` to the model's ``route``; cached responses are returned without a request."""
+    async def post(self, alias: str, route: str, body: dict[str, Any], *, sample: tuple[object, ...] = ()) -> Any:
+        """POST ``body`` to the model's ``route``; cached responses are returned without a request.
+
+        ``sample`` names the draw of a stochastic call (column, row, restart ...) for the cache key."""
         model = self.models[alias]
         url = model.provider.url(route)
         usage = self.usage[alias]
-        key = cache_key(url, body, attempt) if self.cache is not None else None
+        key = cache_key(url, body, sample) if self.cache is not None else None
         if key is not None and self.cache is not None:
             cached = self.cache.get(key)
             if cached is not None:

@@ -126,7 +126,7 @@ async def generate_prompt_cell(
             body = chat_body(model, conversation, seed=ctx.seed, key=(column.name, row, restart, correction))
             try:
                 payload = await ctx.client.post(
-                    column.model_alias, "chat/completions", body, attempt=restart * 1000 + correction
+                    column.model_alias, "chat/completions", body, sample=(column.name, row, restart, correction)
                 )
             except ModelCallError as exc:
                 return Cell(error=CellError(exc.kind, exc.message))

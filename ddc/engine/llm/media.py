@@ -181,11 +181,13 @@ async def generate_image_cell(column: Any, record: Mapping[str, Any], row: int, 
         return Cell(error=CellError("template", "prompt: the template rendered an empty prompt"))
     try:
         if diffusion:
-            payload = await ctx.client.post(column.model_alias, "images/generations", image_body(model, prompt))
+            payload = await ctx.client.post(
+                column.model_alias, "images/generations", image_body(model, prompt), sample=(column.name, row)
+            )
             items: list[Any] = list(payload["data"])
         else:
             body = chat_body(model, chat_messages(prompt, None, media), seed=ctx.seed, key=(column.name, row, 0, 0))
-            payload = await ctx.client.post(column.model_alias, "chat/completions", body)
+            payload = await ctx.client.post(column.model_alias, "chat/completions", body, sample=(column.name, row))
             message = payload["choices"][0].get("message") or {}
             items = list(message.get("images") or [])
             content = message.get("content")
