@@ -1,10 +1,11 @@
 """A real OpenAI-compatible HTTP server for tests and benchmarks, on 127.0.0.1 with an ephemeral port.
 
-Stdlib only (``ThreadingHTTPServer`` with HTTP/1.1 keep-alive), so it runs inside the test process or as
-its own process for benchmarks (``python -m tests.servers.openai_server --latency 0.1`` prints the base
-URL on its first line). Replies are deterministic: a pure function of the request body unless a test
-installs its own reply function. Faults are injected per request, either from a FIFO schedule
-(``server.schedule(Fault.status(429), ...)``) or from a policy function, and every request is recorded
+Stdlib only (HTTP/1.1 with keep-alive over asyncio streams, its event loop in a daemon thread), so it
+runs inside the test process or as its own process for benchmarks
+(``python -m tests.servers.openai_server --latency 0.1`` prints the base URL on its first line).
+Replies are deterministic: a pure function of the request body unless a test installs its own reply
+function. Faults are injected per request, either from a FIFO schedule
+(``server.schedule(Fault.http(429), ...)``) or from a policy function, and every request is recorded
 so tests can assert on bodies and headers.
 
 Routes: ``POST /v1/chat/completions``, ``POST /v1/embeddings``, ``POST /v1/images/generations``,
@@ -15,6 +16,7 @@ installing ``server.routes["/validate"] = fn``).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import base64
 import hashlib
 import json
@@ -26,7 +28,6 @@ import zlib
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 
@@ -120,26 +121,41 @@ class OpenAIServer:
         self._scheduled: deque[Fault | None] = deque()
         self._lock = threading.Lock()
         self._count = 0
-        self._httpd: ThreadingHTTPServer | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._server: asyncio.Server | None = None
         self._thread: threading.Thread | None = None
+        self._connections: set[asyncio.Task[None]] = set()
         self.in_flight = 0
         self.max_in_flight = 0
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> OpenAIServer:
-        handler = _make_handler(self)
-        self._httpd = _Server(("127.0.0.1", 0), handler)
-        self._httpd.daemon_threads = True
-        self._httpd.block_on_close = False  # keep-alive handler threads end with the process
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        """Serve on 127.0.0.1 (ephemeral port) from an event loop in a daemon thread."""
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True, name="openai-server")
         self._thread.start()
+        self._server = asyncio.run_coroutine_threadsafe(
+            asyncio.start_server(self._serve_connection, "127.0.0.1", 0, backlog=256), self._loop
+        ).result()
         return self
 
     def stop(self) -> None:
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
+        if self._loop is None:
+            return
+        asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result()
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        assert self._thread is not None
+        self._thread.join()
+        self._loop.close()
+        self._loop = None
+
+    async def _shutdown(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        for task in list(self._connections):
+            task.cancel()
+        await asyncio.gather(*self._connections, return_exceptions=True)
+        await self._server.wait_closed()
 
     def __enter__(self) -> OpenAIServer:
         return self.start()
@@ -149,8 +165,8 @@ class OpenAIServer:
 
     @property
     def port(self) -> int:
-        assert self._httpd is not None, "server not started"
-        return int(self._httpd.server_address[1])
+        assert self._server is not None, "server not started"
+        return int(self._server.sockets[0].getsockname()[1])
 
     @property
     def base_url(self) -> str:
@@ -173,6 +189,79 @@ class OpenAIServer:
             if self._scheduled:
                 return self._scheduled.popleft()
         return self.fault_policy(request, number) if self.fault_policy else None
+
+    # -- HTTP/1.1 over asyncio streams ------------------------------------------------------------
+    async def _serve_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._connections.add(task)
+        sock = writer.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        try:
+            while await self._serve_request(reader, writer):
+                pass
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
+            pass
+        finally:
+            self._connections.discard(task)
+            writer.close()
+
+    async def _serve_request(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
+        """Answer one request; False when the connection is to be closed."""
+        line = await reader.readline()
+        if not line.strip():
+            return False
+        method, path, _ = line.decode("latin-1").split(" ", 2)
+        headers: dict[str, str] = {}
+        while True:
+            header = await reader.readline()
+            if header in (b"\r\n", b"\n", b""):
+                break
+            name, _, value = header.decode("latin-1").partition(":")
+            headers[name.strip().lower()] = value.strip()
+        length = int(headers.get("content-length") or 0)
+        raw = (await reader.readexactly(length)).decode() if length else ""
+        try:
+            body: Any = json.loads(raw) if raw else {}
+        except json.JSONDecodeError:
+            body = raw
+        request = RecordedRequest(method, path, headers, body, time.monotonic())
+        with self._lock:
+            self.requests.append(request)
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            return await self._respond(request, writer) and headers.get("connection", "").lower() != "close"
+        finally:
+            self.in_flight -= 1
+
+    async def _respond(self, request: RecordedRequest, writer: asyncio.StreamWriter) -> bool:
+        fault = self._next_fault(request)
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        if fault is not None and fault.kind == "delay":
+            await asyncio.sleep(fault.seconds)
+            fault = None
+        if fault is not None and fault.kind == "drop":
+            return False
+        if fault is not None and fault.kind == "timeout":
+            await asyncio.sleep(fault.seconds)
+            return False
+        if fault is not None and fault.kind == "malformed":
+            await _send(writer, 200, '{"choices": [{"message": {"content": "trunc', {})
+            return True
+        if fault is not None and fault.kind == "status":
+            headers = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else {}
+            text = fault.body or json.dumps({"error": {"message": f"injected {fault.status}"}})
+            await _send(writer, fault.status, text, headers)
+            return True
+        try:
+            status, payload = self.answer(request)
+        except Exception as exc:  # a test's reply function failed: answer 500 and say why
+            status, payload = 500, {"error": {"message": f"reply function failed: {exc!r}"}}
+        await _send(writer, status, json.dumps(payload), {})
+        return True
 
     # -- replies ---------------------------------------------------------------------------------
     def answer(self, request: RecordedRequest) -> tuple[int, Any]:
@@ -236,10 +325,17 @@ class OpenAIServer:
         }
 
 
-class _Server(ThreadingHTTPServer):
-    # listen() happens in the constructor: the default backlog of 5 drops simultaneous connects,
-    # which then wait for the 1 s SYN retransmit
-    request_queue_size = 256
+_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 429: "Too Many Requests",
+            500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}  # fmt: skip
+
+
+async def _send(writer: asyncio.StreamWriter, status: int, text: str, headers: dict[str, str]) -> None:
+    """Status line, headers and body in one write."""
+    data = text.encode()
+    head = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}", "Content-Type: application/json",
+            f"Content-Length: {len(data)}", *(f"{k}: {v}" for k, v in headers.items())]  # fmt: skip
+    writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + data)
+    await writer.drain()
 
 
 def tiny_png(shade: int = 0) -> bytes:
@@ -257,87 +353,6 @@ def _blocks(content: Any) -> list[dict[str, Any]]:
     if isinstance(content, str):
         return [{"type": "text", "text": content}]
     return [b for b in content or [] if isinstance(b, dict)]
-
-
-def _make_handler(server: OpenAIServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def setup(self) -> None:
-            super().setup()
-            # headers and body go out in separate writes: without this, Nagle's algorithm and the
-            # client's delayed ACK add ~40 ms to every response
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return
-
-        def do_GET(self) -> None:
-            self._handle("GET")
-
-        def do_POST(self) -> None:
-            self._handle("POST")
-
-        def _handle(self, method: str) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length).decode() if length else ""
-            try:
-                body: Any = json.loads(raw) if raw else {}
-            except json.JSONDecodeError:
-                body = raw
-            request = RecordedRequest(
-                method, self.path, {k.lower(): v for k, v in self.headers.items()}, body, time.monotonic()
-            )
-            with server._lock:
-                server.requests.append(request)
-                server.in_flight += 1
-                server.max_in_flight = max(server.max_in_flight, server.in_flight)
-            try:
-                self._respond(request)
-            finally:
-                with server._lock:
-                    server.in_flight -= 1
-
-        def _respond(self, request: RecordedRequest) -> None:
-            fault = server._next_fault(request)
-            if server.latency:
-                time.sleep(server.latency)
-            if fault is not None and fault.kind == "delay":
-                time.sleep(fault.seconds)
-                fault = None
-            if fault is not None and fault.kind == "drop":
-                self.close_connection = True
-                self.connection.close()
-                return
-            if fault is not None and fault.kind == "timeout":
-                time.sleep(fault.seconds)
-                self.close_connection = True
-                return
-            if fault is not None and fault.kind == "malformed":
-                self._send(200, '{"choices": [{"message": {"content": "trunc', {})
-                return
-            if fault is not None and fault.kind == "status":
-                headers = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else {}
-                text = fault.body or json.dumps({"error": {"message": f"injected {fault.status}"}})
-                self._send(fault.status, text, headers)
-                return
-            status, payload = server.answer(request)
-            self._send(status, json.dumps(payload), {})
-
-        def _send(self, status: int, text: str, headers: dict[str, str]) -> None:
-            data = text.encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            try:
-                self.wfile.write(data)
-            except (BrokenPipeError, ConnectionResetError):
-                self.close_connection = True
-
-    return Handler
 
 
 def failure_policy(rate: float, *, seed: int = 0, timeout_seconds: float = 1.0) -> FaultPolicy:
