@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -147,3 +148,11 @@ def test_api_key_is_sent_as_bearer_but_not_in_errors(
     message = asyncio.run(main())
     assert openai_server.requests[0].headers["authorization"] == "Bearer sk-very-secret"
     assert "401" in message and "sk-very-secret" not in message
+
+
+def test_retry_after_as_an_http_date_is_honoured() -> None:
+    from email.utils import formatdate
+
+    from ddc.engine.llm.client import retry_after_seconds
+
+    assert 1.0 < (retry_after_seconds(formatdate(time.time() + 3, usegmt=True)) or 0) <= 3.0

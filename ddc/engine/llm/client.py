@@ -173,7 +173,7 @@ class ModelClient:
             await limiter.release()
         status = response.status_code
         if status == 429:
-            retry_after = _retry_after(response.headers.get("retry-after"))
+            retry_after = retry_after_seconds(response.headers.get("retry-after"))
             limiter.on_rate_limited(retry_after)
             raise ModelCallError(
                 "rate_limited", f"{where}: rate limited (HTTP 429)", status=429, retry_after=retry_after
@@ -183,7 +183,7 @@ class ModelClient:
                 "server_error",
                 f"{where}: HTTP {status} {_error_text(response)}".rstrip(),
                 status=status,
-                retry_after=_retry_after(response.headers.get("retry-after")),
+                retry_after=retry_after_seconds(response.headers.get("retry-after")),
             )
         if status >= 400:
             kind = "auth" if status in (401, 403) else "bad_request" if status in (400, 422) else f"http_{status}"
@@ -219,7 +219,7 @@ def _cache_missing_sniffio() -> None:
         sys.modules["sniffio"] = None  # type: ignore[assignment]
 
 
-def _retry_after(value: str | None) -> float | None:
+def retry_after_seconds(value: str | None) -> float | None:
     """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
     if not value:
         return None

@@ -1,0 +1,59 @@
+"""Adaptive concurrency (AIMD): multiplicative decrease on 429 and rising latency, additive increase."""
+
+from __future__ import annotations
+
+import asyncio
+
+from ddc.engine.llm.limiter import ConcurrencyLimiter
+
+
+def test_rate_limit_lowers_an_adaptive_limit() -> None:
+    limiter = ConcurrencyLimiter(16, adaptive=True)
+    limiter.on_rate_limited(retry_after=None)
+    assert limiter.limit == 12
+
+
+def test_rate_limit_leaves_a_fixed_limit_alone() -> None:
+    limiter = ConcurrencyLimiter(16)
+    limiter.on_rate_limited(retry_after=None)
+    assert limiter.limit == 16
+
+
+def test_limit_rises_by_one_after_enough_successes() -> None:
+    limiter = ConcurrencyLimiter(16, adaptive=True, cooldown=0.0, successes_until_increase=5)
+    limiter.on_rate_limited(retry_after=0.0)
+    for _ in range(5):
+        limiter.on_success(0.1)
+    assert limiter.limit == 13
+
+
+def test_rising_latency_lowers_the_limit() -> None:
+    limiter = ConcurrencyLimiter(16, adaptive=True, cooldown=0.0)
+    for latency in [0.1] * 5 + [1.0] * 5:
+        limiter.on_success(latency)
+    assert limiter.limit < 16
+
+
+def test_limit_never_falls_below_one() -> None:
+    limiter = ConcurrencyLimiter(2, adaptive=True)
+    for _ in range(5):
+        limiter.on_rate_limited(retry_after=0.0)
+    assert limiter.limit == 1
+
+
+def test_acquire_waits_while_the_limit_is_reached() -> None:
+    async def main() -> list[str]:
+        limiter = ConcurrencyLimiter(1)
+        order: list[str] = []
+
+        async def worker(name: str) -> None:
+            await limiter.acquire()
+            order.append(f"{name} in")
+            await asyncio.sleep(0.01)
+            order.append(f"{name} out")
+            await limiter.release()
+
+        await asyncio.gather(worker("a"), worker("b"))
+        return order
+
+    assert asyncio.run(main()) == ["a in", "a out", "b in", "b out"]

@@ -1,0 +1,91 @@
+"""`ddc run` (the engine runner) with LLM columns against the loopback server: failures never vanish."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from ddc.engine import runner
+from ddc.errors import RunError
+from tests.llm.runner import spec_text
+from tests.servers.openai_server import Fault, OpenAIServer
+
+COLUMNS = """
+  - name: topic
+    column_type: sampler
+    sampler_type: category
+    params: {values: [cats, dogs, birds]}
+  - name: essay
+    column_type: llm-text
+    model_alias: text
+    prompt: "Write about {{ topic }}"
+"""
+
+
+def run_spec(server: OpenAIServer, tmp_path: Path, on_error: str = "keep", records: int = 6) -> Path:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(spec_text(server.base_url, COLUMNS) + f"num_records: {records}\nrun: {{on_error: {on_error}}}\n")
+    return runner.run(spec, output_dir=tmp_path / "out").path  # type: ignore[return-value]
+
+
+def every_other_request_is_refused(server: OpenAIServer) -> None:
+    server.fault_policy = lambda request, number: Fault.http(400) if "cats" in request.user_text else None
+
+
+def test_every_row_is_generated(openai_server: OpenAIServer, tmp_path: Path) -> None:
+    dataset = run_spec(openai_server, tmp_path)
+    essays = pq.read_table(dataset / "parquet-files").column("essay").to_pylist()
+    assert len(essays) == 6 and all(e.startswith("reply") for e in essays)
+
+
+def test_failed_cells_are_kept_empty_and_listed_in_errors_jsonl(openai_server: OpenAIServer, tmp_path: Path) -> None:
+    every_other_request_is_refused(openai_server)
+    dataset = run_spec(openai_server, tmp_path)
+    table = pq.read_table(dataset / "parquet-files").to_pylist()
+    listed = {json.loads(line)["row"] for line in (dataset / "errors.jsonl").read_text().splitlines()}
+    assert listed == {i for i, row in enumerate(table) if row["essay"] is None} and listed
+
+
+def test_error_records_name_row_column_kind_and_message(openai_server: OpenAIServer, tmp_path: Path) -> None:
+    every_other_request_is_refused(openai_server)
+    dataset = run_spec(openai_server, tmp_path)
+    record = json.loads((dataset / "errors.jsonl").read_text().splitlines()[0])
+    assert (record["column"], record["kind"], record["message"].split(":")[0]) == ("essay", "llm-text", "bad_request")
+
+
+def test_on_error_drop_removes_failed_rows(openai_server: OpenAIServer, tmp_path: Path) -> None:
+    every_other_request_is_refused(openai_server)
+    dataset = run_spec(openai_server, tmp_path, on_error="drop")
+    essays = pq.read_table(dataset / "parquet-files").column("essay").to_pylist()
+    assert essays and None not in essays and len(essays) < 6
+
+
+def test_on_error_fail_stops_the_run(openai_server: OpenAIServer, tmp_path: Path) -> None:
+    every_other_request_is_refused(openai_server)
+    with pytest.raises(RunError, match="bad_request"):
+        run_spec(openai_server, tmp_path, on_error="fail")
+
+
+def test_rerun_is_answered_from_the_cache(openai_server: OpenAIServer, tmp_path: Path) -> None:
+    run_spec(openai_server, tmp_path / "first")
+    run_spec(openai_server, tmp_path / "second")
+    assert len(openai_server.requests) == 6
+
+
+def test_api_key_never_reaches_the_artifacts_or_cache(
+    openai_server: OpenAIServer, tmp_path: Path, ddc_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LOCAL_KEY", "sk-never-written")
+    spec = tmp_path / "spec.yaml"
+    text = spec_text(openai_server.base_url, COLUMNS).replace(
+        f"endpoint: {openai_server.base_url}", f"endpoint: {openai_server.base_url}\n    api_key: LOCAL_KEY"
+    )
+    spec.write_text(text + "num_records: 3\n")
+    runner.run(spec, output_dir=tmp_path / "out")
+    written = [p.read_bytes() for p in [*(tmp_path / "out").rglob("*"), *ddc_home.rglob("*")] if p.is_file()]
+    assert openai_server.requests[0].headers["authorization"] == "Bearer sk-never-written"
+    assert not any(b"sk-never-written" in data for data in written)
