@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ddc.compile.plan import plan_spec
-from ddc.engine.llm.dryrun import dry_run
+from ddc.engine.llm.dryrun import dry_run, dry_run_spec
 from ddc.spec.load import load_spec
 from tests.llm.runner import spec_text
 
@@ -47,3 +49,14 @@ def test_input_tokens_are_characters_over_four() -> None:
     assert report.estimates["text"].input_tokens == round(len("Write about cats") * 100 / 4) + round(
         len("Title for <essay>") * 100 / 4
     )
+
+
+def test_dry_run_of_a_spec_renders_sampled_values_without_requests(tmp_path: Path) -> None:
+    from tests.servers.openai_server import OpenAIServer
+
+    with OpenAIServer() as server:
+        spec = tmp_path / "spec.yaml"
+        spec.write_text(spec_text(server.base_url, COLUMNS) + "num_records: 50\n")
+        report = dry_run_spec(spec, rows=2)
+        assert server.requests == []
+    assert next(p.prompt for p in report.previews if p.column == "essay") in ("Write about cats", "Write about dogs")

@@ -89,3 +89,9 @@ def test_api_key_never_reaches_the_artifacts_or_cache(
     written = [p.read_bytes() for p in [*(tmp_path / "out").rglob("*"), *ddc_home.rglob("*")] if p.is_file()]
     assert openai_server.requests[0].headers["authorization"] == "Bearer sk-never-written"
     assert not any(b"sk-never-written" in data for data in written)
+
+
+def test_metadata_reports_requests_and_tokens_per_column(openai_server: OpenAIServer, tmp_path: Path) -> None:
+    dataset = run_spec(openai_server, tmp_path)
+    metrics = json.loads((dataset / "metadata.json").read_text())["column_metrics"]
+    assert (metrics["essay.requests"], metrics["essay.failed_cells"]) == (6, 0) and metrics["essay.input_tokens"] > 0

@@ -105,10 +105,20 @@ class ModelClient:
     def model(self, alias: str) -> ResolvedModel:
         return self.models[alias]
 
-    async def post(self, alias: str, route: str, body: dict[str, Any], *, sample: tuple[object, ...] = ()) -> Any:
+    async def post(
+        self,
+        alias: str,
+        route: str,
+        body: dict[str, Any],
+        *,
+        sample: tuple[object, ...] = (),
+        tally: dict[str, float] | None = None,
+    ) -> Any:
         """POST ``body`` to the model's ``route``; cached responses are returned without a request.
 
-        ``sample`` names the draw of a stochastic call (column, row, restart ...) for the cache key."""
+        ``sample`` names the draw of a stochastic call (column, row, restart ...) for the cache key;
+        ``tally`` (per column and batch) adds requests, retries, cache hits and tokens of this call."""
+        tally = tally if tally is not None else {}
         model = self.models[alias]
         url = model.provider.url(route)
         usage = self.usage[alias]
@@ -117,11 +127,13 @@ class ModelClient:
             cached = self.cache.get(key)
             if cached is not None:
                 usage.cache_hits += 1
+                tally["cache_hits"] = tally.get("cache_hits", 0) + 1
                 return cached
         for retry in range(self.retry.max_retries + 1):
             if self.stop_reason is not None:
                 raise ModelCallError("early_shutdown", self.stop_reason)
             try:
+                tally["requests"] = tally.get("requests", 0) + 1
                 payload = await self._send_once(model, url, route, body)
             except ModelCallError as exc:
                 if not exc.retryable or retry == self.retry.max_retries:
@@ -132,10 +144,16 @@ class ModelClient:
                         ) from exc
                     raise
                 usage.retries += 1
+                tally["retries"] = tally.get("retries", 0) + 1
                 await asyncio.sleep(self.retry.delay(retry, exc.retry_after, self._jitter))
                 continue
             if key is not None and self.cache is not None:
                 self.cache.put(key, payload)
+            tokens = payload.get("usage") if isinstance(payload, dict) else None
+            if isinstance(tokens, dict):
+                for name, field in (("input_tokens", "prompt_tokens"), ("output_tokens", "completion_tokens")):
+                    if isinstance(tokens.get(field), int):
+                        tally[name] = tally.get(name, 0) + tokens[field]
             return payload
         raise AssertionError("unreachable")  # pragma: no cover
 

@@ -113,3 +113,47 @@ def _with_placeholders(record: Mapping[str, Any], plan: Any) -> dict[str, Any]:
             for side in planned.side_effects:
                 out.setdefault(side, f"<{side}>")
     return out
+
+
+class _Placeholder:
+    """Stands in for a model-backed column: ``<name>`` in every row, no request."""
+
+    def __init__(self, planned: Any, context: Any) -> None:
+        self.name = planned.name
+        self.side_effects = planned.side_effects
+
+    async def generate(self, batch: Any) -> Any:
+        from ddc.engine.kinds import ColumnOutput
+
+        n = batch.num_rows
+        sides = {side: [f"<{side}>"] * n for side in self.side_effects}
+        return ColumnOutput(values=[f"<{self.name}>"] * n, side_columns=sides)
+
+    async def aclose(self) -> None:
+        return None
+
+
+def dry_run_spec(spec: Any, rows: int = 3, *, num_records: int | None = None, seed: int | None = None) -> DryRunReport:
+    """``ddc run --dry-run``: generate the first ``rows`` rows without any model (samplers, seeds and
+    expressions run as usual; model-backed columns are placeholders), then render every prompt of
+    those rows and estimate the full run."""
+    from ddc.compile.plan import plan_spec
+    from ddc.engine import runner
+    from ddc.engine.kinds import ColumnKind, column_kinds
+    from ddc.engine.llm.kinds import PROMPT_TYPES
+    from ddc.spec.load import LoadedSpec, load_spec
+
+    loaded = spec if isinstance(spec, LoadedSpec) else load_spec(spec)
+    kinds = dict(column_kinds())
+    for column_type in (*PROMPT_TYPES, "embedding", "image", "validation"):
+        kinds[column_type] = ColumnKind(column_type, _Placeholder, failed_cells="on_error")
+    plan = plan_spec(loaded)
+    total = num_records if num_records is not None else plan.num_records
+    result = runner.run(loaded, num_records=min(rows, total), seed=seed, write=False, return_table=True, kinds=kinds)
+    records = result.table.to_pylist() if result.table is not None else []
+    return dry_run(plan, [_real_values(r) for r in records], num_records=total)
+
+
+def _real_values(record: Mapping[str, Any]) -> dict[str, Any]:
+    """Drop the placeholders, so dry_run shows them for model-backed columns only."""
+    return {k: v for k, v in record.items() if not (isinstance(v, str) and v == f"<{k}>")}

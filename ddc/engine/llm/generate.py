@@ -100,7 +100,12 @@ def render_prompt(text: str, context: Mapping[str, Any], what: str = "prompt") -
 
 
 async def generate_prompt_cell(
-    column: Any, record: Mapping[str, Any], row: int, ctx: GenerationContext, recipe: Recipe | None = None
+    column: Any,
+    record: Mapping[str, Any],
+    row: int,
+    ctx: GenerationContext,
+    recipe: Recipe | None = None,
+    tally: dict[str, float] | None = None,
 ) -> Cell:
     """One llm-text / llm-code / llm-structured / llm-judge cell."""
     from ddc.engine.llm.media import MediaProblem, media_blocks
@@ -126,7 +131,11 @@ async def generate_prompt_cell(
             body = chat_body(model, conversation, seed=ctx.seed, key=(column.name, row, restart, correction))
             try:
                 payload = await ctx.client.post(
-                    column.model_alias, "chat/completions", body, sample=(column.name, row, restart, correction)
+                    column.model_alias,
+                    "chat/completions",
+                    body,
+                    sample=(column.name, row, restart, correction),
+                    tally=tally,
                 )
             except ModelCallError as exc:
                 return Cell(error=CellError(exc.kind, exc.message))
@@ -227,7 +236,7 @@ def _decode_vector(item: Any) -> list[float]:
 
 
 async def generate_embedding_column(
-    column: Any, records: Sequence[Mapping[str, Any]], ctx: GenerationContext
+    column: Any, records: Sequence[Mapping[str, Any]], ctx: GenerationContext, tally: dict[str, float] | None = None
 ) -> list[Cell]:
     """Embeddings of ``target_column``, several cells per /embeddings request."""
     model = ctx.client.model(column.model_alias)
@@ -243,7 +252,7 @@ async def generate_embedding_column(
                 cells[start + i] = Cell({"embeddings": [], "num_embeddings": 0, "dimension": 0})
             return
         try:
-            payload = await ctx.client.post(column.model_alias, "embeddings", embedding_body(model, flat))
+            payload = await ctx.client.post(column.model_alias, "embeddings", embedding_body(model, flat), tally=tally)
             data = sorted(payload["data"], key=lambda d: d.get("index", 0) if isinstance(d, dict) else 0)
             if len(data) != len(flat):
                 raise ModelCallError("malformed_response", f"asked for {len(flat)} embeddings, got {len(data)}")

@@ -118,10 +118,17 @@ def llm_usage(context: RunContext) -> dict[str, dict[str, Any]]:
     return runtime.usage_report() if runtime is not None else {}
 
 
-def _output(cells: list[Cell], side_names: tuple[str, ...], runtime: LLMRuntime) -> ColumnOutput:
+def _output(
+    cells: list[Cell], side_names: tuple[str, ...], runtime: LLMRuntime, tally: dict[str, float]
+) -> ColumnOutput:
+    """Values, errors, side columns; ``stats`` (summed by the runner into metadata.json's column_metrics)
+    holds the batch's requests, retries, cache hits, tokens in/out and failed cells."""
     errors = {i: str(c.error) for i, c in enumerate(cells) if c.error is not None}
     side = {name: [c.side.get(name) for c in cells] for name in side_names}
-    output = ColumnOutput(values=[c.value for c in cells], errors=errors, side_columns=side)
+    stats = {"requests": 0.0, "retries": 0.0, "cache_hits": 0.0, "input_tokens": 0.0, "output_tokens": 0.0}
+    stats.update(tally)
+    stats["failed_cells"] = float(len(errors))
+    output = ColumnOutput(values=[c.value for c in cells], errors=errors, side_columns=side, stats=stats)
     if runtime.monitor.tripped:
         raise EarlyShutdown(runtime.monitor.reason or "stopped early", partial=output)
     return output
@@ -145,14 +152,15 @@ class PromptColumnGenerator:
 
         ctx = self.runtime.generation()
         records = batch.records(self.inputs)
+        tally: dict[str, float] = {}
 
         async def one(record: dict[str, Any], row: int) -> Cell:
-            cell = await generate_prompt_cell(self.column, record, row, ctx, self.recipe)
+            cell = await generate_prompt_cell(self.column, record, row, ctx, self.recipe, tally)
             self.runtime.observe(cell)
             return cell
 
         cells = await asyncio.gather(*(one(r, int(row)) for r, row in zip(records, batch.rows, strict=True)))
-        return _output(list(cells), self.planned.side_effects, self.runtime)
+        return _output(list(cells), self.planned.side_effects, self.runtime, tally)
 
     async def aclose(self) -> None:
         return None
@@ -163,10 +171,11 @@ class EmbeddingColumnGenerator(PromptColumnGenerator):
         from ddc.engine.llm.generate import generate_embedding_column
 
         ctx = self.runtime.generation()
-        cells = await generate_embedding_column(self.column, batch.records([self.column.target_column]), ctx)
+        tally: dict[str, float] = {}
+        cells = await generate_embedding_column(self.column, batch.records([self.column.target_column]), ctx, tally)
         for cell in cells:
             self.runtime.observe(cell)
-        return _output(cells, (), self.runtime)
+        return _output(cells, (), self.runtime, tally)
 
 
 class ImageColumnGenerator(PromptColumnGenerator):
@@ -175,14 +184,15 @@ class ImageColumnGenerator(PromptColumnGenerator):
 
         ctx = self.runtime.generation()
         records = batch.records(self.inputs)
+        tally: dict[str, float] = {}
 
         async def one(record: dict[str, Any], row: int) -> Cell:
-            cell = await generate_image_cell(self.column, record, row, ctx)
+            cell = await generate_image_cell(self.column, record, row, ctx, tally)
             self.runtime.observe(cell)
             return cell
 
         cells = await asyncio.gather(*(one(r, int(row)) for r, row in zip(records, batch.rows, strict=True)))
-        return _output(list(cells), (), self.runtime)
+        return _output(list(cells), (), self.runtime, tally)
 
 
 class ValidationColumnGenerator:

@@ -167,7 +167,9 @@ def _save(column: str, data: bytes, ctx: GenerationContext) -> str:
     return relative.as_posix()
 
 
-async def generate_image_cell(column: Any, record: Mapping[str, Any], row: int, ctx: GenerationContext) -> Cell:
+async def generate_image_cell(
+    column: Any, record: Mapping[str, Any], row: int, ctx: GenerationContext, tally: dict[str, float] | None = None
+) -> Cell:
     from ddc.engine.llm.generate import Cell, CellError, TemplateFailure, render_prompt, template_context
 
     try:
@@ -182,12 +184,18 @@ async def generate_image_cell(column: Any, record: Mapping[str, Any], row: int, 
     try:
         if diffusion:
             payload = await ctx.client.post(
-                column.model_alias, "images/generations", image_body(model, prompt), sample=(column.name, row)
+                column.model_alias,
+                "images/generations",
+                image_body(model, prompt),
+                sample=(column.name, row),
+                tally=tally,
             )
             items: list[Any] = list(payload["data"])
         else:
             body = chat_body(model, chat_messages(prompt, None, media), seed=ctx.seed, key=(column.name, row, 0, 0))
-            payload = await ctx.client.post(column.model_alias, "chat/completions", body, sample=(column.name, row))
+            payload = await ctx.client.post(
+                column.model_alias, "chat/completions", body, sample=(column.name, row), tally=tally
+            )
             message = payload["choices"][0].get("message") or {}
             items = list(message.get("images") or [])
             content = message.get("content")
