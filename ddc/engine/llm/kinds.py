@@ -46,7 +46,6 @@ class LLMOptions:
     max_restarts: int = 5  # official RunConfig.max_conversation_restarts
     max_corrections: int = 0  # official RunConfig.max_conversation_correction_steps
     error_window: int = 20
-    health_check: bool = False  # ping every model once before the first batch (ddc models check does it too)
 
 
 def configure_llm(context: RunContext, options: LLMOptions) -> None:

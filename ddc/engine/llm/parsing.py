@@ -2,7 +2,8 @@
 
 Follows the official response recipes: ``llm-text`` keeps ``content.strip()`` as is; ``llm-code``
 keeps the last fenced code block (its language tag, when present, must match); ``llm-structured``
-keeps the last fenced ```` ```json ```` block, or the whole reply when it has no fence, validated
+keeps the last fenced ```` ```json ```` block, or the whole reply when it has no fence (strict JSON
+plus one repair, trailing commas; the official engine uses the more lenient json_repair), validated
 against the schema (Draft 2020-12) with undeclared properties pruned; ``llm-judge`` is structured
 output with one ``{reasoning, score}`` object per score, the score coerced to one of its option keys.
 A ``ParseProblem``'s text is what a correction turn sends back to the model.
@@ -105,6 +106,10 @@ def extract_json(reply: str) -> Any:
     try:
         return json.loads(text, parse_constant=refuse)
     except json.JSONDecodeError as exc:
+        try:  # the one repair models often need: trailing commas before a closing bracket
+            return json.loads(re.sub(r",\s*([\]}])", r"\1", text), parse_constant=refuse)
+        except json.JSONDecodeError:
+            pass
         where = "in the ```json code fence" if blocks else "(no ```json code fence found)"
         raise ParseProblem(f"The response is not valid JSON {where}: {exc.msg} at line {exc.lineno}.") from exc
 
