@@ -116,10 +116,15 @@ class TemplateRenderer:
         from ddc.templating import template_references
 
         names = [n for n in template_references(self.text) if n in data]
-        columns = {n: data[n] for n in names}
+        positions = [int(p) for p in positions]
+        if len(positions) * 4 > len(out):  # most rows: convert whole columns once
+            columns = {n: data[n].to_pylist() for n in names}
+            cell = lambda col, pos: col[pos]  # noqa: E731
+        else:
+            columns = {n: data[n] for n in names}
+            cell = lambda col, pos: col[pos].as_py()  # noqa: E731
         for pos in positions:
-            pos = int(pos)
-            record = {n: decode_json_values(col[pos].as_py()) for n, col in columns.items()}
+            record = {n: decode_json_values(cell(col, pos)) for n, col in columns.items()}
             try:
                 text = self.template.render(record)
             except jinja2.UndefinedError as exc:

@@ -155,3 +155,15 @@ def test_shuffle_with_an_index_range_stays_inside_it(generate, letters: Path) ->
         "  sampling_strategy: shuffle\n  selection_strategy: {start: 1, end: 2}",
     )
     assert set(column(generate(text), "letter")) == {"b", "c"}
+
+
+def test_partitions_of_a_shuffled_seed_concatenate_to_the_whole_run(generate, letters: Path) -> None:
+    text = seed_spec("{seed_type: local, path: letters.parquet}", 10, "  sampling_strategy: shuffle")
+    whole = column(generate(text), "letter")
+    shards = [column(generate(text, partition=(i, 3)), "letter") for i in range(3)]
+    assert [v for shard in shards for v in shard] == whole
+
+
+def test_batch_size_does_not_change_a_shuffled_seed(generate, letters: Path) -> None:
+    text = seed_spec("{seed_type: local, path: letters.parquet}", 10, "  sampling_strategy: shuffle")
+    assert column(generate(text, batch_size=3), "letter") == column(generate(text, batch_size=10), "letter")
