@@ -479,7 +479,10 @@ def cast_strings(values: Any, dtype: str, errors: dict[int, str]) -> pa.Array:
             out[pos] = None
             continue
         try:
-            out[pos] = cast_value(text, dtype)
+            value = cast_value(text, dtype)
+            if dtype == "int" and not -(2**63) <= value < 2**63:
+                raise OverflowError("outside the 64-bit integer range")
+            out[pos] = value
         except (ValueError, OverflowError):
             errors[pos] = f"cannot cast {text!r} to {dtype}"
             out[pos] = None
