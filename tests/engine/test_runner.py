@@ -197,3 +197,10 @@ def test_resume_after_a_kill_during_the_first_write_starts_afresh(write_spec, tm
     leftover.write_text("{")
     result = run(path, output_dir=tmp_path, resume=True)
     assert result.metadata["actual_num_records"] == 30 and not leftover.exists()
+
+
+def test_the_combined_jsonl_follows_the_row_order(write_spec, tmp_path: Path) -> None:
+    result = run(write_spec(SPEC.replace("num_records: 30", "num_records: 3000")), output_dir=tmp_path, fmt="jsonl")
+    lines = (result.path / "people.jsonl").read_text().splitlines()
+    rows = pq.read_table(result.path / "parquet-files").column("label").to_pylist()
+    assert [json.loads(line)["label"] for line in lines] == rows
