@@ -167,3 +167,26 @@ def test_partitions_of_a_shuffled_seed_concatenate_to_the_whole_run(generate, le
 def test_batch_size_does_not_change_a_shuffled_seed(generate, letters: Path) -> None:
     text = seed_spec("{seed_type: local, path: letters.parquet}", 10, "  sampling_strategy: shuffle")
     assert column(generate(text, batch_size=3), "letter") == column(generate(text, batch_size=10), "letter")
+
+
+def test_the_engine_lets_sampler_conditions_read_seed_columns(write_spec, tmp_path: Path) -> None:
+    """The spec checks refuse this (as the official engine does); the engine itself supports it."""
+    from ddc.engine.runner import run
+    from ddc.spec.load import load_spec
+
+    (tmp_path / "countries.csv").write_text("country\nFR\nUS\n")
+    path = write_spec(
+        """
+num_records: 4
+random_seed: 1
+seed_config: {source: {seed_type: local, path: countries.csv}}
+columns:
+  - name: price
+    column_type: sampler
+    sampler_type: uniform
+    params: {low: 0, high: 1}
+    conditional_params: {"country == 'FR'": {low: 100, high: 101}}
+"""
+    )
+    rows = run(load_spec(path, check=False), write=False, return_table=True).table.to_pylist()
+    assert all((r["price"] >= 100) == (r["country"] == "FR") for r in rows)
