@@ -97,13 +97,14 @@ class TemplateRenderer:
 
     def render(self, data: Mapping[str, pa.Array], num_rows: int) -> Rendered:
         """All rows rendered; ``values`` is a pyarrow string array when the fast path did every row."""
+        pending: Any
         if self.fast is not None:
             fast_values, pending = self.fast(data, num_rows)
             if len(pending) == 0:
                 return Rendered(fast_values)
             values = fast_values if isinstance(fast_values, list) else fast_values.to_pylist()
         else:
-            values, pending = [None] * num_rows, range(num_rows)
+            values, pending = [None] * num_rows, list(range(num_rows))
         errors: dict[int, str] = {}
         self._render_rows(data, pending, values, errors)
         return Rendered(values, errors)

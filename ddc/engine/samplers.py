@@ -108,8 +108,9 @@ class SamplerGenerator(SyncColumnGenerator):
             if len(pos) == 0:
                 continue
             vals = np.asarray(draw(batch, pos, batch.rng, b, round_))
-            if self.decimals[b] is not None and vals.dtype.kind == "f":
-                vals = np.round(vals, self.decimals[b])
+            decimals = self.decimals[b]
+            if decimals is not None and vals.dtype.kind == "f":
+                vals = np.round(vals, decimals)
             parts.append(vals)
             where.append(pos)
         if len(parts) == 1 and len(where[0]) == len(positions):
@@ -142,7 +143,7 @@ class SamplerGenerator(SyncColumnGenerator):
         import numpy as np
 
         ok = self._satisfied(batch, values, np.arange(batch.num_rows))
-        ever = ok.any()
+        ever = bool(ok.any())
         round_ = 0
         while not ok.all():
             round_ += 1
