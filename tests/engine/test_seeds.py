@@ -190,3 +190,34 @@ columns:
     )
     rows = run(load_spec(path, check=False), write=False, return_table=True).table.to_pylist()
     assert all((r["price"] >= 100) == (r["country"] == "FR") for r in rows)
+
+
+def _notes(tmp_path: Path) -> Path:
+    root = tmp_path / "notes"
+    (root / "sub").mkdir(parents=True)
+    (root / "a.txt").write_text("alpha")
+    (root / "sub" / "b.txt").write_text("beta")
+    (root / "skip.md").write_text("no")
+    return root
+
+
+def test_directory_seed_gives_one_row_per_matching_file(generate, tmp_path: Path) -> None:
+    _notes(tmp_path)
+    text = """
+num_records: 2
+seed_config: {source: {seed_type: directory, path: notes, file_pattern: '*.txt'}}
+columns:
+  - {name: e, column_type: expression, expr: "{{ relative_path }}"}
+"""
+    assert column(generate(text), "e") == ["a.txt", "sub/b.txt"]
+
+
+def test_file_contents_seed_reads_each_file(generate, tmp_path: Path) -> None:
+    _notes(tmp_path)
+    text = """
+num_records: 2
+seed_config: {source: {seed_type: file_contents, path: notes, file_pattern: '*.txt', recursive: false}}
+columns:
+  - {name: e, column_type: expression, expr: "{{ file_name }}={{ content }}"}
+"""
+    assert column(generate(text), "e") == ["a.txt=alpha", "a.txt=alpha"]
