@@ -9,7 +9,8 @@ Dataset row r takes seed position ``r mod S`` of pass ``p = r div S`` (S = rows 
   DuckDB fetches those rows by (file, row number) in one streaming scan per chunk of 262,144
   positions, so a 10-million-row seed is never sorted or held in memory. Other seeds (CSV, JSON, a
   query) are ordered by ``hash(row, random_seed, p)``; identical rows tie, and their order cannot
-  change the output.
+  change the output. A query seed is run once per run on a single thread (its row order is then
+  fixed) into a temporary DuckDB table.
 
 So the seed rows of any row range are a pure function of (seed data, random_seed, range): batches,
 ``--resume`` and ``--partition`` shards all see the same rows as one uninterrupted run.
@@ -79,7 +80,21 @@ def _relation(con: duckdb.DuckDBPyConnection, config: SeedConfig, base_dir: Path
         raise RunError(f"seed data: {exc}") from exc
     if keyed:
         return _Relation(relation.sql, (_ROW_FILE, _ROW_NUMBER), paths[0])
+    if source.seed_type == "query":
+        return _materialise_query(con, relation.sql)
     return _Relation(relation.sql, ())
+
+
+def _materialise_query(con: duckdb.DuckDBPyConnection, sql: str) -> _Relation:
+    """Run the query once, on one thread: a parallel join returns rows in an order that can change
+    from run to run, and ``ordered`` seeds (and cycling) need one fixed order."""
+    threads = con.execute("SELECT current_setting('threads')").fetchall()[0][0]
+    con.execute("SET threads = 1").fetchall()
+    try:
+        con.execute(f"CREATE TEMP TABLE ddc_query_seed AS {sql}").fetchall()
+    finally:
+        con.execute(f"SET threads = {int(threads)}").fetchall()
+    return _Relation("SELECT * FROM ddc_query_seed", ())
 
 
 def directory_manifest(source: Any, base_dir: Path) -> pa.Table:
