@@ -226,6 +226,9 @@ columns:
 def test_an_ordered_query_seed_repeats_the_same_order_each_pass(generate, tmp_path: Path) -> None:
     pq.write_table(pa.table({"id": list(range(50)), "letter": [f"l{i}" for i in range(50)]}), tmp_path / "a.parquet")
     (tmp_path / "b.csv").write_text("id,rank\n" + "".join(f"{i},{i * 10}\n" for i in range(50)))
-    source = "{seed_type: query, tables: {a: a.parquet, b: b.csv}, query: 'SELECT a.letter, b.rank FROM a JOIN b USING (id)'}"
+    source = (
+        "{seed_type: query, tables: {a: a.parquet, b: b.csv},"
+        " query: 'SELECT a.letter, b.rank FROM a JOIN b USING (id)'}"
+    )
     values = column(generate(seed_spec(source, 150)), "upper")
     assert values[:50] == values[50:100] == values[100:]
