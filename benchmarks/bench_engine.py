@@ -146,12 +146,39 @@ def bench_a(work: Path) -> None:
         f"{figures['seconds']:.2f} s in run() ({figures['rows'] / figures['seconds']:,.0f} rows/s), "
         f"peak RSS {figures['rss_mib']:.0f} MiB"
     )
-    if shutil.which("data-designer") is None:
+    official = shutil.which("data-designer")
+    if official is None:
         print("    official engine not installed (data-designer create): no side-by-side ratio")
         print(
             "    against the issue's reference figure (118 s, 170 rows/s): "
             f"{118 / figures['with_imports']:,.0f}x including imports"
         )
+        return
+    seconds = _official_create(official, spec, work)
+    print(
+        f"    official data-designer create, same spec: {seconds:.1f} s "
+        f"({20_000 / seconds:,.0f} rows/s) -> ddc is {seconds / figures['with_imports']:,.0f}x faster"
+    )
+
+
+def _official_create(executable: str, spec: Path, work: Path) -> float:
+    """Time `data-designer create` on the official config compiled from the spec (whole process)."""
+    import time
+
+    from ddc.compile.canonical import dd_config
+    from ddc.spec.load import load_spec
+
+    config = work / "bench13.official.json"
+    config.write_text(json.dumps({"data_designer": dd_config(load_spec(spec).spec)}))
+    out = work / "out-official"
+    shutil.rmtree(out, ignore_errors=True)
+    started = time.perf_counter()
+    subprocess.run(
+        [executable, "create", str(config), "-n", "20000", "-o", str(out), "-d", "bench13"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return time.perf_counter() - started
 
 
 def bench_b(work: Path) -> dict[str, float]:

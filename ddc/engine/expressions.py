@@ -97,13 +97,14 @@ class TemplateRenderer:
 
     def render(self, data: Mapping[str, pa.Array], num_rows: int) -> Rendered:
         """All rows rendered; ``values`` is a pyarrow string array when the fast path did every row."""
+        pending: Any
         if self.fast is not None:
             fast_values, pending = self.fast(data, num_rows)
             if len(pending) == 0:
                 return Rendered(fast_values)
             values = fast_values if isinstance(fast_values, list) else fast_values.to_pylist()
         else:
-            values, pending = [None] * num_rows, range(num_rows)
+            values, pending = [None] * num_rows, list(range(num_rows))
         errors: dict[int, str] = {}
         self._render_rows(data, pending, values, errors)
         return Rendered(values, errors)
@@ -116,10 +117,15 @@ class TemplateRenderer:
         from ddc.templating import template_references
 
         names = [n for n in template_references(self.text) if n in data]
-        columns = {n: data[n] for n in names}
+        positions = [int(p) for p in positions]
+        if len(positions) * 4 > len(out):  # most rows: convert whole columns once
+            columns = {n: data[n].to_pylist() for n in names}
+            cell = lambda col, pos: col[pos]  # noqa: E731
+        else:
+            columns = {n: data[n] for n in names}
+            cell = lambda col, pos: col[pos].as_py()  # noqa: E731
         for pos in positions:
-            pos = int(pos)
-            record = {n: decode_json_values(col[pos].as_py()) for n, col in columns.items()}
+            record = {n: decode_json_values(cell(col, pos)) for n, col in columns.items()}
             try:
                 text = self.template.render(record)
             except jinja2.UndefinedError as exc:

@@ -415,8 +415,12 @@ def _string_filter(fn: str, vec: _Vec, state: _State) -> _Vec:
     text = _to_str(vec, state)
     if isinstance(text, pa.Scalar):
         value = text.as_py()
-        python = {"utf8_upper": str.upper, "utf8_lower": str.lower, "utf8_trim_whitespace": str.strip}[fn]
-        return _Vec("str", pa.scalar(python(value)))
+        python: dict[str, Callable[[str], str]] = {
+            "utf8_upper": str.upper,
+            "utf8_lower": str.lower,
+            "utf8_trim_whitespace": str.strip,
+        }
+        return _Vec("str", pa.scalar(python[fn](value)))
     state.mark(pc.invert(pc.string_is_ascii(text)))
     if fn == "utf8_trim_whitespace":  # Python also strips \x1c-\x1f; Arrow does not
         state.mark(pc.match_substring_regex(text, r"[\x1c-\x1f]"))
@@ -468,8 +472,8 @@ def cast_strings(values: Any, dtype: str, errors: dict[int, str]) -> pa.Array:
     if plain.all() and not errors:
         return pa.array(out, target)
     py = strings.to_pylist() if not plain.all() else None
-    for pos in np.flatnonzero(~plain):
-        pos = int(pos)
+    for index in np.flatnonzero(~plain):
+        pos = int(index)
         if pos in errors:
             out[pos] = None
             continue
@@ -479,12 +483,15 @@ def cast_strings(values: Any, dtype: str, errors: dict[int, str]) -> pa.Array:
             out[pos] = None
             continue
         try:
-            out[pos] = cast_value(text, dtype)
+            value = cast_value(text, dtype)
+            if dtype == "int" and not -(2**63) <= value < 2**63:
+                raise OverflowError("outside the 64-bit integer range")
+            out[pos] = value
         except (ValueError, OverflowError):
             errors[pos] = f"cannot cast {text!r} to {dtype}"
             out[pos] = None
     if errors:
         out = out.astype(object) if isinstance(out, np.ndarray) and out.dtype != object else out
-        for pos in errors:
-            out[pos] = None
+        for failed in errors:
+            out[failed] = None
     return pa.array(out, target)

@@ -50,8 +50,9 @@ class RunContext:
     """What every generator may read about the run. One per run; shared by all columns.
 
     ``shared(key, factory)`` gives run-wide resources (an HTTP client pool, per-model semaphores, a
-    persona table) created on first use; objects with an ``aclose()`` or ``close()`` are closed by the
-    runner when the run ends.
+    persona table) created on first use. When the run ends the runner calls each resource's
+    ``report()`` (if it has one; a JSON-ready dict, e.g. per-model usage) and stores the result under
+    ``metadata.json["reports"][key]``, then closes it with ``aclose()`` or ``close()``.
     """
 
     plan: Plan
@@ -70,6 +71,10 @@ class RunContext:
 
     def resources(self) -> list[Any]:
         return list(self._resources.values())
+
+    def reports(self) -> dict[str, Any]:
+        """``report()`` of every shared resource that has one, by key."""
+        return {key: r.report() for key, r in self._resources.items() if callable(getattr(r, "report", None))}
 
 
 @dataclass(frozen=True)

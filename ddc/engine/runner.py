@@ -600,6 +600,9 @@ async def _generate(
             for _, _, task in in_flight:
                 task.cancel()
             await asyncio.gather(*(task for _, _, task in in_flight), return_exceptions=True)
+        reports = context.reports()
+        if reports:
+            meta["reports"] = reports
         return tables, dict(engine.timings), dropped_rows, dict(engine.stats)
     finally:
         await engine.aclose()

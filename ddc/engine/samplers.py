@@ -108,8 +108,9 @@ class SamplerGenerator(SyncColumnGenerator):
             if len(pos) == 0:
                 continue
             vals = np.asarray(draw(batch, pos, batch.rng, b, round_))
-            if self.decimals[b] is not None and vals.dtype.kind == "f":
-                vals = np.round(vals, self.decimals[b])
+            decimals = self.decimals[b]
+            if decimals is not None and vals.dtype.kind == "f":
+                vals = np.round(vals, decimals)
             parts.append(vals)
             where.append(pos)
         if len(parts) == 1 and len(where[0]) == len(positions):
@@ -142,7 +143,7 @@ class SamplerGenerator(SyncColumnGenerator):
         import numpy as np
 
         ok = self._satisfied(batch, values, np.arange(batch.num_rows))
-        ever = ok.any()
+        ever = bool(ok.any())
         round_ = 0
         while not ok.all():
             round_ += 1
@@ -497,17 +498,48 @@ def persona_path(locale: str) -> Path:
 
 def _person_draw(params: Any, name: str, context: RunContext) -> Draw:
     import numpy as np
+    import pyarrow as pa
 
     table = context.shared(f"persona:{params.model_dump_json()}", lambda: _load_personas(params, name))
 
     def rows_of_table(g: np.random.Generator, n: int) -> np.ndarray:
-        return g.integers(0, table.num_rows, n)
+        """Per row: the persona picked, then random digits for the derived fields."""
+        picks = g.integers(0, table.num_rows, (n, 1))
+        return np.hstack([picks, g.integers(0, 10**9, (n, 4))])
 
     def draw(batch: BatchInput, pos: np.ndarray, rng: ColumnRng, branch: int, round_: int) -> Any:
-        picks = _draw(rng, batch.rows[pos], rows_of_table, branch, round_)
-        return np.array(table.take(picks).to_pylist(), dtype=object)
+        drawn = _draw(rng, batch.rows[pos], rows_of_table, branch, round_)
+        people = table.take(pa.array(drawn[:, 0])).to_pylist()
+        for person, digits in zip(people, drawn[:, 1:].tolist(), strict=True):
+            _derive_person_fields(person, params.locale, digits)
+        return np.array(people, dtype=object)
 
     return draw
+
+
+_EMAIL_DOMAINS = ("gmail.com", "yahoo.com", "outlook.com", "hotmail.com", "icloud.com", "aol.com")
+
+
+def _derive_person_fields(person: dict[str, Any], locale: str, digits: list[int]) -> None:
+    """The official derived fields, added only when the dataset lacks them: birth_date, email_address
+    and (en_US) phone_number and national_id; contact fields only for adults."""
+    age = person.get("age")
+    adult = isinstance(age, int) and age >= 18
+    if "birth_date" not in person and isinstance(age, int):
+        birth = FAKER_REFERENCE_DATE.replace(year=FAKER_REFERENCE_DATE.year - age)
+        person["birth_date"] = (birth - _dt.timedelta(days=digits[0] % 365)).isoformat()
+    if "email_address" not in person:
+        first = str(person.get("first_name") or "user").lower().replace(" ", "")
+        last = str(person.get("last_name") or "").lower().replace(" ", "")
+        domain = _EMAIL_DOMAINS[digits[1] % len(_EMAIL_DOMAINS)]
+        person["email_address"] = f"{first}.{last}{digits[1] % 100}@{domain}" if adult else None
+    if locale == "en_US":
+        if "phone_number" not in person:
+            area, line = 200 + digits[2] % 800, digits[2] // 1000 % 10**7
+            person["phone_number"] = f"{area}-{line // 10**4:03d}-{line % 10**4:04d}" if adult else None
+        if "national_id" not in person:
+            ssn = digits[3]
+            person["national_id"] = f"{1 + ssn % 899:03d}-{1 + ssn // 1000 % 99:02d}-{1 + ssn // 10**5 % 9999:04d}"
 
 
 def _load_personas(params: Any, name: str) -> pa.Table:

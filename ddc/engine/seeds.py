@@ -9,7 +9,8 @@ Dataset row r takes seed position ``r mod S`` of pass ``p = r div S`` (S = rows 
   DuckDB fetches those rows by (file, row number) in one streaming scan per chunk of 262,144
   positions, so a 10-million-row seed is never sorted or held in memory. Other seeds (CSV, JSON, a
   query) are ordered by ``hash(row, random_seed, p)``; identical rows tie, and their order cannot
-  change the output.
+  change the output. A query seed is run once per run on a single thread (its row order is then
+  fixed) into a temporary DuckDB table.
 
 So the seed rows of any row range are a pure function of (seed data, random_seed, range): batches,
 ``--resume`` and ``--partition`` shards all see the same rows as one uninterrupted run.
@@ -59,9 +60,13 @@ def _relation(con: duckdb.DuckDBPyConnection, config: SeedConfig, base_dir: Path
     from ddc.spec.seed_files import SeedFileError, reader_sql, seed_relation
 
     source = config.source
+    if source.seed_type in ("directory", "file_contents"):
+        con.register("ddc_seed_files", directory_manifest(source, base_dir))
+        return _Relation("SELECT * FROM ddc_seed_files", ())
     if source.seed_type not in ("local", "query"):
         raise RunError(
-            f"seed data: ddc run reads local and query seeds only, not seed_type {source.seed_type!r}",
+            f"seed data: ddc run reads local, query, directory and file_contents seeds, not seed_type "
+            f"{source.seed_type!r}",
             hint="download the data and use seed_type: local, or run the spec with `ddc submit`",
         )
     try:
@@ -75,7 +80,53 @@ def _relation(con: duckdb.DuckDBPyConnection, config: SeedConfig, base_dir: Path
         raise RunError(f"seed data: {exc}") from exc
     if keyed:
         return _Relation(relation.sql, (_ROW_FILE, _ROW_NUMBER), paths[0])
+    if source.seed_type == "query":
+        return _materialise_query(con, relation.sql)
     return _Relation(relation.sql, ())
+
+
+def _materialise_query(con: duckdb.DuckDBPyConnection, sql: str) -> _Relation:
+    """Run the query once, on one thread: a parallel join returns rows in an order that can change
+    from run to run, and ``ordered`` seeds (and cycling) need one fixed order."""
+    threads = con.execute("SELECT current_setting('threads')").fetchall()[0][0]
+    con.execute("SET threads = 1").fetchall()
+    try:
+        con.execute(f"CREATE TEMP TABLE ddc_query_seed AS {sql}").fetchall()
+    finally:
+        con.execute(f"SET threads = {int(threads)}").fetchall()
+    return _Relation("SELECT * FROM ddc_query_seed", ())
+
+
+def directory_manifest(source: Any, base_dir: Path) -> pa.Table:
+    """One row per file under a directory (the official columns), in path order.
+
+    ``file_contents`` adds ``content``, the file decoded with the source's encoding."""
+    import fnmatch
+
+    import pyarrow as pa
+
+    root = Path(source.path).expanduser()
+    if not root.is_absolute():
+        root = base_dir / root
+    if not root.is_dir():
+        raise RunError(f"seed data: {source.path!r} is not a directory (looked for {root})")
+    candidates = root.rglob("*") if source.recursive else root.glob("*")
+    files = sorted(p for p in candidates if p.is_file() and fnmatch.fnmatch(p.name, source.file_pattern))
+    if not files:
+        raise RunError(f"seed data: no file matching {source.file_pattern!r} under {root}")
+    kind = "file_contents" if source.seed_type == "file_contents" else "directory_file"
+    columns: dict[str, list[str]] = {
+        "source_kind": [kind] * len(files),
+        "source_path": [str(p) for p in files],
+        "relative_path": [p.relative_to(root).as_posix() for p in files],
+        "file_name": [p.name for p in files],
+    }
+    if kind == "file_contents":
+        try:
+            columns["content"] = [p.read_text(encoding=source.encoding) for p in files]
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise RunError(f"seed data: cannot read a file under {root} as {source.encoding}: {exc}") from exc
+    return pa.table({k: pa.array(v, pa.string()) for k, v in columns.items()})
 
 
 class SeedReader:

@@ -63,3 +63,14 @@ def test_a_module_built_by_ddc_build_runs_like_its_spec(spec: Path, tmp_path: Pa
     from_module = CliRunner().invoke(cli, ["run", str(module), "--preview", "4"])
     assert from_module.exit_code == 0, from_module.output
     assert from_module.output == from_spec.output
+
+
+def test_on_a_terminal_progress_is_one_line_with_rate_and_eta(capsys) -> None:
+    from ddc.cli.run_commands import _Progress
+
+    progress = _Progress(tty=True)
+    progress(50, 100)
+    progress(100, 100)
+    progress.close()
+    err = capsys.readouterr().err
+    assert err.count("\r") == 2 and "100/100 rows" in err and "rows/s" in err and "ETA" in err

@@ -105,3 +105,30 @@ def test_a_plain_batch_is_rendered_entirely_by_the_fast_path() -> None:
     rendered = TemplateRenderer("{{ a|upper }}-{{ n * 10 }}").render(data, 2)
     assert isinstance(rendered.values, pa.Array)
     assert rendered.values.to_pylist() == ["X-10", "Y-20"]
+
+
+NUMERIC_TEXT = st.one_of(
+    st.text(alphabet=st.sampled_from(list("0123456789-+.eE _xInfatrueTRUEFALSE")), max_size=8),
+    st.floats(allow_nan=True).map(repr),
+    st.integers(-(10**30), 10**30).map(str),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(values=st.lists(NUMERIC_TEXT, min_size=1, max_size=6), dtype=st.sampled_from(["int", "float", "bool"]))
+def test_vectorised_cast_matches_the_official_per_value_cast(values: list[str], dtype: str) -> None:
+    from ddc.engine.expressions import cast_value
+    from ddc.engine.fastpath import cast_strings
+
+    errors: dict[int, str] = {}
+    cast = cast_strings(pa.array(values, pa.string()), dtype, errors).to_pylist()
+    for i, text in enumerate(values):
+        try:
+            expected = cast_value(text, dtype)
+            in_range = dtype != "int" or -(2**63) <= expected < 2**63
+        except (ValueError, OverflowError):
+            in_range = False
+        if in_range:
+            assert i not in errors and _same(cast[i], expected)
+        else:
+            assert i in errors and cast[i] is None

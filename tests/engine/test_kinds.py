@@ -126,3 +126,36 @@ def test_failed_cells_are_listed_in_errors_jsonl(write_spec, tmp_path) -> None:
         (1, "e", "model said no"),
         (3, "e", "model said no"),
     ]
+
+
+class _Usage:
+    def __init__(self) -> None:
+        self.calls = 0
+        self.closed = False
+
+    def report(self) -> dict:
+        return {"calls": self.calls}
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class _CountsCalls(SyncColumnGenerator):
+    def __init__(self, planned, context) -> None:
+        self.usage = context.shared("usage", _Usage)
+        _CountsCalls.usage = self.usage
+
+    def generate_sync(self, batch):
+        self.usage.calls += batch.num_rows
+        return ColumnOutput(values=["x"] * batch.num_rows)
+
+
+def test_shared_resources_report_into_metadata_and_are_closed(write_spec, tmp_path) -> None:
+    import json
+
+    from ddc.engine.runner import run
+
+    kinds = column_kinds([ColumnKind("expression", _CountsCalls)])
+    result = run(write_spec(SPEC), output_dir=tmp_path, kinds=kinds)
+    assert json.loads((result.path / "metadata.json").read_text())["reports"] == {"usage": {"calls": 5}}
+    assert _CountsCalls.usage.closed

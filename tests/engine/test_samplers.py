@@ -226,6 +226,19 @@ def test_person_reads_and_filters_the_local_persona_dataset(
     assert {p["first_name"] for p in column(result, "p")} == {"Bob"}
 
 
+def test_person_adds_the_derived_fields_for_en_us(generate, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    datasets = tmp_path / "assets" / "datasets"
+    datasets.mkdir(parents=True)
+    people = pa.table({"first_name": ["Ann"], "last_name": ["Lee"], "age": [30], "region": ["TX"]})
+    pq.write_table(people, datasets / "en_US.parquet")
+    monkeypatch.setenv("DATA_DESIGNER_MANAGED_ASSETS_PATH", str(tmp_path / "assets"))
+    person = column(generate(spec("  - {name: p, column_type: sampler, sampler_type: person}", n=1)), "p")[0]
+    assert person["state"] == "TX" and person["birth_date"].startswith("199")
+    assert re.fullmatch(r"ann\.lee\d+@\S+", person["email_address"])
+    assert re.fullmatch(r"\d{3}-\d{3}-\d{4}", person["phone_number"])
+    assert re.fullmatch(r"\d{3}-\d{2}-\d{4}", person["national_id"])
+
+
 def test_conditional_params_apply_where_the_condition_holds(generate) -> None:
     result = generate(
         spec(

@@ -155,3 +155,80 @@ def test_shuffle_with_an_index_range_stays_inside_it(generate, letters: Path) ->
         "  sampling_strategy: shuffle\n  selection_strategy: {start: 1, end: 2}",
     )
     assert set(column(generate(text), "letter")) == {"b", "c"}
+
+
+def test_partitions_of_a_shuffled_seed_concatenate_to_the_whole_run(generate, letters: Path) -> None:
+    text = seed_spec("{seed_type: local, path: letters.parquet}", 10, "  sampling_strategy: shuffle")
+    whole = column(generate(text), "letter")
+    shards = [column(generate(text, partition=(i, 3)), "letter") for i in range(3)]
+    assert [v for shard in shards for v in shard] == whole
+
+
+def test_batch_size_does_not_change_a_shuffled_seed(generate, letters: Path) -> None:
+    text = seed_spec("{seed_type: local, path: letters.parquet}", 10, "  sampling_strategy: shuffle")
+    assert column(generate(text, batch_size=3), "letter") == column(generate(text, batch_size=10), "letter")
+
+
+def test_the_engine_lets_sampler_conditions_read_seed_columns(write_spec, tmp_path: Path) -> None:
+    """The spec checks refuse this (as the official engine does); the engine itself supports it."""
+    from ddc.engine.runner import run
+    from ddc.spec.load import load_spec
+
+    (tmp_path / "countries.csv").write_text("country\nFR\nUS\n")
+    path = write_spec(
+        """
+num_records: 4
+random_seed: 1
+seed_config: {source: {seed_type: local, path: countries.csv}}
+columns:
+  - name: price
+    column_type: sampler
+    sampler_type: uniform
+    params: {low: 0, high: 1}
+    conditional_params: {"country == 'FR'": {low: 100, high: 101}}
+"""
+    )
+    rows = run(load_spec(path, check=False), write=False, return_table=True).table.to_pylist()
+    assert all((r["price"] >= 100) == (r["country"] == "FR") for r in rows)
+
+
+def _notes(tmp_path: Path) -> Path:
+    root = tmp_path / "notes"
+    (root / "sub").mkdir(parents=True)
+    (root / "a.txt").write_text("alpha")
+    (root / "sub" / "b.txt").write_text("beta")
+    (root / "skip.md").write_text("no")
+    return root
+
+
+def test_directory_seed_gives_one_row_per_matching_file(generate, tmp_path: Path) -> None:
+    _notes(tmp_path)
+    text = """
+num_records: 2
+seed_config: {source: {seed_type: directory, path: notes, file_pattern: '*.txt'}}
+columns:
+  - {name: e, column_type: expression, expr: "{{ relative_path }}"}
+"""
+    assert column(generate(text), "e") == ["a.txt", "sub/b.txt"]
+
+
+def test_file_contents_seed_reads_each_file(generate, tmp_path: Path) -> None:
+    _notes(tmp_path)
+    text = """
+num_records: 2
+seed_config: {source: {seed_type: file_contents, path: notes, file_pattern: '*.txt', recursive: false}}
+columns:
+  - {name: e, column_type: expression, expr: "{{ file_name }}={{ content }}"}
+"""
+    assert column(generate(text), "e") == ["a.txt=alpha", "a.txt=alpha"]
+
+
+def test_an_ordered_query_seed_repeats_the_same_order_each_pass(generate, tmp_path: Path) -> None:
+    pq.write_table(pa.table({"id": list(range(50)), "letter": [f"l{i}" for i in range(50)]}), tmp_path / "a.parquet")
+    (tmp_path / "b.csv").write_text("id,rank\n" + "".join(f"{i},{i * 10}\n" for i in range(50)))
+    source = (
+        "{seed_type: query, tables: {a: a.parquet, b: b.csv},"
+        " query: 'SELECT a.letter, b.rank FROM a JOIN b USING (id)'}"
+    )
+    values = column(generate(seed_spec(source, 150)), "upper")
+    assert values[:50] == values[50:100] == values[100:]

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import pyarrow as pa
+
+from ddc.compile.plan import plan_spec
+from ddc.engine.stats import column_statistics
+from ddc.spec.load import load_spec
+
+SPEC = """
+columns:
+  - {name: n, column_type: sampler, sampler_type: uniform, params: {low: 0, high: 1}}
+  - {name: s, column_type: expression, expr: "x"}
+"""
+
+
+def stats_of(table: pa.Table) -> dict[str, dict]:
+    plan = plan_spec(load_spec(SPEC))
+    return {s["column_name"]: s for s in column_statistics(plan, table=table)}
+
+
+def test_numeric_columns_get_min_max_mean() -> None:
+    stats = stats_of(pa.table({"n": [1.0, 3.0, None], "s": ["a", "a", "b"]}))
+    assert (stats["n"]["num_null"], stats["n"]["distribution"]["min"], stats["n"]["distribution"]["max"]) == (1, 1, 3)
+
+
+def test_text_columns_get_their_most_common_values() -> None:
+    stats = stats_of(pa.table({"n": [1.0, 3.0, 2.0], "s": ["a", "a", "b"]}))
+    assert stats["s"]["distribution"]["most_common"] == [["a", 2], ["b", 1]]
+    assert (stats["s"]["num_unique"], stats["s"]["column_type"]) == (2, "expression")
+
+
+def test_sampler_columns_name_their_sampler_type() -> None:
+    assert stats_of(pa.table({"n": [1.0], "s": ["a"]}))["n"]["sampler_type"] == "uniform"

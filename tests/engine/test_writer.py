@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from ddc.engine import writer
+
+
+def test_atomic_write_replaces_the_file_and_leaves_no_temporary(tmp_path: Path) -> None:
+    target = tmp_path / "out" / "metadata.json"
+    writer.write_json(target, {"a": 1})
+    writer.write_json(target, {"a": 2})
+    assert target.read_text() == '{\n  "a": 2\n}\n'
+    assert [p.name for p in target.parent.iterdir()] == ["metadata.json"]
+
+
+def test_a_failing_write_keeps_the_old_file(tmp_path: Path) -> None:
+    target = tmp_path / "data.json"
+    writer.write_json(target, {"a": 1})
+
+    def explode(handle) -> None:
+        handle.write(b"{half")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        writer.atomic_write(target, explode)
+    assert target.read_text() == '{\n  "a": 1\n}\n'
+    assert [p.name for p in tmp_path.iterdir()] == ["data.json"]
+
+
+def test_completed_batches_lists_batch_files_only(tmp_path: Path) -> None:
+    for name in ("batch_00000.parquet", "batch_00002.parquet", f".batch_00003.parquet.9{writer.TMP_MARK}"):
+        writer.write_parquet(tmp_path / writer.PARQUET_DIR / name, pa.table({"x": [1]}))
+    assert writer.completed_batches(tmp_path) == [0, 2]
+
+
+def test_remove_temporaries_deletes_only_temporaries(tmp_path: Path) -> None:
+    keep = tmp_path / "parquet-files" / "batch_00000.parquet"
+    stale = tmp_path / "parquet-files" / f".batch_00001.parquet.77{writer.TMP_MARK}"
+    keep.parent.mkdir()
+    keep.write_bytes(b"x")
+    stale.write_bytes(b"y")
+    writer.remove_temporaries(tmp_path)
+    assert sorted(p.name for p in keep.parent.iterdir()) == ["batch_00000.parquet"]
