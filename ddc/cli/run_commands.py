@@ -22,6 +22,10 @@ _CELL = 28
 @click.option("--resume", is_flag=True, help="Continue an interrupted run in the same output directory.")
 @click.option("--partition", metavar="I/N", help="Generate only shard I of N (0-based), e.g. 0/4.")
 @click.option("--batch-size", type=click.IntRange(min=1), help="Records per batch and per output file.")
+@click.option("--no-cache", is_flag=True, help="Send every model request, ignoring the local response cache.")
+@click.option(
+    "--dry-run", type=click.IntRange(min=1), metavar="N", help="Render the prompts of N rows and estimate the run."
+)
 def run(
     spec: Path,
     num_records: int | None,
@@ -32,6 +36,8 @@ def run(
     resume: bool,
     partition: str | None,
     batch_size: int | None,
+    no_cache: bool,
+    dry_run: int | None,
 ) -> None:
     """Generate the dataset of SPEC (a YAML spec, or a module built by `ddc build`) locally.
 
@@ -49,6 +55,12 @@ def run(
         from ddc.api import load
 
         source = load(spec)
+    if dry_run is not None:
+        from ddc.engine.llm.dryrun import dry_run_spec
+
+        for line in dry_run_spec(source, dry_run, num_records=num_records, seed=seed).lines():
+            click.echo(line)
+        return
     if preview is not None:
         result = runner.preview(source, preview, seed=seed, batch_size=batch_size)
         _print_rows(result.table)
@@ -65,6 +77,7 @@ def run(
         partition=shard,
         batch_size=batch_size,
         progress=reporter,
+        use_cache=not no_cache,
     )
     reporter.close()
     for warning in result.warnings:
@@ -75,6 +88,10 @@ def run(
         f"(seed {meta['random_seed']}, {meta['timings']['seconds']} s)"
     )
     _print_summary(result.column_statistics)
+    from ddc.engine.llm.usage import format_usage
+
+    for line in format_usage(meta.get("model_usage", {})):
+        click.echo(line, err=True)
 
 
 class _Progress:

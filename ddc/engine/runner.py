@@ -439,6 +439,7 @@ def run(
     write: bool = True,
     progress: Progress | None = None,
     kinds: Mapping[str, ColumnKind] | None = None,
+    use_cache: bool = True,
 ) -> RunResult:
     """Run a spec locally. Returns the dataset directory and, with ``return_table``, the rows."""
     from ddc.compile.plan import plan_spec
@@ -497,6 +498,9 @@ def run(
     try:
         plan = plan_spec(loaded, seed_columns=reader.columns if reader else None)
         context = _context(plan, random_seed, n_total, size, warnings)
+        from ddc.engine.llm.kinds import LLMOptions, configure_llm
+
+        configure_llm(context, LLMOptions(use_cache=use_cache, artifacts_dir=dataset_dir))
         started = time.perf_counter()
         result = asyncio.run(
             _generate(
@@ -517,6 +521,10 @@ def run(
         if reader is not None:
             reader.close()
     tables, engine_timings, dropped_rows, extra_stats = result
+    from ddc.engine.llm.kinds import llm_usage
+
+    if usage := llm_usage(context):
+        meta["model_usage"] = usage
     elapsed = time.perf_counter() - started
     table = _concat(tables) if tables is not None else None
     return _finish(
