@@ -95,3 +95,33 @@ def test_metadata_reports_requests_and_tokens_per_column(openai_server: OpenAISe
     dataset = run_spec(openai_server, tmp_path)
     metrics = json.loads((dataset / "metadata.json").read_text())["column_metrics"]
     assert (metrics["essay.requests"], metrics["essay.failed_cells"]) == (6, 0) and metrics["essay.input_tokens"] > 0
+
+
+def test_no_cache_sends_every_request_again(openai_server: OpenAIServer, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from ddc.cli import cli
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(spec_text(openai_server.base_url, COLUMNS) + "num_records: 3\n")
+    for out in ("a", "b"):
+        CliRunner().invoke(cli, ["run", str(spec), "-o", str(tmp_path / out), "--no-cache"])
+    assert len(openai_server.requests) == 6
+
+
+def test_dry_run_prints_prompts_and_sends_nothing(openai_server: OpenAIServer, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from ddc.cli import cli
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(spec_text(openai_server.base_url, COLUMNS) + "num_records: 30\n")
+    result = CliRunner().invoke(cli, ["run", str(spec), "--dry-run", "2"])
+    assert "Write about" in result.output and "text: >= 30 requests" in result.output
+    assert openai_server.requests == []
+
+
+def test_usage_per_model_is_written_to_metadata(openai_server: OpenAIServer, tmp_path: Path) -> None:
+    dataset = run_spec(openai_server, tmp_path)
+    usage = json.loads((dataset / "metadata.json").read_text())["model_usage"]["text"]
+    assert (usage["requests"], usage["failures"], usage["model"]) == (6, 0, "mock-model")
