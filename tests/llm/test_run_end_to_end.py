@@ -125,3 +125,14 @@ def test_usage_per_model_is_written_to_metadata(openai_server: OpenAIServer, tmp
     dataset = run_spec(openai_server, tmp_path)
     usage = json.loads((dataset / "metadata.json").read_text())["model_usage"]["text"]
     assert (usage["requests"], usage["failures"], usage["model"]) == (6, 0, "mock-model")
+
+
+def test_run_stops_early_when_most_recent_calls_fail(openai_server: OpenAIServer, tmp_path: Path) -> None:
+    from ddc.engine.llm.failures import EarlyShutdown
+
+    openai_server.fault_policy = lambda request, number: Fault.http(400)
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(spec_text(openai_server.base_url, COLUMNS) + "num_records: 200\nrun: {batch_size: 10}\n")
+    with pytest.raises(EarlyShutdown, match="of the last 20 model calls failed"):
+        runner.run(spec, output_dir=tmp_path / "out")
+    assert len(openai_server.requests) < 200

@@ -8,7 +8,9 @@ not count). Once the window is
 full, the run stops when ``failures_in_window / window > max_error_rate``: strictly greater, so
 ``max_error_rate: 1.0`` never stops a run, and 0.5 stops it only when more than half of the last
 ``window`` calls failed. Before the window is full no decision is taken (a small run always finishes
-and reports every failure).
+and reports every failure). Once tripped, requests not yet sent fail at once with kind
+``early_shutdown`` (so they are listed in errors.jsonl), a warning is recorded, and the next batch
+raises ``EarlyShutdown``; the batches already written stay, and ``ddc run --resume`` continues.
 """
 
 from __future__ import annotations
@@ -25,10 +27,9 @@ NOT_A_MODEL_FAILURE = frozenset({"template", "media", "early_shutdown"})
 
 
 class EarlyShutdown(RunError):
-    """Too many recent model calls failed; ``partial`` holds what the interrupted batch produced."""
+    """Too many recent model calls failed: raised for the batches after the one that tripped."""
 
-    def __init__(self, message: str, *, partial: Any = None) -> None:
-        self.partial = partial
+    def __init__(self, message: str) -> None:
         super().__init__(message, hint="check the endpoint (see errors.jsonl) or raise run.max_error_rate")
 
 

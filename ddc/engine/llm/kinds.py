@@ -92,9 +92,20 @@ class LLMRuntime:
     def observe(self, cell: Cell) -> None:
         """Feed the early-shutdown window; once tripped, no further request is sent."""
         kind = cell.error.kind if cell.error is not None else None
+        was_tripped = self.monitor.tripped
         self.monitor.record(cell.error is not None, kind)
-        if self.monitor.tripped and self._client is not None:
-            self._client.stop_reason = self.monitor.reason
+        if self.monitor.tripped and not was_tripped:
+            self.context.warn(self.monitor.reason or "stopped early")
+            if self._client is not None:
+                self._client.stop_reason = self.monitor.reason
+
+    def check_running(self) -> None:
+        """Refuse a new batch once the run has been stopped early.
+
+        The batch during which the window tripped is still returned: its unsent cells carry
+        ``early_shutdown`` errors, so they are listed in errors.jsonl like every other failure."""
+        if self.monitor.tripped:
+            raise EarlyShutdown(self.monitor.reason or "stopped early")
 
     def usage_report(self) -> dict[str, dict[str, Any]]:
         return self._client.usage_report() if self._client is not None else {}
@@ -127,10 +138,7 @@ def _output(
     stats = {"requests": 0.0, "retries": 0.0, "cache_hits": 0.0, "input_tokens": 0.0, "output_tokens": 0.0}
     stats.update(tally)
     stats["failed_cells"] = float(len(errors))
-    output = ColumnOutput(values=[c.value for c in cells], errors=errors, side_columns=side, stats=stats)
-    if runtime.monitor.tripped:
-        raise EarlyShutdown(runtime.monitor.reason or "stopped early", partial=output)
-    return output
+    return ColumnOutput(values=[c.value for c in cells], errors=errors, side_columns=side, stats=stats)
 
 
 class PromptColumnGenerator:
@@ -149,6 +157,7 @@ class PromptColumnGenerator:
     async def generate(self, batch: BatchInput) -> ColumnOutput:
         from ddc.engine.llm.generate import generate_prompt_cell
 
+        self.runtime.check_running()
         ctx = self.runtime.generation()
         records = batch.records(self.inputs)
         tally: dict[str, float] = {}
@@ -169,6 +178,7 @@ class EmbeddingColumnGenerator(PromptColumnGenerator):
     async def generate(self, batch: BatchInput) -> ColumnOutput:
         from ddc.engine.llm.generate import generate_embedding_column
 
+        self.runtime.check_running()
         ctx = self.runtime.generation()
         tally: dict[str, float] = {}
         cells = await generate_embedding_column(self.column, batch.records([self.column.target_column]), ctx, tally)
@@ -181,6 +191,7 @@ class ImageColumnGenerator(PromptColumnGenerator):
     async def generate(self, batch: BatchInput) -> ColumnOutput:
         from ddc.engine.llm.media import generate_image_cell
 
+        self.runtime.check_running()
         ctx = self.runtime.generation()
         records = batch.records(self.inputs)
         tally: dict[str, float] = {}
