@@ -108,12 +108,12 @@ def validate_python(codes: Sequence[str]) -> list[dict[str, Any]]:
             index = {str(p.resolve()): i for i, p in enumerate(paths)}
             linted: list[list[dict[str, Any]]] = [[] for _ in codes]
             for finding in findings:
-                i = index.get(str(Path(finding["filename"]).resolve()))
-                if i is None:
+                position = index.get(str(Path(finding["filename"]).resolve()))
+                if position is None:
                     continue
                 code = finding.get("code")
                 location = finding.get("location") or {}
-                linted[i].append({"type": _severity(code), "symbol": code or "syntax-error",
+                linted[position].append({"type": _severity(code), "symbol": code or "syntax-error",
                                   "line": location.get("row", 0), "column": location.get("column", 0),
                                   "message": finding.get("message", "")})  # fmt: skip
             messages = [lint if lint else compiled for lint, compiled in zip(linted, messages, strict=True)]
@@ -126,14 +126,21 @@ _SQLGLOT_DIALECT = {"sqlite": "sqlite", "mysql": "mysql", "tsql": "tsql", "bigqu
 
 def _parse_sql(code: str, dialect: str) -> str:
     """'' when the SQL parses, else the parser's message."""
-    if dialect in ("postgres", "ansi"):
-        import duckdb
-
+    if dialect not in ("postgres", "ansi"):
         try:
-            duckdb.extract_statements(code)
-        except duckdb.Error as exc:
-            return " ".join(str(exc).split())
-        return ""
+            return _parse_sql_dialect(code, dialect)
+        except ModuleNotFoundError:  # sqlglot is not installed: DuckDB's grammar is the best left
+            pass
+    import duckdb
+
+    try:
+        duckdb.extract_statements(code)
+    except duckdb.Error as exc:
+        return " ".join(str(exc).split())
+    return ""
+
+
+def _parse_sql_dialect(code: str, dialect: str) -> str:
     import sqlglot
     from sqlglot import exp
     from sqlglot.errors import ParseError, TokenError
