@@ -344,3 +344,64 @@ def test_rows_with_the_same_prompt_are_separate_samples(openai_server: OpenAISer
     options = LLMOptions(cache_path=tmp_path / "cache.sqlite3", retry=FAST_RETRY)
     run_column(spec_text(openai_server.base_url, text_column()), "essay", {"topic": ["a", "a"]}, options=options)
     assert len(openai_server.requests) == 2
+
+
+def test_context_image_file_is_sent_inline(openai_server: OpenAIServer, tmp_path: Path) -> None:
+    (tmp_path / "cat.png").write_bytes(tiny_png(7))
+    columns = (
+        TOPIC
+        + """
+  - name: caption
+    column_type: llm-text
+    model_alias: text
+    prompt: "Describe the picture"
+    multi_modal_context: [{modality: image, column_name: topic}]
+"""
+    )
+    run_column(spec_text(openai_server.base_url, columns), "caption", {"topic": ["cat.png"]}, tmp_path=tmp_path)
+    url = openai_server.requests[0].body["messages"][0]["content"][0]["image_url"]["url"]
+    assert url == "data:image/png;base64," + base64.b64encode(tiny_png(7)).decode()
+
+
+def test_context_image_url_is_passed_through(openai_server: OpenAIServer) -> None:
+    columns = (
+        TOPIC
+        + """
+  - name: caption
+    column_type: llm-text
+    model_alias: text
+    prompt: "Describe the pictures"
+    multi_modal_context: [{modality: image, column_name: topic}]
+"""
+    )
+    urls = '["https://example.com/a.png", "https://example.com/b.png"]'
+    run_column(spec_text(openai_server.base_url, columns), "caption", {"topic": [urls]})
+    blocks = openai_server.requests[0].body["messages"][0]["content"]
+    assert [b.get("image_url", {}).get("url") for b in blocks[:2]] == json.loads(urls)
+
+
+def test_trace_holds_the_whole_conversation(openai_server: OpenAIServer) -> None:
+    openai_server.chat_reply = lambda r: "Done."
+    output, _ = run_column(spec_text(openai_server.base_url, text_column(with_trace="all_messages")), "essay",
+                           {"topic": ["cats"]})  # fmt: skip
+    (trace,) = output.side_columns["essay__trace"]
+    assert [(m["role"], m["content"][0]["text"]) for m in trace] == [
+        ("user", "Write about cats"),
+        ("assistant", "Done."),
+    ]
+
+
+def test_failing_remote_validator_lists_its_rows_as_errors(openai_server: OpenAIServer) -> None:
+    openai_server.routes["/validate"] = lambda request: (503, {"error": "down"})
+    columns = (
+        TOPIC
+        + f"""
+  - name: check
+    column_type: validation
+    validator_type: remote
+    target_columns: [topic]
+    validator_params: {{endpoint_url: "{openai_server.base_url}/validate", max_retries: 1, retry_backoff: 1.5}}
+"""
+    )
+    output, _ = run_column(spec_text(openai_server.base_url, columns), "check", {"topic": ["a", "b"]})
+    assert sorted(output.errors) == [0, 1] and len(openai_server.requests) == 2

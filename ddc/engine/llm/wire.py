@@ -54,6 +54,12 @@ def sample_parameter(value: float | ManualDistribution | UniformDistribution | N
     return values[-1]
 
 
+def _sampled(value: Any, seed: int, key: Sequence[object], name: str) -> float | None:
+    if value is None or isinstance(value, (int, float)):
+        return value
+    return sample_parameter(value, unit_draw(seed, *key, name))
+
+
 def _merge_extra(body: dict[str, Any], model: ResolvedModel) -> dict[str, Any]:
     body.update(model.params.extra_body or {})
     body.update(model.provider.extra_body)
@@ -67,8 +73,8 @@ def chat_body(
     params = model.params
     body: dict[str, Any] = {"model": model.model, "messages": messages}
     if isinstance(params, ChatCompletionParams):
-        temperature = sample_parameter(params.temperature, unit_draw(seed, *key, "temperature"))
-        top_p = sample_parameter(params.top_p, unit_draw(seed, *key, "top_p"))
+        temperature = _sampled(params.temperature, seed, key, "temperature")
+        top_p = _sampled(params.top_p, seed, key, "top_p")
         if temperature is not None:
             body["temperature"] = temperature
         if top_p is not None:
