@@ -2,7 +2,7 @@
 
 The public API is flat and imported lazily (``import ddc`` stays cheap):
 
-    load, load_spec, plan_spec, emit_module, build, validate, run, submit, ConfigBuilder,
+    load, load_spec, plan_spec, emit_module, build, validate, run, preview, submit, ConfigBuilder,
     DdcError, SpecError, CompileError, RunError, SubmitError
 """
 
@@ -23,6 +23,8 @@ _EXPORTS: dict[str, str] = {
     "build": "ddc.api",
     "validate": "ddc.api",
     "submit": "ddc.api",
+    "run": "ddc.api",
+    "preview": "ddc.api",
     "load": "ddc.api",
     "ConfigBuilder": "ddc.builder",
     "DdcError": "ddc.errors",

@@ -220,3 +220,18 @@ def submit(
         dry_run=dry_run,
     )
     return submit_spec(load(source), options, Connection(base_url=base_url))
+
+
+def run(source: SpecInput, **options: Any) -> Any:
+    """Generate a dataset locally from any accepted input; see ``ddc.engine.run`` for the options
+    (``num_records``, ``output_dir``, ``fmt``, ``seed``, ``resume``, ``partition``, ``return_table``...)."""
+    from ddc.engine import run as run_engine
+
+    return run_engine(load(source), **options)
+
+
+def preview(source: SpecInput, num_records: int = 10, **options: Any) -> Any:
+    """Generate ``num_records`` rows in memory (``.table``); nothing is written."""
+    from ddc.engine import preview as preview_engine
+
+    return preview_engine(load(source), num_records, **options)

@@ -80,6 +80,8 @@ def _open_seed(loaded: LoadedSpec, random_seed: int) -> SeedReader | None:
     config = loaded.spec.seed_config
     if config is None:
         return None
+    if config.source.seed_type == "nmp":
+        config = _local_fileset_seed(loaded, config)
     reader = SeedReader(config, loaded.base_dir, random_seed)
     declared = {c.name for c in loaded.spec.columns if c.column_type != "seed-dataset"}
     clash = sorted(declared & set(reader.columns))
@@ -87,6 +89,22 @@ def _open_seed(loaded: LoadedSpec, random_seed: int) -> SeedReader | None:
         reader.close()
         raise RunError(f"column {clash[0]!r} is also a column of the seed dataset; rename one of them")
     return reader
+
+
+def _local_fileset_seed(loaded: LoadedSpec, config: Any) -> Any:
+    """A fileset seed, downloaded into the local cache (reused by later runs), as a local seed."""
+    from ddc.nemo.resources import NemoAccess, fetch_fileset_seed
+    from ddc.spec.seeds import LocalFileSeedSource
+
+    submit = loaded.spec.submit
+    access = NemoAccess.from_settings(submit.base_url if submit else None, submit.workspace if submit else "default")
+    if access is None:
+        raise RunError(
+            f"seed data: the fileset seed {config.source.path!r} needs NeMo Services",
+            hint="set NMP_BASE_URL (and NMP_ACCESS_TOKEN), or `ddc migrate --to local` to download it once",
+        )
+    local, _ = fetch_fileset_seed(access, config.source.path)
+    return config.model_copy(update={"source": LocalFileSeedSource(path=local)})
 
 
 def parse_partition(text: str) -> tuple[int, int]:

@@ -17,7 +17,6 @@ references and datetime constraints compare real instants, as the official engin
 from __future__ import annotations
 
 import datetime as _dt
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -487,20 +486,19 @@ PERSONA_FIELDS = frozenset(
 )  # fmt: skip
 
 
-def managed_assets_dir() -> Path:
-    env = os.environ.get("DATA_DESIGNER_MANAGED_ASSETS_PATH")
-    return Path(env) if env else Path.home() / ".data-designer" / "managed-assets"
-
-
 def persona_path(locale: str) -> Path:
-    return managed_assets_dir() / "datasets" / f"{locale}.parquet"
+    """The installed dataset for ``locale``, else where ``ddc personas install`` would put it."""
+    from ddc.compile.resources import persona_dataset_paths
+
+    candidates = persona_dataset_paths(locale)
+    return next((p for p in candidates if p.is_file()), candidates[0])
 
 
 def _person_draw(params: Any, name: str, context: RunContext) -> Draw:
     import numpy as np
     import pyarrow as pa
 
-    table = context.shared(f"persona:{params.model_dump_json()}", lambda: _load_personas(params, name))
+    table = context.shared(f"persona:{params.model_dump_json()}", lambda: _load_personas(params, name, context))
 
     def rows_of_table(g: np.random.Generator, n: int) -> np.ndarray:
         """Per row: the persona picked, then random digits for the derived fields."""
@@ -542,16 +540,27 @@ def _derive_person_fields(person: dict[str, Any], locale: str, digits: list[int]
             person["national_id"] = f"{1 + ssn % 899:03d}-{1 + ssn // 1000 % 99:02d}-{1 + ssn // 10**5 % 9999:04d}"
 
 
-def _load_personas(params: Any, name: str) -> pa.Table:
-    """The persona rows matching the params' filters (DuckDB reads and filters the parquet)."""
+def _load_personas(params: Any, name: str, context: RunContext) -> pa.Table:
+    """The persona rows matching the params' filters (DuckDB reads and filters the parquet).
+
+    Local first; without a local dataset, the locale's persona fileset when NeMo access is configured
+    (downloaded once into the local persona location, so later runs read it locally)."""
     import duckdb
 
     path = persona_path(params.locale)
     if not path.is_file():
-        raise RunError(
-            f"column {name!r}: no persona dataset for locale {params.locale!r} at {path}",
-            hint="download the Nemotron-Personas dataset for this locale, or set DATA_DESIGNER_MANAGED_ASSETS_PATH",
-        )
+        from ddc.nemo.personas import install_personas, persona_fileset
+        from ddc.nemo.resources import NemoAccess
+
+        submit = context.plan.submit
+        access = NemoAccess.from_settings(submit.base_url, submit.workspace)
+        if access is None:
+            raise RunError(
+                f"column {name!r}: no persona dataset for locale {params.locale!r} at {path}",
+                hint=f"ddc personas install --locale {params.locale} --from FILE, or set NMP_BASE_URL to read "
+                f"the fileset {'/'.join(persona_fileset(params.locale)[:2])}",
+            )
+        path = install_personas(params.locale, access=access)
     con = duckdb.connect()
     try:
         source = f"read_parquet('{str(path).replace(chr(39), chr(39) * 2)}')"

@@ -15,6 +15,7 @@ Faults (401/404/409/422/500, slow or truncated responses) are injected per route
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import re
@@ -626,7 +627,31 @@ class NemoServices:
         return 200, provider
 
     def gateway(self, req: Request) -> tuple[int, Any]:
-        return 200, {"recorded": True}
+        """The Inference Gateway route of a provider: an OpenAI-compatible endpoint with deterministic
+        replies (chat completions and embeddings), for the provider's served models."""
+        name = req.match["name"]
+        if (req.ws, name) not in self.providers:
+            raise Rejected(404, f"Provider '{name}' not found in workspace '{req.ws}'")
+        path = req.match.group(0)
+        body = req.json() if req.body else {}
+        digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:12]
+        usage = {"prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10}
+        if path.endswith("/chat/completions"):
+            message = {"role": "assistant", "content": f"gateway {name} reply {digest}"}
+            choice = {"index": 0, "message": message, "finish_reason": "stop"}
+            return 200, {"id": digest, "object": "chat.completion", "model": body.get("model"),
+                         "choices": [choice], "usage": usage}  # fmt: skip
+        if path.endswith("/embeddings"):
+            inputs = body.get("input") or []
+            inputs = [inputs] if isinstance(inputs, str) else inputs
+            data = [{"index": i, "embedding": [float(len(str(t))), 1.0, 0.5]} for i, t in enumerate(inputs)]
+            return 200, {"object": "list", "data": data, "usage": usage}
+        if path.endswith("/models"):
+            return 200, {
+                "object": "list",
+                "data": [{"id": m} for m in self.providers[(req.ws, name)]["enabled_models"]],
+            }
+        raise Rejected(404, f"no gateway route {path}")
 
 
 class _QuietServer(ThreadingHTTPServer):
