@@ -99,6 +99,12 @@ def scenario_throughput(args: argparse.Namespace, tmp: Path) -> None:
         f"    whole process   {wall:7.2f} s (target < 3.5 s); generation {meta['timings']['seconds']:.2f} s, "
         f"llm column {column:.2f} s"
     )
+    usage = meta.get("model_usage", {}).get("text")
+    if usage:
+        print(
+            f"    model usage     latency p50 {usage['latency_p50_s']:.3f} s, p95 {usage['latency_p95_s']:.3f} s, "
+            f"effective concurrency {usage['effective_concurrency']}"
+        )
 
 
 def scenario_failures(args: argparse.Namespace, tmp: Path, rate: float = 0.2) -> None:
@@ -134,11 +140,14 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=400)
     parser.add_argument("--latency", type=float, default=0.1)
     parser.add_argument("--parallel", type=int, default=16)
+    parser.add_argument("--only", choices=["throughput", "failures"], help="run one scenario group only")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="ddc-bench-llm-") as tmp:
-        scenario_throughput(args, Path(tmp))
-        scenario_failures(args, Path(tmp))
-        scenario_failures(args, Path(tmp), rate=0.6)
+        if args.only in (None, "throughput"):
+            scenario_throughput(args, Path(tmp))
+        if args.only in (None, "failures"):
+            scenario_failures(args, Path(tmp))
+            scenario_failures(args, Path(tmp), rate=0.6)
     try:
         import importlib.util
 
