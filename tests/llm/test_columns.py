@@ -405,3 +405,16 @@ def test_failing_remote_validator_lists_its_rows_as_errors(openai_server: OpenAI
     )
     output, _ = run_column(spec_text(openai_server.base_url, columns), "check", {"topic": ["a", "b"]})
     assert sorted(output.errors) == [0, 1] and len(openai_server.requests) == 2
+
+
+def test_json_number_strings_are_numbers_in_prompts(openai_server: OpenAIServer) -> None:
+    run_column(spec_text(openai_server.base_url, text_column("{{ topic + 1 }}")), "essay", {"topic": ["1"]})
+    assert openai_server.requests[0].user_text == "2"
+
+
+def test_dates_render_as_iso_strings_in_prompts(openai_server: OpenAIServer) -> None:
+    import datetime
+
+    run_column(spec_text(openai_server.base_url, text_column("On {{ topic }}")), "essay",
+               {"topic": [datetime.datetime(2024, 1, 2, 3, 4, 5)]})  # fmt: skip
+    assert openai_server.requests[0].user_text == "On 2024-01-02T03:04:05"

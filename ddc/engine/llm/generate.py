@@ -56,25 +56,14 @@ class TemplateFailure(ValueError):
     """A prompt that cannot be rendered for this row."""
 
 
-def decode_json_values(value: Any) -> Any:
-    """Strings that parse as JSON become their value, recursively (the official record preparation)."""
-    if isinstance(value, str):
-        try:
-            decoded = json.loads(value)
-        except ValueError:
-            return value
-        return decode_json_values(decoded) if isinstance(decoded, (dict, list)) else decoded
-    if isinstance(value, dict):
-        return {k: decode_json_values(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [decode_json_values(v) for v in value]
-    return value
-
-
 def template_context(record: Mapping[str, Any]) -> dict[str, Any]:
-    """JSON types only (dates and other values become strings), then JSON strings decoded."""
-    plain = json.loads(json.dumps(dict(record), default=str, allow_nan=True))
-    return {k: decode_json_values(v) for k, v in plain.items()}
+    """The row as the official engine shows it to templates: JSON strings decoded (``"1"`` is 1,
+    ``'{"a": 1}'`` a dict) and dates as ISO strings, exactly as expression columns see it; then JSON
+    types only (the secure engine's round trip)."""
+    from ddc.engine.expressions import decode_json_values
+
+    decoded = {str(k): decode_json_values(v) for k, v in record.items()}
+    return json.loads(json.dumps(decoded, default=str, allow_nan=True))
 
 
 def render_prompt(text: str, context: Mapping[str, Any], what: str = "prompt") -> str:
