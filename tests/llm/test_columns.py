@@ -418,3 +418,17 @@ def test_dates_render_as_iso_strings_in_prompts(openai_server: OpenAIServer) -> 
     run_column(spec_text(openai_server.base_url, text_column("On {{ topic }}")), "essay",
                {"topic": [datetime.datetime(2024, 1, 2, 3, 4, 5)]})  # fmt: skip
     assert openai_server.requests[0].user_text == "On 2024-01-02T03:04:05"
+
+
+def test_chat_image_models_return_images_in_the_message(openai_server: OpenAIServer, tmp_path: Path) -> None:
+    picture = base64.b64encode(tiny_png(3)).decode()
+    openai_server.chat_reply = lambda r: {
+        "role": "assistant", "content": "", "images": [{"image_url": {"url": f"data:image/png;base64,{picture}"}}]
+    }  # fmt: skip
+    spec = spec_text(openai_server.base_url, IMAGE).replace("model: dall-e-mock", "model: vision-mock")
+    options = LLMOptions(use_cache=False, retry=FAST_RETRY, artifacts_dir=tmp_path)
+    output, _ = run_column(spec, "picture", {"topic": ["cats"]}, options=options)
+    (path,) = output.values[0]
+    assert openai_server.requests[0].path.endswith("/chat/completions") and (tmp_path / path).read_bytes() == tiny_png(
+        3
+    )
