@@ -156,3 +156,22 @@ def test_retry_after_as_an_http_date_is_honoured() -> None:
     from ddc.engine.llm.client import retry_after_seconds
 
     assert 1.0 < (retry_after_seconds(formatdate(time.time() + 3, usegmt=True)) or 0) <= 3.0
+
+
+def test_adaptive_concurrency_backs_off_when_latency_rises_with_load(openai_server: OpenAIServer) -> None:
+    openai_server.queue_latency = 0.01
+
+    async def many(client: ModelClient) -> int:
+        model = client.model("text")
+        bodies = [chat_body(model, chat_messages(f"q{i}")) for i in range(120)]
+        await asyncio.gather(*(client.post("text", "chat/completions", b) for b in bodies))
+        return client.limiters["text"].limit
+
+    async def main() -> int:
+        client = ModelClient(models_for(openai_server.base_url, max_parallel_requests=16), retry=FAST, adaptive=True)
+        try:
+            return await many(client)
+        finally:
+            await client.aclose()
+
+    assert asyncio.run(main()) < 16

@@ -7,10 +7,19 @@ import asyncio
 from ddc.engine.llm.limiter import ConcurrencyLimiter
 
 
+def test_adaptive_limit_starts_at_a_quarter_and_doubles() -> None:
+    limiter = ConcurrencyLimiter(16, adaptive=True, cooldown=0.0)
+    seen = [limiter.limit]
+    for _ in range(4 + 8):
+        limiter.on_success(0.1)
+        seen.append(limiter.limit)
+    assert (seen[0], seen[4], seen[-1]) == (4, 8, 16)
+
+
 def test_rate_limit_lowers_an_adaptive_limit() -> None:
     limiter = ConcurrencyLimiter(16, adaptive=True)
     limiter.on_rate_limited(retry_after=None)
-    assert limiter.limit == 12
+    assert limiter.limit == 3
 
 
 def test_rate_limit_leaves_a_fixed_limit_alone() -> None:
@@ -24,12 +33,12 @@ def test_limit_rises_by_one_after_enough_successes() -> None:
     limiter.on_rate_limited(retry_after=0.0)
     for _ in range(5):
         limiter.on_success(0.1)
-    assert limiter.limit == 13
+    assert limiter.limit == 4
 
 
 def test_rising_latency_lowers_the_limit() -> None:
     limiter = ConcurrencyLimiter(16, adaptive=True, cooldown=0.0)
-    for latency in [0.1] * 5 + [1.0] * 5:
+    for latency in [0.1] * 12 + [1.0] * 5:
         limiter.on_success(latency)
     assert limiter.limit < 16
 

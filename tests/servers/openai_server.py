@@ -112,6 +112,8 @@ class OpenAIServer:
 
     def __init__(self, *, latency: float = 0.0, embedding_dimension: int = 8) -> None:
         self.latency = latency
+        #: extra seconds per request in flight, like a vLLM server that queues instead of refusing
+        self.queue_latency = 0.0
         self.embedding_dimension = embedding_dimension
         self.chat_reply: ChatReply = default_chat_reply
         self.fault_policy: FaultPolicy | None = None
@@ -238,8 +240,9 @@ class OpenAIServer:
 
     async def _respond(self, request: RecordedRequest, writer: asyncio.StreamWriter) -> bool:
         fault = self._next_fault(request)
-        if self.latency:
-            await asyncio.sleep(self.latency)
+        delay = self.latency + self.queue_latency * self.in_flight
+        if delay:
+            await asyncio.sleep(delay)
         if fault is not None and fault.kind == "delay":
             await asyncio.sleep(fault.seconds)
             fault = None

@@ -1,8 +1,10 @@
 """Per-model concurrency: at most ``max_parallel_requests`` in flight, optionally adaptive (AIMD).
 
-Adaptive mode lowers the limit multiplicatively (x0.75, at least 1) on a 429 and when latency rises
-well above the best seen (vLLM queues instead of refusing), then holds it for a cooldown (the
-``Retry-After`` value, else 2 s) and raises it by one after every ``successes_until_increase``
+Adaptive mode starts at a quarter of ``max_parallel_requests`` and doubles after each round of
+successes (slow start), so the latency of a lightly loaded server is seen first; it then lowers the
+limit multiplicatively (x0.75, at least 1) on a 429 and when the smoothed latency rises above 2.5x
+the best seen (vLLM queues requests instead of refusing them), holds it for a cooldown (the
+``Retry-After`` value, else 2 s), and raises it by one after every ``successes_until_increase``
 successes, never above ``max_parallel_requests``.
 """
 
@@ -26,8 +28,9 @@ class ConcurrencyLimiter:
         latency_factor: float = 2.5,
     ) -> None:
         self.max_limit = limit
-        self.limit = limit
+        self.limit = max(1, limit // 4) if adaptive else limit
         self.adaptive = adaptive
+        self._slow_start = adaptive
         self.in_flight = 0
         self._decrease = decrease_factor
         self._increase_after = successes_until_increase
@@ -62,7 +65,11 @@ class ConcurrencyLimiter:
             self._decrease_limit(now, self._cooldown)
             return
         self._successes += 1
-        if self._successes >= self._increase_after and self.limit < self.max_limit:
+        if self._slow_start and self._successes >= self.limit:
+            self.limit = min(self.max_limit, self.limit * 2)
+            self._successes = 0
+            self._slow_start = self.limit < self.max_limit
+        elif not self._slow_start and self._successes >= self._increase_after and self.limit < self.max_limit:
             self.limit += 1
             self._successes = 0
 
@@ -71,6 +78,7 @@ class ConcurrencyLimiter:
             self._decrease_limit(time.monotonic(), retry_after if retry_after is not None else self._cooldown)
 
     def _decrease_limit(self, now: float, hold: float) -> None:
+        self._slow_start = False
         self.limit = max(1, int(self.limit * self._decrease))
         self._successes = 0
         self._cooldown_until = now + hold
