@@ -24,6 +24,11 @@ _CELL = 28
 @click.option("--batch-size", type=click.IntRange(min=1), help="Records per batch and per output file.")
 @click.option("--no-cache", is_flag=True, help="Send every model request, ignoring the local response cache.")
 @click.option(
+    "--adaptive-concurrency",
+    is_flag=True,
+    help="Lower each model's requests in flight on 429s and rising latency (AIMD, up to max_parallel_requests).",
+)
+@click.option(
     "--dry-run", type=click.IntRange(min=1), metavar="N", help="Render the prompts of N rows and estimate the run."
 )
 def run(
@@ -37,6 +42,7 @@ def run(
     partition: str | None,
     batch_size: int | None,
     no_cache: bool,
+    adaptive_concurrency: bool,
     dry_run: int | None,
 ) -> None:
     """Generate the dataset of SPEC (a YAML spec, or a module built by `ddc build`) locally.
@@ -78,6 +84,7 @@ def run(
         batch_size=batch_size,
         progress=reporter,
         use_cache=not no_cache,
+        adaptive_concurrency=adaptive_concurrency,
     )
     reporter.close()
     for warning in result.warnings:

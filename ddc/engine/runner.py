@@ -458,6 +458,7 @@ def run(
     progress: Progress | None = None,
     kinds: Mapping[str, ColumnKind] | None = None,
     use_cache: bool = True,
+    adaptive_concurrency: bool = False,
 ) -> RunResult:
     """Run a spec locally. Returns the dataset directory and, with ``return_table``, the rows."""
     from ddc.compile.plan import plan_spec
@@ -518,7 +519,10 @@ def run(
         context = _context(plan, random_seed, n_total, size, warnings)
         from ddc.engine.llm.kinds import LLMOptions, configure_llm
 
-        configure_llm(context, LLMOptions(use_cache=use_cache, artifacts_dir=dataset_dir))
+        configure_llm(
+            context,
+            LLMOptions(use_cache=use_cache, artifacts_dir=dataset_dir, adaptive_concurrency=adaptive_concurrency),
+        )
         started = time.perf_counter()
         result = asyncio.run(
             _generate(
