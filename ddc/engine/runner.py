@@ -549,7 +549,7 @@ def run(
         meta["model_usage"] = usage
     elapsed = time.perf_counter() - started
     table = _concat(tables) if tables is not None else None
-    return _finish(
+    result = _finish(
         plan,
         loaded,
         dataset_dir,
@@ -563,6 +563,12 @@ def run(
         warnings,
         return_table,
     )
+    from ddc.engine.llm.failures import EarlyShutdown
+    from ddc.engine.llm.kinds import llm_stopped_early
+
+    if reason := llm_stopped_early(context):  # after every artifact is written: the failures are listed
+        raise EarlyShutdown(reason)
+    return result
 
 
 async def _generate(
