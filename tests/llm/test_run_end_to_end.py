@@ -136,3 +136,33 @@ def test_run_stops_early_when_most_recent_calls_fail(openai_server: OpenAIServer
     with pytest.raises(EarlyShutdown, match="of the last 20 model calls failed"):
         runner.run(spec, output_dir=tmp_path / "out")
     assert len(openai_server.requests) < 200
+
+
+def test_unreachable_endpoint_stops_the_run_quickly_naming_the_cause(tmp_path: Path) -> None:
+    import socket
+    import time
+
+    from ddc.engine.llm.failures import EarlyShutdown
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(spec_text(f"http://127.0.0.1:{port}/v1", COLUMNS) + "num_records: 100\n")
+    started = time.monotonic()
+    with pytest.raises(EarlyShutdown, match="last error: connection: model 'text'"):
+        runner.run(spec, output_dir=tmp_path / "out")
+    assert time.monotonic() - started < 10
+
+
+def test_rows_of_a_run_stopped_early_are_all_listed(openai_server: OpenAIServer, tmp_path: Path) -> None:
+    from ddc.engine.llm.failures import EarlyShutdown
+
+    openai_server.fault_policy = lambda request, number: Fault.http(400)
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(spec_text(openai_server.base_url, COLUMNS) + "num_records: 50\n")
+    with pytest.raises(EarlyShutdown):
+        runner.run(spec, output_dir=tmp_path / "out")
+    (dataset,) = (tmp_path / "out").iterdir()
+    listed = {json.loads(line)["row"] for line in (dataset / "errors.jsonl").read_text().splitlines()}
+    assert listed == set(range(50))

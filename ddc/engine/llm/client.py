@@ -136,7 +136,10 @@ class ModelClient:
                 tally["requests"] = tally.get("requests", 0) + 1
                 payload = await self._send_once(model, url, route, body)
             except ModelCallError as exc:
-                if not exc.retryable or retry == self.retry.max_retries:
+                # an endpoint that has never answered and refuses connections is down or mistyped:
+                # one retry, not the full backoff, so a run against it stops within seconds
+                unreachable = exc.kind == "connection" and usage.answered == 0 and retry >= 1
+                if not exc.retryable or retry == self.retry.max_retries or unreachable:
                     usage.failures += exc.kind != "early_shutdown"
                     if retry:
                         raise ModelCallError(
@@ -216,6 +219,7 @@ class ModelClient:
         ):
             raise ModelCallError("malformed_response", f"{where}: the response has no {expected!r}")
         limiter.on_success(ended - started)
+        usage.answered += 1
         usage.record_tokens(payload.get("usage") if isinstance(payload, dict) else None)
         return payload
 

@@ -41,17 +41,21 @@ class ErrorRateMonitor:
         self.window = window
         self._outcomes: deque[bool] = deque(maxlen=window)
         self.reason: str | None = None
+        self._last_error = ""
 
-    def record(self, failed: bool, kind: str | None = None) -> None:
+    def record(self, failed: bool, kind: str | None = None, message: str = "") -> None:
         if kind in NOT_A_MODEL_FAILURE:
             return
+        if failed and message:
+            self._last_error = f"{kind}: {message}" if kind else message
         self._outcomes.append(failed)
         if self.reason is None and len(self._outcomes) == self.window:
             failures = sum(self._outcomes)
             if failures / self.window > self.max_error_rate:
                 self.reason = (
                     f"stopped early: {failures} of the last {self.window} model calls failed "
-                    f"({failures / self.window:.0%} > run.max_error_rate {self.max_error_rate:g})"
+                    f"({failures / self.window:.0%} > run.max_error_rate {self.max_error_rate:g}); "
+                    f"last error: {self._last_error}"
                 )
 
     @property

@@ -93,7 +93,7 @@ class LLMRuntime:
         """Feed the early-shutdown window; once tripped, no further request is sent."""
         kind = cell.error.kind if cell.error is not None else None
         was_tripped = self.monitor.tripped
-        self.monitor.record(cell.error is not None, kind)
+        self.monitor.record(cell.error is not None, kind, cell.error.message if cell.error is not None else "")
         if self.monitor.tripped and not was_tripped:
             self.context.warn(self.monitor.reason or "stopped early")
             if self._client is not None:
@@ -120,6 +120,12 @@ class LLMRuntime:
 def llm_runtime(context: RunContext) -> LLMRuntime:
     options = context.shared(_OPTIONS_KEY, LLMOptions)
     return context.shared(_RUNTIME_KEY, lambda: LLMRuntime(context, options))
+
+
+def llm_stopped_early(context: RunContext) -> str | None:
+    """Why the run was stopped early (for the runner to raise once every artifact is written), or None."""
+    runtime = next((r for r in context.resources() if isinstance(r, LLMRuntime)), None)
+    return runtime.monitor.reason if runtime is not None else None
 
 
 def llm_usage(context: RunContext) -> dict[str, dict[str, Any]]:

@@ -19,6 +19,7 @@ class ModelUsage:
     alias: str
     model: str
     requests: int = 0
+    answered: int = 0  # requests that got a usable response
     failures: int = 0
     retries: int = 0
     cache_hits: int = 0
