@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pydantic import BaseModel, ConfigDict
 
 
@@ -10,3 +12,15 @@ class SpecModel(BaseModel):
     so compilation can never mutate what the user wrote."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def normalised_weights(values: Sequence[object], weights: Sequence[float]) -> list[float]:
+    """Weights checked against their values and scaled to sum to 1, as the official library stores them."""
+    if len(weights) != len(values):
+        raise ValueError(f"weights has {len(weights)} entries but values has {len(values)}; give one per value")
+    if any(w < 0 for w in weights):
+        raise ValueError("weights must not be negative")
+    total = sum(weights)
+    if total == 0:
+        raise ValueError("weights must sum to a non-zero value")
+    return [w / total for w in weights]

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, Field, Tag, model_validator
 
-from ddc.spec.base import SpecModel
+from ddc.spec.base import SpecModel, normalised_weights
 
 
 class ManualDistributionParams(SpecModel):
@@ -18,12 +18,7 @@ class ManualDistributionParams(SpecModel):
     @model_validator(mode="after")
     def _check_weights(self) -> ManualDistributionParams:
         if self.weights is not None:
-            if len(self.weights) != len(self.values):
-                raise ValueError("values and weights must have the same length")
-            total = sum(self.weights)
-            if total == 0:
-                raise ValueError("weights must sum to a non-zero value")
-            object.__setattr__(self, "weights", [w / total for w in self.weights])
+            object.__setattr__(self, "weights", normalised_weights(self.values, self.weights))
         return self
 
 

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from ddc.spec.base import SpecModel
+from ddc.spec.base import SpecModel, normalised_weights
 from ddc.spec.common import SkipConfig
 from ddc.spec.vocab import FAKER_LOCALES, MAX_AGE, MIN_AGE, PERSONA_LOCALES
 
@@ -33,16 +33,7 @@ class CategoryParams(SpecModel):
     @model_validator(mode="after")
     def _check_weights(self) -> CategoryParams:
         if self.weights is not None:
-            if len(self.weights) != len(self.values):
-                raise ValueError(
-                    f"weights has {len(self.weights)} entries but values has {len(self.values)}; give one per value"
-                )
-            if any(w < 0 for w in self.weights):
-                raise ValueError("weights must not be negative")
-            total = sum(self.weights)
-            if total == 0:
-                raise ValueError("weights must sum to a non-zero value")
-            object.__setattr__(self, "weights", [w / total for w in self.weights])
+            object.__setattr__(self, "weights", normalised_weights(self.values, self.weights))
         return self
 
 
