@@ -166,3 +166,11 @@ def test_rows_of_a_run_stopped_early_are_all_listed(openai_server: OpenAIServer,
     (dataset,) = (tmp_path / "out").iterdir()
     listed = {json.loads(line)["row"] for line in (dataset / "errors.jsonl").read_text().splitlines()}
     assert listed == set(range(50))
+
+
+def test_rows_of_several_batches_share_the_model_slots(openai_server: OpenAIServer, tmp_path: Path) -> None:
+    openai_server.latency = 0.05
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(spec_text(openai_server.base_url, COLUMNS) + "num_records: 40\nrun: {batch_size: 4}\n")
+    runner.run(spec, output_dir=tmp_path / "out")
+    assert openai_server.max_in_flight == 8

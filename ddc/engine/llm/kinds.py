@@ -246,6 +246,6 @@ def _prepare(planned: PlannedColumn, context: RunContext) -> Any:
 def llm_column_kinds() -> list[ColumnKind]:
     """Kinds for every model-backed column type and validation columns."""
     return [
-        ColumnKind(column_type, _prepare, failed_cells="on_error")
+        ColumnKind(column_type, _prepare, failed_cells="on_error", io_bound=True)
         for column_type in (*PROMPT_TYPES, "embedding", "image", "validation")
     ]
