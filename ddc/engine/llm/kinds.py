@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from ddc.engine.kinds import ColumnKind, ColumnOutput
 from ddc.engine.llm.failures import EarlyShutdown, ErrorRateMonitor
+from ddc.errors import RunError
 
 if TYPE_CHECKING:
     from ddc.compile.plan import PlannedColumn
@@ -156,6 +157,11 @@ class PromptColumnGenerator:
 
         self.planned = planned
         self.column = planned.config
+        if getattr(self.column, "tool_alias", None):
+            raise RunError(
+                f"column {planned.name!r}: tool use (MCP) is not supported by ddc run",
+                hint="remove tool_alias to generate without tools, or run the spec with `ddc submit`",
+            )
         self.runtime = llm_runtime(context)
         self.recipe = recipe_for(self.column)
         self.inputs = sorted(column_references(self.column))
