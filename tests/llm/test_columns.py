@@ -432,3 +432,9 @@ def test_chat_image_models_return_images_in_the_message(openai_server: OpenAISer
     assert openai_server.requests[0].path.endswith("/chat/completions") and (tmp_path / path).read_bytes() == tiny_png(
         3
     )
+
+
+def test_reply_without_content_is_a_parse_failure(openai_server: OpenAIServer) -> None:
+    openai_server.chat_reply = lambda r: {"role": "assistant", "content": None}
+    output, _ = run_column(spec_text(openai_server.base_url, text_column()), "essay", {"topic": ["cats"]})
+    assert output.errors[0] == "parse: no valid reply after 6 attempts: The response has no text content."

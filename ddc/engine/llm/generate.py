@@ -132,6 +132,8 @@ async def generate_prompt_cell(
             content = message.get("content")
             reply = content if isinstance(content, str) else ""
             try:
+                if not isinstance(content, str):
+                    raise ParseProblem("The response has no text content.")
                 value = recipe.parse(reply)
             except ParseProblem as exc:
                 problem = str(exc)
