@@ -124,8 +124,27 @@ def compile_template(text: str) -> jinja2.Template:
     return environment().from_string(text)
 
 
+class RenderError(ValueError):
+    """A template failed for one row. ``undefined`` says a variable was missing; ``kind`` names the cause."""
+
+    def __init__(self, message: str, *, undefined: bool = False, kind: str = "") -> None:
+        self.undefined = undefined
+        self.kind = kind
+        super().__init__(message)
+
+
+def render(template: jinja2.Template, context: dict[str, Any]) -> str:
+    """Render a compiled template; every way a row can make it fail becomes a RenderError."""
+    try:
+        return template.render(context)
+    except jinja2.UndefinedError as exc:
+        raise RenderError(exc.message or str(exc), undefined=True, kind="UndefinedError") from exc
+    except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError, LookupError) as exc:
+        raise RenderError(str(exc), kind=type(exc).__name__) from exc
+
+
 def render_template(text: str, context: dict[str, Any]) -> str:
-    return compile_template(text).render(context)
+    return render(compile_template(text), context)
 
 
 def _json_finalize(value: Any) -> Any:

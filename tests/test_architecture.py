@@ -140,3 +140,16 @@ def test_help_loads_no_heavy_library(subprocess_env: dict[str, str]) -> None:
     loaded = _loaded_modules(code, subprocess_env)
     assert loaded.isdisjoint(("duckdb", "numpy", "httpx", "pydantic", "pyarrow", "jinja2"))
     assert "click" in loaded
+
+
+def test_only_templating_imports_jinja2() -> None:
+    """One module owns the Jinja sandbox and translates its errors; everything else asks it."""
+    importers = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            if any(n == "jinja2" or n.startswith("jinja2.") for n in names):
+                importers.append(_module_name(path))
+    assert sorted(set(importers)) == ["ddc.templating"]

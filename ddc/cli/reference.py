@@ -1,6 +1,6 @@
 """The CLI reference in docs/cli.md, generated from each command's --help (a test keeps it current).
 
-    python -m ddc.cli.reference > docs/cli.md
+python -m ddc.cli.reference > docs/cli.md
 """
 
 from __future__ import annotations

@@ -112,9 +112,7 @@ class TemplateRenderer:
     def _render_rows(
         self, data: Mapping[str, pa.Array], positions: Any, out: list[str | None], errors: dict[int, str]
     ) -> None:
-        import jinja2
-
-        from ddc.templating import template_references
+        from ddc.templating import RenderError, render, template_references
 
         names = [n for n in template_references(self.text) if n in data]
         positions = [int(p) for p in positions]
@@ -127,13 +125,9 @@ class TemplateRenderer:
         for pos in positions:
             record = {n: decode_json_values(cell(col, pos)) for n, col in columns.items()}
             try:
-                text = self.template.render(record)
-            except jinja2.UndefinedError as exc:
-                errors[pos] = f"undefined variable: {exc.message}"
-                out[pos] = None
-                continue
-            except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError, LookupError) as exc:
-                errors[pos] = f"{type(exc).__name__}: {exc}"
+                text = render(self.template, record)
+            except RenderError as exc:
+                errors[pos] = f"undefined variable: {exc}" if exc.undefined else f"{exc.kind}: {exc}"
                 out[pos] = None
                 continue
             out[pos] = text

@@ -46,9 +46,7 @@ class _Vec:
 
 @functools.lru_cache(maxsize=1024)
 def compile_fast(text: str) -> FastRender | None:
-    from jinja2 import nodes
-
-    from ddc.templating import TemplateProblem, parse_template
+    from ddc.templating import TemplateProblem, nodes, parse_template
 
     try:
         tree = parse_template(text)

@@ -30,17 +30,17 @@ class SchemaTransform:
             raise RunError(f"processor {self.name!r}: {exc}") from exc
 
     def apply(self, table: pa.Table) -> pa.Table:
-        import jinja2
         import pyarrow as pa
 
         from ddc.engine.expressions import decode_json_values
+        from ddc.templating import RenderError, render
 
         rows: list[dict[str, Any]] = []
         for index, record in enumerate(table.to_pylist()):
             context = {k: decode_json_values(v) for k, v in record.items()}
             try:
-                rows.append(json.loads(self.template.render(context)))
-            except (jinja2.TemplateError, TypeError, ValueError) as exc:
+                rows.append(json.loads(render(self.template, context)))
+            except (RenderError, ValueError) as exc:
                 raise RunError(f"processor {self.name!r}, row {index} of the batch: {exc}") from exc
         if not rows:
             return pa.table({k: pa.array([], pa.null()) for k in self.keys})

@@ -68,22 +68,11 @@ def template_context(record: Mapping[str, Any]) -> dict[str, Any]:
 
 def render_prompt(text: str, context: Mapping[str, Any], what: str = "prompt") -> str:
     """Render in the secure sandbox; TemplateFailure names the cause (undefined names, sandbox refusals)."""
-    import jinja2  # the errors only; rendering itself goes through ddc.templating
-
-    from ddc.templating import TemplateProblem, render_template
+    from ddc.templating import RenderError, TemplateProblem, render_template
 
     try:
         rendered = render_template(text, dict(context))
-    except jinja2.UndefinedError as exc:
-        raise TemplateFailure(f"{what}: {exc.message}") from exc
-    except (
-        jinja2.TemplateError,
-        TemplateProblem,
-        TypeError,
-        ValueError,
-        ArithmeticError,
-        LookupError,
-    ) as exc:
+    except (RenderError, TemplateProblem) as exc:
         raise TemplateFailure(f"{what}: {exc}") from exc
     return rendered
 
