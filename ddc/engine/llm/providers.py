@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -97,10 +97,14 @@ class Provider:
     api_key_env: str | None = None
     extra_body: Mapping[str, Any] = field(default_factory=dict)
     extra_headers: Mapping[str, str] = field(default_factory=dict)
-    origin: str = "spec"  # "spec" | the providers file path | "default"
+    origin: str = "spec"  # "spec" | the providers file path | "default" | "nemo"
+    #: a key fetched from the NeMo Secrets API at run start (never shown, compared or logged)
+    secret: str | None = field(default=None, repr=False, compare=False)
 
     def api_key(self) -> str | None:
-        """The key, read from the environment now; None when no variable is named or it is empty."""
+        """The key, read from the environment now (or fetched from the Secrets API); None when absent."""
+        if self.secret is not None:
+            return self.secret
         if not self.api_key_env:
             return None
         return os.environ.get(self.api_key_env) or None
@@ -240,12 +244,15 @@ def resolve_models(
                 f"{where}model_alias {alias!r} is not defined (known aliases: {known})",
                 hint="add it to model_configs or fix the alias",
             )
-        provider = registry.get(config.provider)
+        provider = registry.get(config.provider) or _nemo_provider(spec, config.provider)
         if provider is None:
+            hint = f"add it to the spec's providers or to {providers_file()} (known: {', '.join(sorted(registry))})"
+            if config.provider.count("/") == 1:
+                hint = "set NMP_BASE_URL (and NMP_ACCESS_TOKEN) to reach this NeMo Inference Gateway provider"
             raise ModelEndpointError(
-                f"model {alias!r}: provider {config.provider!r} is not defined for local runs",
-                hint=f"add it to the spec's providers or to {providers_file()} (known: {', '.join(sorted(registry))})",
+                f"model {alias!r}: provider {config.provider!r} is not defined for local runs", hint=hint
             )
+        provider = _with_secret(spec, provider)
         if provider.provider_type != "openai":
             raise ModelEndpointError(
                 f"provider {provider.name!r}: provider_type {provider.provider_type!r} is not supported by ddc run",
@@ -257,11 +264,48 @@ def resolve_models(
     return resolved
 
 
+def _access(spec: Spec) -> Any:
+    from ddc.nemo.resources import NemoAccess
+
+    submit = spec.submit
+    return NemoAccess.from_settings(submit.base_url if submit else None, submit.workspace if submit else "default")
+
+
+def _nemo_provider(spec: Spec, reference: str) -> Provider | None:
+    """A NeMo Inference Gateway provider (``workspace/name``, or a bare name no local layer defines),
+    called on its gateway route with the NeMo bearer token, exactly as the service calls it."""
+    parts = reference.split("/")
+    if len(parts) > 2 or not all(parts):
+        return None
+    access = _access(spec)
+    if access is None:
+        return None
+    return Provider(reference, access.gateway_endpoint(reference), api_key_env="NMP_ACCESS_TOKEN", origin="nemo")
+
+
+def _with_secret(spec: Spec, provider: Provider) -> Provider:
+    """A provider whose api_key is a Secrets API reference (``workspace/name``) gets the value now."""
+    ref = provider.api_key_env
+    if not ref or "/" not in ref or ref in os.environ:
+        return provider
+    from ddc.nemo.resources import resolve_secret
+
+    access = _access(spec)
+    if access is None:
+        raise ModelEndpointError(
+            f"provider {provider.name!r}: api_key {ref!r} is a Secrets API reference",
+            hint="set NMP_BASE_URL (and NMP_ACCESS_TOKEN) so ddc run can read it, or name an environment variable",
+        )
+    return replace(provider, secret=resolve_secret(ref, access))
+
+
 def missing_api_keys(models: Iterable[ResolvedModel]) -> dict[str, str]:
     """Provider name -> message, for providers whose key variable is named but unset (never values)."""
     seen: dict[str, str] = {}
     for model in models:
         env = model.provider.api_key_env
+        if model.provider.secret is not None:
+            continue
         if env and not os.environ.get(env) and model.provider.name not in seen:
             seen[model.provider.name] = (
                 f"provider {model.provider.name!r} reads its API key from ${env}, which is not set"
