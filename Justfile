@@ -25,7 +25,13 @@ schema:
 bench:
     {{py}} benchmarks/bench_cli.py
     {{py}} benchmarks/bench_engine.py
+    {{py}} benchmarks/bench_llm.py
+    {{py}} benchmarks/editor_baseline.py
+
+# Regenerate the CLI reference (a test checks it is current)
+docs:
+    {{py}} -m ddc.cli.reference > docs/cli.md
 
 # Run the offline example end to end
 example:
-    {{py}} -m ddc run examples/people.ddc.yaml -n 1000 -o out
+    {{py}} -m ddc run examples/people.ddc.yaml -o out
