@@ -95,9 +95,11 @@ class DdcError(Exception):
 class SpecError(DdcError):
     """The spec is invalid. Holds every diagnostic found, in source order."""
 
-    def __init__(self, diagnostics: list[Diagnostic] | Diagnostic | str, *, span: SourceSpan | None = None) -> None:
+    def __init__(
+        self, diagnostics: list[Diagnostic] | Diagnostic | str, *, span: SourceSpan | None = None, hint: str = ""
+    ) -> None:
         if isinstance(diagnostics, str):
-            diagnostics = [Diagnostic(diagnostics, span)]
+            diagnostics = [Diagnostic(diagnostics, span, hint=hint)]
         elif isinstance(diagnostics, Diagnostic):
             diagnostics = [diagnostics]
         self._diagnostics = sorted(diagnostics, key=_diagnostic_order)

@@ -103,3 +103,11 @@ def test_package_exports_the_api_lazily() -> None:
     assert ddc.ConfigBuilder.__name__ == "ConfigBuilder"
     with pytest.raises(AttributeError):
         _ = ddc.no_such_name
+
+
+def test_a_module_whose_imports_fail_is_a_spec_error_with_a_hint(tmp_path: Path) -> None:
+    module = tmp_path / "broken.py"
+    module.write_text("import no_such_package_for_ddc\n\ndef load_config_builder():\n    return None\n")
+    with pytest.raises(SpecError, match="cannot import") as info:
+        load(module)
+    assert info.value.hint == "is the module's target installed?"

@@ -14,7 +14,11 @@ def _help(command: click.Command, path: list[str]) -> str:
     parent = click.Context(cli, info_name="ddc", terminal_width=100, max_content_width=100)
     ctx = parent
     for name in path[:-1]:
-        ctx = click.Context(ctx.command.get_command(ctx, name), info_name=name, parent=ctx)  # type: ignore[union-attr]
+        group = ctx.command
+        assert isinstance(group, click.Group)
+        sub = group.get_command(ctx, name)
+        assert sub is not None
+        ctx = click.Context(sub, info_name=name, parent=ctx)
     ctx = click.Context(command, info_name=path[-1], parent=ctx, terminal_width=100, max_content_width=100)
     return command.get_help(ctx)
 

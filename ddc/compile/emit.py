@@ -256,7 +256,7 @@ def _constants(w: _Writer, plan: Plan, options: EmitOptions) -> None:
         w.block(literal(_dump(spec.run) if spec.run else {}, 0, "RUN = "))
         w.block(literal(_dump(spec.submit) if spec.submit else {}, 0, "SUBMIT = "))
     elif _seed_type(plan) == "query":
-        source = spec.seed_config.source  # type: ignore[union-attr]
+        source: Any = spec.seed_config.source  # type: ignore[union-attr]
         w.block(literal(dict(source.tables), 0, "SEED_TABLES = "))
         w.block(literal(source.query, 0, "SEED_QUERY = "))
 

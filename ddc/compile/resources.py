@@ -13,7 +13,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from ddc.spec.document import ENV_VAR, Spec
 from ddc.spec.source import PathKey, format_path
@@ -92,7 +92,7 @@ def spec_resources(spec: Spec) -> list[Resource]:
         out.extend(_seed(seed.source))
     for i, col in enumerate(spec.columns):
         if getattr(col, "sampler_type", None) == "person":
-            locale = col.params.locale
+            locale = col.params.locale  # type: ignore[union-attr]
             fileset = f"system/nemotron-personas-dataset-{locale.lower()}"
             installed = any(p.is_file() for p in persona_dataset_paths(locale))
             out.append(
@@ -153,7 +153,7 @@ def _provider(provider: str, path: PathKey, local: dict[str, int], mapping: dict
     )  # fmt: skip
 
 
-def _seed(source: object) -> list[Resource]:
+def _seed(source: Any) -> list[Resource]:
     kind = getattr(source, "seed_type", "")
     out: list[Resource] = []
     if kind in {"local", "query"}:

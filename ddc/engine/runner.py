@@ -524,7 +524,7 @@ def run(
             LLMOptions(use_cache=use_cache, artifacts_dir=dataset_dir, adaptive_concurrency=adaptive_concurrency),
         )
         started = time.perf_counter()
-        result = asyncio.run(
+        generated = asyncio.run(
             _generate(
                 plan,
                 context,
@@ -542,14 +542,14 @@ def run(
     finally:
         if reader is not None:
             reader.close()
-    tables, engine_timings, dropped_rows, extra_stats = result
+    tables, engine_timings, dropped_rows, extra_stats = generated
     from ddc.engine.llm.kinds import llm_usage
 
     if usage := llm_usage(context):
         meta["model_usage"] = usage
     elapsed = time.perf_counter() - started
     table = _concat(tables) if tables is not None else None
-    result = _finish(
+    run_result = _finish(
         plan,
         loaded,
         dataset_dir,
@@ -568,7 +568,7 @@ def run(
 
     if reason := llm_stopped_early(context):  # after every artifact is written: the failures are listed
         raise EarlyShutdown(reason)
-    return result
+    return run_result
 
 
 async def _generate(

@@ -159,7 +159,7 @@ def translate_validation_error(exc: ValidationError, data: Any, smap: SourceMap)
     diagnostics: list[Diagnostic] = []
     seen: set[tuple[str, str]] = set()
     for err in exc.errors(include_url=False):
-        diag = _translate_one(err, data, smap)
+        diag = _translate_one(dict(err), data, smap)
         key = (diag.path, diag.message)
         if key not in seen:
             seen.add(key)
