@@ -52,8 +52,12 @@ columns:
 """
 
 
-def start_server(latency: float, fail_rate: float = 0.0) -> tuple[subprocess.Popen[str], str]:
+def start_server(
+    latency: float, fail_rate: float = 0.0, stats_file: Path | None = None
+) -> tuple[subprocess.Popen[str], str]:
     command = [sys.executable, "-m", "tests.servers.openai_server", "--latency", str(latency)]
+    if stats_file is not None:
+        command += ["--stats-file", str(stats_file)]
     if fail_rate:
         command += ["--fail-rate", str(fail_rate), "--timeout-seconds", "2"]
     proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True,
@@ -107,6 +111,68 @@ def scenario_throughput(args: argparse.Namespace, tmp: Path) -> None:
         )
 
 
+def _server_rate(stats_file: Path, latency: float) -> tuple[int, float]:
+    """(chat requests, requests/s) as the server saw them: count / (last arrival - first arrival + latency)."""
+    stats = json.loads(stats_file.read_text())
+    span = (stats["last"] - stats["first"]) + latency if stats["chat_requests"] else float("inf")
+    return stats["chat_requests"], stats["chat_requests"] / span
+
+
+def scenario_side_by_side(args: argparse.Namespace, tmp: Path, official: str) -> None:
+    """ddc and the official `data-designer create` on the same config and server, rates measured by the server."""
+    bound = args.parallel / args.latency
+    rows = []
+    for engine in ("ddc", "official"):
+        stats = tmp / f"stats-{engine}.json"
+        server, base_url = start_server(args.latency, stats_file=stats)
+        try:
+            spec = tmp / "side.yaml"
+            spec.write_text(SPEC.format(records=args.records, base_url=base_url, parallel=args.parallel, timeout=10))
+            if engine == "ddc":
+                wall, _, _ = run_ddc(spec, tmp)
+            else:
+                wall = run_official(official, spec, base_url, args.records, tmp)
+        finally:
+            server.terminate()
+            server.wait()
+        count, rate = _server_rate(stats, args.latency)
+        rows.append((engine, wall, count, rate))
+    print(f"[side by side] {args.records} records, same config, same server ({bound:.0f} req/s bound)")
+    for engine, wall, count, rate in rows:
+        print(
+            f"    {engine:<9} whole process {wall:6.2f} s   {count} requests   {rate:6.1f} req/s = {rate / bound:5.1%}"
+        )
+    print(
+        f"    ddc is {rows[1][1] / rows[0][1]:.1f}x faster as a whole process, {rows[0][3] / rows[1][3]:.2f}x the rate"
+    )
+
+
+def run_official(official: str, spec: Path, base_url: str, records: int, tmp: Path) -> float:
+    """`data-designer create` on the canonical config ddc compiles from the spec, with a providers file."""
+    import yaml
+
+    from ddc.compile.canonical import dd_config
+    from ddc.spec.load import load_spec
+
+    home = tmp / "dd-home"
+    shutil.rmtree(home, ignore_errors=True)
+    home.mkdir()
+    providers = {"providers": [{"name": "local", "endpoint": base_url, "provider_type": "openai", "api_key": "none"}]}
+    (home / "model_providers.yaml").write_text(yaml.safe_dump(providers))
+    config = tmp / "official.yaml"
+    config.write_text(yaml.safe_dump({"data_designer": dd_config(load_spec(spec).spec)}))
+    out = tmp / "official-artifacts"
+    shutil.rmtree(out, ignore_errors=True)
+    env = {**os.environ, "DATA_DESIGNER_HOME": str(home), "NEMO_TELEMETRY_ENABLED": "false"}
+    started = time.monotonic()
+    done = subprocess.run([official, "create", str(config), "-n", str(records), "-o", str(out), "--no-tui"],
+                          cwd=tmp, env=env, capture_output=True, text=True, check=False)  # fmt: skip
+    wall = time.monotonic() - started
+    if done.returncode:
+        raise SystemExit(f"data-designer create failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    return wall
+
+
 def scenario_failures(args: argparse.Namespace, tmp: Path, rate: float = 0.2) -> None:
     import pyarrow.parquet as pq
 
@@ -148,17 +214,14 @@ def main() -> None:
         if args.only in (None, "failures"):
             scenario_failures(args, Path(tmp))
             scenario_failures(args, Path(tmp), rate=0.6)
-    try:
-        import importlib.util
-
-        official = importlib.util.find_spec("data_designer.interface") is not None
-    except ModuleNotFoundError:
-        official = False
-    if not official:
-        print(
-            "official engine (data-designer) not installed here: its figures are skipped "
-            "(issue 4 quotes ~87 req/s, 54% of the bound, ~9 s whole process)"
-        )
+        official = shutil.which("data-designer")
+        if official and args.only in (None, "throughput"):
+            scenario_side_by_side(args, Path(tmp), official)
+        elif not official:
+            print(
+                "official engine (data-designer) not on PATH: no side-by-side figures "
+                "(issue 4 quotes ~87 req/s, 54% of the bound, ~9 s whole process)"
+            )
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ import asyncio
 import base64
 import hashlib
 import json
+import signal
 import socket
 import struct
 import threading
@@ -28,6 +29,7 @@ import zlib
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 
@@ -382,18 +384,29 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--latency", type=float, default=0.0, help="seconds before every answer")
     parser.add_argument("--fail-rate", type=float, default=0.0, help="share of requests that fail")
     parser.add_argument("--timeout-seconds", type=float, default=1.0, help="how long an injected timeout hangs")
+    parser.add_argument("--stats-file", help="on exit (SIGTERM), write chat request count and first/last times here")
     args = parser.parse_args(argv)
     server = OpenAIServer(latency=args.latency)
     if args.fail_rate:
         server.fault_policy = failure_policy(args.fail_rate, timeout_seconds=args.timeout_seconds)
     server.start()
     print(server.base_url, flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
-        threading.Event().wait()
+        stop.wait()
     except KeyboardInterrupt:
         pass
     finally:
         server.stop()
+        if args.stats_file:
+            times = sorted(r.received_at for r in server.requests_to("/chat/completions"))
+            stats = {
+                "chat_requests": len(times),
+                "first": times[0] if times else None,
+                "last": times[-1] if times else None,
+            }
+            Path(args.stats_file).write_text(json.dumps(stats), encoding="utf-8")
 
 
 if __name__ == "__main__":
