@@ -111,3 +111,31 @@ def test_a_module_whose_imports_fail_is_a_spec_error_with_a_hint(tmp_path: Path)
     with pytest.raises(SpecError, match="cannot import") as info:
         load(module)
     assert info.value.hint == "is the module's target installed?"
+
+
+SMALL = """\
+num_records: 5
+random_seed: 2
+columns:
+  - {name: n, column_type: sampler, sampler_type: uniform, params: {low: 0, high: 10}, convert_to: int}
+  - {name: doubled, column_type: expression, expr: "{{ n * 2 }}", dtype: int}
+"""
+
+
+def test_run_takes_yaml_text() -> None:
+    table = ddc.preview(SMALL, 5).table
+    assert table.column("doubled").to_pylist() == [2 * v for v in table.column("n").to_pylist()]
+
+
+def test_run_takes_a_config_builder_and_gives_the_same_rows_as_the_spec() -> None:
+    builder = ddc.ConfigBuilder(num_records=5, random_seed=2)
+    builder.add_column(name="n", column_type="sampler", sampler_type="uniform", params={"low": 0, "high": 10},
+                       convert_to="int")  # fmt: skip
+    builder.add_column(name="doubled", column_type="expression", expr="{{ n * 2 }}", dtype="int")
+    assert ddc.preview(builder, 5).table.equals(ddc.preview(SMALL, 5).table)
+
+
+def test_submit_dry_run_takes_a_config_builder() -> None:
+    body = ddc.submit(ddc.ConfigBuilder.from_config(SMALL), dry_run=True).body
+    assert body["spec"]["num_records"] == 5
+    assert [c["name"] for c in body["spec"]["config"]["columns"]] == ["n", "doubled"]
