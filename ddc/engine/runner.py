@@ -107,6 +107,15 @@ def _local_fileset_seed(loaded: LoadedSpec, config: Any) -> Any:
     return config.model_copy(update={"source": LocalFileSeedSource(path=local)})
 
 
+def default_batch_size(plan: Plan) -> int:
+    """1000 rows when any column calls a model or a validator (the official buffer size: progress and resume
+    stay fine-grained); 20,000 otherwise, where per-batch overhead would dominate vectorised work."""
+    from ddc.spec.columns import MODEL_COLUMN_TYPES
+
+    slow = MODEL_COLUMN_TYPES | {"validation"}
+    return 1000 if any(c.column_type in slow for c in plan.columns) else 20_000
+
+
 def parse_partition(text: str) -> tuple[int, int]:
     """``I/N`` -> (I, N) with 0 <= I < N."""
     try:
@@ -468,7 +477,7 @@ def run(
     n_total = num_records if num_records is not None else probe.num_records
     if n_total < 1:
         raise UsageError("the number of records must be at least 1")
-    size = batch_size or probe.run.batch_size
+    size = batch_size or probe.run.batch_size or default_batch_size(probe)
     if size < 1:
         raise UsageError("--batch-size must be at least 1")
     fmt = fmt or probe.run.format

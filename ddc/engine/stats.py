@@ -51,44 +51,51 @@ def column_statistics(
         con.close()
         return out
     try:
-        for field in schema:
-            col = '"' + field.name.replace('"', '""') + '"'
-            simple = _simple_dtype(field.type)
-            value = col if simple in ("bool", "int", "float", "str") else f"CAST({col} AS VARCHAR)"
-            total, nulls, unique = con.execute(
-                f"SELECT count(*), count(*) - count({col}), count(DISTINCT {value}) FROM {source_sql}"
-            ).fetchall()[0]
+        fields = list(schema)
+        cols = ['"' + f.name.replace('"', '""') + '"' for f in fields]
+        simples = [_simple_dtype(f.type) for f in fields]
+        values = [
+            c if t in ("bool", "int", "float", "str") else f"CAST({c} AS VARCHAR)"
+            for c, t in zip(cols, simples, strict=True)
+        ]
+        numeric = [i for i, t in enumerate(simples) if t in ("int", "float")]
+        # One scan for every count and every numeric summary, instead of two queries per column.
+        aggregates = ["count(*)"]
+        for col, value in zip(cols, values, strict=True):
+            aggregates += [f"count({col})", f"count(DISTINCT {value})"]
+        for i in numeric:
+            c = cols[i]
+            aggregates += [f"min({c})", f"max({c})", f"avg({c})", f"median({c})", f"stddev_samp({c})"]
+        row = con.execute(f"SELECT {', '.join(aggregates)} FROM {source_sql}").fetchall()[0]
+        total = int(row[0])
+        summaries = {
+            i: row[1 + 2 * len(fields) + 5 * k : 1 + 2 * len(fields) + 5 * (k + 1)] for k, i in enumerate(numeric)
+        }
+        for i, field in enumerate(fields):
+            non_null, unique = row[1 + 2 * i], row[2 + 2 * i]
             planned = kinds.get(field.name)
             stat: dict[str, Any] = {
                 "column_name": field.name,
                 "column_type": planned.column_type if planned is not None else "seed-dataset",
-                "num_records": int(total),
-                "num_null": int(nulls),
+                "num_records": total,
+                "num_null": total - int(non_null),
                 "num_unique": int(unique),
                 "pyarrow_dtype": str(field.type),
-                "simple_dtype": simple,
+                "simple_dtype": simples[i],
             }
             if planned is not None and planned.sampler_type:
                 stat["sampler_type"] = planned.sampler_type
-            if simple in ("int", "float") and total:
-                low, high, mean, median, std = con.execute(
-                    f"SELECT min({col}), max({col}), avg({col}), median({col}), stddev_samp({col}) FROM {source_sql}"
-                ).fetchall()[0]
+            if i in summaries and total:
+                low, high, mean, median, std = summaries[i]
                 stat["distribution_type"] = "numerical"
-                stat["distribution"] = {
-                    "min": low,
-                    "max": high,
-                    "mean": mean,
-                    "median": median,
-                    "stddev": std,
-                }
+                stat["distribution"] = {"min": low, "max": high, "mean": mean, "median": median, "stddev": std}
             elif total:
-                rows = con.execute(
-                    f"SELECT {value} AS v, count(*) AS n FROM {source_sql} WHERE {col} IS NOT NULL "
+                top = con.execute(
+                    f"SELECT {values[i]} AS v, count(*) AS n FROM {source_sql} WHERE {cols[i]} IS NOT NULL "
                     f"GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {TOP_VALUES}"
                 ).fetchall()
-                stat["distribution_type"] = "categorical" if simple in ("str", "bool") else "other"
-                stat["distribution"] = {"most_common": [[v, int(n)] for v, n in rows]}
+                stat["distribution_type"] = "categorical" if simples[i] in ("str", "bool") else "other"
+                stat["distribution"] = {"most_common": [[v, int(n)] for v, n in top]}
             out.append(stat)
     finally:
         con.close()
