@@ -11,7 +11,7 @@ class SpecModel(BaseModel):
     """Every spec model forbids unknown keys (as Data Designer's ConfigBase does) and is frozen,
     so compilation can never mutate what the user wrote."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
 
 def normalised_weights(values: Sequence[object], weights: Sequence[float]) -> list[float]:
