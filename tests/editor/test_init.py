@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from ddc.api import build, validate
-from ddc.cli import main
 from ddc.compile.modes import Mode
 from ddc.spec.load import load_spec
 from ddc.spec.schema import schema_text
 from ddc.templates import TEMPLATES
+from tests.conftest import Run
 
 MODELINE = "# yaml-language-server: $schema="
 #: The mode each template is made for; `llm` is also mapped for submit.
@@ -22,30 +21,6 @@ MODES: dict[str, tuple[Mode, ...]] = {
     "llm": ("run", "submit"),
     "submit": ("submit",),
 }
-
-Run = Callable[..., tuple[int, str, str]]
-
-
-@pytest.fixture
-def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
-@pytest.fixture
-def run(capsys: pytest.CaptureFixture[str]) -> Run:
-    """Run the real entry point: (exit code, stdout, stderr)."""
-
-    def invoke(*args: str) -> tuple[int, str, str]:
-        try:
-            main(list(args))
-            code = 0
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return invoke
 
 
 @pytest.mark.parametrize("template", TEMPLATES)
