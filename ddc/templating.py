@@ -109,7 +109,13 @@ def _depth(node: nodes.Node) -> int:
 
 def template_references(text: str) -> set[str]:
     """Root names a template reads (``{{ person.first_name }}`` reads ``person``); loop variables excluded."""
-    return set(meta.find_undeclared_variables(parse_template(text)))
+    return set(_references(text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _references(text: str) -> frozenset[str]:
+    """Parsed once per text: validation, planning and the engine all ask for the same templates."""
+    return frozenset(meta.find_undeclared_variables(parse_template(text)))
 
 
 def expression_references(expression: str) -> set[str]:
