@@ -148,8 +148,7 @@ def _online(loaded: LoadedSpec, mode: Mode) -> list[Diagnostic]:
     from ddc.nemo.online import online_diagnostics
     from ddc.nemo.resources import NemoAccess
 
-    submit = loaded.spec.submit
-    access = NemoAccess.from_settings(submit.base_url if submit else None, submit.workspace if submit else "default")
+    access = NemoAccess.for_spec(loaded.spec)
     if access is None:
         return [
             Diagnostic("--online needs NeMo Services: set NMP_BASE_URL (and NMP_ACCESS_TOKEN) or submit.base_url",

@@ -77,11 +77,7 @@ def migrate_spec(
 def _access(loaded: LoadedSpec, options: MigrationOptions):  # type: ignore[no-untyped-def]
     from ddc.nemo.resources import NemoAccess
 
-    submit = loaded.spec.submit
-    return NemoAccess.from_settings(
-        options.base_url or (submit.base_url if submit else None),
-        options.workspace or (submit.workspace if submit else "default"),
-    )
+    return NemoAccess.for_spec(loaded.spec, base_url=options.base_url, workspace=options.workspace)
 
 
 def _to_submit(

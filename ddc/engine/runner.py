@@ -96,8 +96,7 @@ def _local_fileset_seed(loaded: LoadedSpec, config: Any) -> Any:
     from ddc.nemo.resources import NemoAccess, fetch_fileset_seed
     from ddc.spec.seeds import LocalFileSeedSource
 
-    submit = loaded.spec.submit
-    access = NemoAccess.from_settings(submit.base_url if submit else None, submit.workspace if submit else "default")
+    access = NemoAccess.for_spec(loaded.spec)
     if access is None:
         raise RunError(
             f"seed data: the fileset seed {config.source.path!r} needs NeMo Services",

@@ -552,8 +552,7 @@ def _load_personas(params: Any, name: str, context: RunContext) -> pa.Table:
         from ddc.nemo.personas import install_personas, persona_fileset
         from ddc.nemo.resources import NemoAccess
 
-        submit = context.plan.submit
-        access = NemoAccess.from_settings(submit.base_url, submit.workspace)
+        access = NemoAccess.for_spec(context.plan.spec)
         if access is None:
             raise RunError(
                 f"column {name!r}: no persona dataset for locale {params.locale!r} at {path}",

@@ -17,6 +17,7 @@ from ddc.errors import RunError
 from ddc.fsutil import write_atomic
 from ddc.nemo.client import NemoClient, resolve_token
 from ddc.nemo.errors import ServiceHTTPError
+from ddc.spec.document import Spec
 from ddc.spec.seeds import parse_fileset_ref
 
 GATEWAY_ROUTE = "{base}/apis/inference-gateway/v2/workspaces/{ws}/provider/{name}/-/v1"
@@ -31,11 +32,23 @@ class NemoAccess:
     workspace: str = "default"
 
     @classmethod
-    def from_settings(cls, spec_base_url: str | None = None, workspace: str = "default") -> NemoAccess | None:
-        base = os.environ.get("NMP_BASE_URL") or spec_base_url
+    def from_settings(
+        cls, base_url: str | None = None, spec_base_url: str | None = None, workspace: str = "default"
+    ) -> NemoAccess | None:
+        """Base URL in ``ddc submit``'s order: the option, then the spec, then ``$NMP_BASE_URL``; but no
+        localhost fallback, since a local run only talks to NeMo Services when told where it is."""
+        base = base_url or spec_base_url or os.environ.get("NMP_BASE_URL")
         if not base:
             return None
         return cls(base.rstrip("/"), resolve_token(), workspace)
+
+    @classmethod
+    def for_spec(cls, spec: Spec, *, base_url: str | None = None, workspace: str | None = None) -> NemoAccess | None:
+        """Access as configured for ``spec`` (its ``submit`` settings), options first."""
+        submit = spec.submit
+        return cls.from_settings(
+            base_url, submit.base_url if submit else None, workspace or (submit.workspace if submit else "default")
+        )
 
     def client(self, workspace: str | None = None) -> NemoClient:
         return NemoClient(self.base_url, workspace=workspace or self.workspace, token=self.token)

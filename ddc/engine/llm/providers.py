@@ -267,8 +267,7 @@ def resolve_models(
 def _access(spec: Spec) -> Any:
     from ddc.nemo.resources import NemoAccess
 
-    submit = spec.submit
-    return NemoAccess.from_settings(submit.base_url if submit else None, submit.workspace if submit else "default")
+    return NemoAccess.for_spec(spec)
 
 
 def _nemo_provider(spec: Spec, reference: str) -> Provider | None:
