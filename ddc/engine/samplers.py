@@ -489,9 +489,9 @@ PERSONA_FIELDS = frozenset(
 def persona_path(locale: str) -> Path:
     """The installed dataset for ``locale``, else where ``ddc personas install`` would put it."""
     from ddc.compile.resources import persona_dataset_paths
+    from ddc.nemo.personas import installed_persona_path
 
-    candidates = persona_dataset_paths(locale)
-    return next((p for p in candidates if p.is_file()), candidates[0])
+    return installed_persona_path(locale) or persona_dataset_paths(locale)[0]
 
 
 def _person_draw(params: Any, name: str, context: RunContext) -> Draw:
