@@ -32,14 +32,103 @@ def _simple_dtype(arrow_type: pa.DataType) -> str:
     return str(arrow_type)
 
 
+#: Up to this many rows of plain (bool/int/float/str) columns, statistics come from Arrow kernels in memory.
+ARROW_ROWS = 200_000
+
+
 def column_statistics(
     plan: Plan, *, table: pa.Table | None = None, files: list[str] | None = None
 ) -> list[dict[str, Any]]:
-    """One dict per column of an in-memory table or of a list of Parquet files (streamed by DuckDB).
+    """One dict per column of an in-memory table or of a list of Parquet files.
 
-    Small datasets: every count and numeric summary in one scan. Large ones: one query per column over a
-    view of the files, so DuckDB reads one column at a time and memory stays bounded. Text columns add a
-    top-values query each. (An Arrow-kernel version measured no faster at 20k rows, 5x slower at 1M.)"""
+    Small datasets of plain columns are summarised with Arrow kernels: no DuckDB start-up, which is most
+    of a short run's statistics time. Larger ones stream through DuckDB, which keeps memory bounded
+    (Arrow measured 5x slower at 1M rows)."""
+    import pyarrow.parquet as pq
+
+    if table is None and files and _row_count(files) <= ARROW_ROWS:
+        table = pq.read_table(files[0]) if len(files) == 1 else pq.ParquetDataset(files).read()
+    if table is not None and table.num_rows <= ARROW_ROWS and _plain(table.schema):
+        return _arrow_statistics(plan, table)
+    return _duckdb_statistics(plan, table=table, files=files)
+
+
+def _row_count(files: list[str]) -> int:
+    import pyarrow.parquet as pq
+
+    return sum(pq.read_metadata(f).num_rows for f in files)
+
+
+def _plain(schema: pa.Schema) -> bool:
+    return all(_simple_dtype(f.type) in ("bool", "int", "float", "str") for f in schema)
+
+
+def _base_stat(plan_column: Any, field: pa.Field, total: int, non_null: int, unique: int) -> dict[str, Any]:
+    stat: dict[str, Any] = {
+        "column_name": field.name,
+        "column_type": plan_column.column_type if plan_column is not None else "seed-dataset",
+        "num_records": total,
+        "num_null": total - non_null,
+        "num_unique": unique,
+        "pyarrow_dtype": str(field.type),
+        "simple_dtype": _simple_dtype(field.type),
+    }
+    if plan_column is not None and plan_column.sampler_type:
+        stat["sampler_type"] = plan_column.sampler_type
+    return stat
+
+
+def _arrow_statistics(plan: Plan, table: pa.Table) -> list[dict[str, Any]]:
+    """The DuckDB path's figures from Arrow kernels; top values by a k-selection, never a Python sort."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    kinds = {c.name: c for c in plan.all_columns}
+    total = table.num_rows
+    out: list[dict[str, Any]] = []
+    for field, column in zip(table.schema, table.columns, strict=True):
+        non_null = total - column.null_count
+        unique = pc.count_distinct(column, mode="only_valid").as_py() if non_null else 0
+        stat = _base_stat(kinds.get(field.name), field, total, non_null, unique)
+        if not total:
+            out.append(stat)
+            continue
+        if stat["simple_dtype"] in ("int", "float"):
+            stat["distribution_type"] = "numerical"
+            if non_null:
+                bounds = pc.min_max(column)
+                stat["distribution"] = {
+                    "min": bounds["min"].as_py(),
+                    "max": bounds["max"].as_py(),
+                    "mean": pc.mean(column).as_py(),
+                    "median": pc.quantile(column, q=0.5, interpolation="linear")[0].as_py(),
+                    "stddev": pc.stddev(column, ddof=1).as_py() if non_null > 1 else None,
+                }
+            else:
+                stat["distribution"] = dict.fromkeys(("min", "max", "mean", "median", "stddev"))
+            out.append(stat)
+            continue
+        counts = pc.value_counts(column.drop_null()) if non_null else None
+        top: list[list[Any]] = []
+        if counts is not None and len(counts):
+            pairs = pa.table({"n": counts.field("counts"), "v": counts.field("values")})
+            order = pc.select_k_unstable(
+                pairs, k=min(TOP_VALUES, len(pairs)), sort_keys=[("n", "descending"), ("v", "ascending")]
+            )
+            chosen = pairs.take(order)
+            top = [[v, int(n)] for v, n in zip(chosen["v"].to_pylist(), chosen["n"].to_pylist(), strict=True)]
+        stat["distribution_type"] = "categorical"
+        stat["distribution"] = {"most_common": top}
+        out.append(stat)
+    return out
+
+
+def _duckdb_statistics(
+    plan: Plan, *, table: pa.Table | None = None, files: list[str] | None = None
+) -> list[dict[str, Any]]:
+    """Small datasets: every count and numeric summary in one scan. Large ones: one query per column over
+    a view of the files, so DuckDB reads one column at a time and memory stays bounded. Text columns add a
+    top-values query each."""
     import duckdb
     import pyarrow.parquet as pq
 
@@ -86,18 +175,7 @@ def column_statistics(
                     at += 5
         for i, field in enumerate(fields):
             non_null, unique = counts[i]
-            planned = kinds.get(field.name)
-            stat: dict[str, Any] = {
-                "column_name": field.name,
-                "column_type": planned.column_type if planned is not None else "seed-dataset",
-                "num_records": total,
-                "num_null": total - int(non_null),
-                "num_unique": int(unique),
-                "pyarrow_dtype": str(field.type),
-                "simple_dtype": simples[i],
-            }
-            if planned is not None and planned.sampler_type:
-                stat["sampler_type"] = planned.sampler_type
+            stat = _base_stat(kinds.get(field.name), field, total, int(non_null), int(unique))
             if i in summaries and total:
                 low, high, mean, median, std = summaries[i]
                 stat["distribution_type"] = "numerical"

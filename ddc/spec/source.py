@@ -92,6 +92,45 @@ _Loader.add_constructor(
     lambda loader, node: loader.construct_scalar(node),  # type: ignore[arg-type]
 )
 
+_FastLoader: type | None = None
+if getattr(yaml, "__with_libyaml__", False):
+
+    class _CLoader(yaml.CSafeLoader):
+        """The same loader on libyaml: about 8x faster. Its nodes carry the same marks (character offsets)."""
+
+    _CLoader.add_constructor(
+        "tag:yaml.org,2002:timestamp",
+        lambda loader, node: loader.construct_scalar(node),  # type: ignore[arg-type]
+    )
+    _FastLoader = _CLoader
+
+
+def _compose(loader: Any, name: str) -> tuple[Any, SourceMap]:
+    """Data and positions from one loader; duplicate keys are collected into one SpecError."""
+    try:
+        node = loader.get_single_node()
+        smap = SourceMap(name)
+        if node is None:
+            return None, smap
+        problems: list[Diagnostic] = []
+        _walk(node, (), smap, problems)
+        if problems:
+            raise SpecError(problems)
+        return loader.construct_document(node), smap
+    finally:
+        loader.dispose()
+
+
+def _fast_parse(decoded: str, name: str) -> tuple[Any, SourceMap] | None:
+    """Parse with libyaml when it is installed; None sends the text to the pure-Python loader, whose
+    messages (and refusal of control characters) the diagnostics are written against."""
+    if _FastLoader is None or yaml.reader.Reader.NON_PRINTABLE.search(decoded):
+        return None
+    try:
+        return _compose(_FastLoader(decoded), name)
+    except yaml.YAMLError:
+        return None
+
 
 def read_source(text: str | bytes, name: str, path: Path | None = None) -> Source:
     """Parse ``text``; raise SpecError with the position of any syntax error or duplicate key."""
@@ -108,6 +147,9 @@ def read_source(text: str | bytes, name: str, path: Path | None = None) -> Sourc
                 code="syntax",
             )
         ) from exc
+    fast = _fast_parse(decoded, name)
+    if fast is not None:
+        return Source(data=fast[0], map=fast[1], name=name, path=path, sha256=digest, text=decoded)
     try:
         loader = _Loader(decoded)
     except yaml.reader.ReaderError as exc:  # a control character YAML refuses, found before parsing starts
@@ -123,20 +165,11 @@ def read_source(text: str | bytes, name: str, path: Path | None = None) -> Sourc
             )
         ) from exc
     try:
-        node = loader.get_single_node()
-        smap = SourceMap(name)
-        problems: list[Diagnostic] = []
-        if node is not None:
-            _walk(node, (), smap, problems)
-        if problems:
-            raise SpecError(problems)
-        data = loader.construct_document(node) if node is not None else None
+        data, smap = _compose(loader, name)
     except yaml.MarkedYAMLError as exc:
         raise SpecError(_yaml_diagnostic(exc, name, decoded)) from exc
     except yaml.YAMLError as exc:
         raise SpecError(Diagnostic(f"cannot parse YAML: {exc}", SourceSpan(name, 1, 1), code="syntax")) from exc
-    finally:
-        loader.dispose()
     return Source(data=data, map=smap, name=name, path=path, sha256=digest, text=decoded)
 
 

@@ -31,3 +31,29 @@ def test_text_columns_get_their_most_common_values() -> None:
 
 def test_sampler_columns_name_their_sampler_type() -> None:
     assert stats_of(pa.table({"n": [1.0], "s": ["a"]}))["n"]["sampler_type"] == "uniform"
+
+
+def test_arrow_and_duckdb_paths_give_the_same_figures() -> None:
+    from ddc.engine.stats import _arrow_statistics, _duckdb_statistics
+
+    plan = plan_spec(load_spec(SPEC))
+    table = pa.table(
+        {
+            "n": [1.5, None, 3.0, 3.0, -2.25],
+            "s": ["b", "a", None, "a", "b"],
+            "i": [4, 4, 1, None, 9],
+            "flag": [True, False, True, None, True],
+            "empty": pa.array([None] * 5, pa.float64()),
+        }
+    )
+    assert _arrow_statistics(plan, table) == _duckdb_statistics(plan, table=table)
+
+
+def test_ties_among_top_values_are_broken_by_value() -> None:
+    stats = stats_of(pa.table({"n": [1.0] * 7, "s": ["g", "f", "e", "d", "c", "b", "a"]}))
+    assert [v for v, _ in stats["s"]["distribution"]["most_common"]] == ["a", "b", "c", "d", "e"]
+
+
+def test_an_empty_table_has_counts_and_no_distribution() -> None:
+    stats = stats_of(pa.table({"n": pa.array([], pa.float64()), "s": pa.array([], pa.string())}))
+    assert (stats["s"]["num_records"], "distribution" in stats["s"]) == (0, False)
