@@ -95,10 +95,11 @@ def run(
         f"(seed {meta['random_seed']}, {meta['timings']['seconds']} s)"
     )
     _print_summary(result.column_statistics)
-    from ddc.engine.llm.usage import format_usage
+    if meta.get("model_usage"):
+        from ddc.engine.llm.usage import format_usage
 
-    for line in format_usage(meta.get("model_usage", {})):
-        click.echo(line, err=True)
+        for line in format_usage(meta["model_usage"]):
+            click.echo(line, err=True)
 
 
 class _Progress:

@@ -16,14 +16,13 @@ complete batch.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ddc.engine.kinds import BatchInput, ColumnKind, ColumnOutput, RunContext, column_kinds, kind_for
 from ddc.engine.rng import ColumnRng, new_seed
@@ -147,7 +146,7 @@ class _Engine:
             kind = kind_for(kinds, planned)
             self.prepared[planned.name] = (planned, kind, kind.prepare(planned, context))
         self.rngs = {name: ColumnRng(self.seed, name) for name in self.prepared}
-        self.io_bound = any(kind.io_bound for _, kind, _ in self.prepared.values())
+        self.io_bound = waits_on_io(plan, kinds)
         self.levels = _levels(plan)
         self.dropped_names = _dropped(plan)
         self.timings: dict[str, float] = {name: 0.0 for name in self.prepared}
@@ -180,7 +179,12 @@ class _Engine:
         for level in self.levels:
             if not len(rows):
                 break
-            results = await asyncio.gather(*(self._run_column(name, index, rows, data, skipped) for name in level))
+            if self.io_bound:
+                import asyncio
+
+                results = await asyncio.gather(*(self._run_column(n, index, rows, data, skipped) for n in level))
+            else:
+                results = [await self._run_column(n, index, rows, data, skipped) for n in level]
             drop = np.zeros(len(rows), dtype=bool)
             for name, (values, sides, drop_mask, failed) in zip(level, results, strict=True):
                 data[name] = values
@@ -525,14 +529,17 @@ def run(
     try:
         plan = plan_spec(loaded, seed_columns=reader.columns if reader else None)
         context = _context(plan, random_seed, n_total, size, warnings)
-        from ddc.engine.llm.kinds import LLMOptions, configure_llm
+        chosen = kinds if kinds is not None else column_kinds()
+        event_loop = waits_on_io(plan, chosen)
+        if event_loop:  # model-backed columns: nothing of the LLM stack is imported for the others
+            from ddc.engine.llm.kinds import LLMOptions, configure_llm
 
-        configure_llm(
-            context,
-            LLMOptions(use_cache=use_cache, artifacts_dir=dataset_dir, adaptive_concurrency=adaptive_concurrency),
-        )
+            configure_llm(
+                context,
+                LLMOptions(use_cache=use_cache, artifacts_dir=dataset_dir, adaptive_concurrency=adaptive_concurrency),
+            )
         started = time.perf_counter()
-        generated = asyncio.run(
+        generated = drive(
             _generate(
                 plan,
                 context,
@@ -544,17 +551,19 @@ def run(
                 size,
                 return_table,
                 progress,
-                kinds if kinds is not None else column_kinds(),
-            )
+                chosen,
+            ),
+            event_loop=event_loop,
         )
     finally:
         if reader is not None:
             reader.close()
     tables, engine_timings, dropped_rows, extra_stats = generated
-    from ddc.engine.llm.kinds import llm_usage
+    if event_loop:
+        from ddc.engine.llm.kinds import llm_usage
 
-    if usage := llm_usage(context):
-        meta["model_usage"] = usage
+        if usage := llm_usage(context):
+            meta["model_usage"] = usage
     elapsed = time.perf_counter() - started
     table = _concat(tables) if tables is not None else None
     run_result = _finish(
@@ -571,11 +580,12 @@ def run(
         warnings,
         return_table,
     )
-    from ddc.engine.llm.failures import EarlyShutdown
-    from ddc.engine.llm.kinds import llm_stopped_early
+    if event_loop:
+        from ddc.engine.llm.failures import EarlyShutdown
+        from ddc.engine.llm.kinds import llm_stopped_early
 
-    if reason := llm_stopped_early(context):  # after every artifact is written: the failures are listed
-        raise EarlyShutdown(reason)
+        if reason := llm_stopped_early(context):  # after every artifact is written: the failures are listed
+            raise EarlyShutdown(reason)
     return run_result
 
 
@@ -614,7 +624,8 @@ async def _generate(
         stream = SeedStream(reader.stream(start_row, hi), reader.columns) if reader is not None else None
         dropped_rows: dict[str, int] = {}
         window = MAX_BATCHES_IN_FLIGHT if engine.io_bound else 1
-        in_flight: deque[tuple[int, int, asyncio.Task[_BatchOut]]] = deque()
+        # Tasks under an event loop; plain coroutines, awaited one at a time, without one.
+        in_flight: deque[tuple[int, int, Awaitable[_BatchOut]]] = deque()
 
         async def finish_oldest() -> None:
             index, end, task = in_flight.popleft()
@@ -634,22 +645,70 @@ async def _generate(
                 end = min(begin + size, hi)
                 rows = np.arange(begin, end, dtype=np.int64)
                 seed_table = stream.take(end - begin) if stream is not None else None
-                task = asyncio.ensure_future(engine.run_batch(index, rows, seed_table))
-                in_flight.append((index, end, task))
+                batch = engine.run_batch(index, rows, seed_table)
+                in_flight.append((index, end, _spawn(batch) if engine.io_bound else batch))
                 if len(in_flight) >= window:
                     await finish_oldest()
             while in_flight:
                 await finish_oldest()
         finally:
-            for _, _, task in in_flight:
-                task.cancel()
-            await asyncio.gather(*(task for _, _, task in in_flight), return_exceptions=True)
+            await _abandon([task for _, _, task in in_flight], event_loop=engine.io_bound)
         reports = context.reports()
         if reports:
             meta["reports"] = reports
         return tables, dict(engine.timings), dropped_rows, dict(engine.stats)
     finally:
         await engine.aclose()
+
+
+def waits_on_io(plan: Plan, kinds: Mapping[str, ColumnKind]) -> bool:
+    """True when a column's kind awaits I/O: the run then needs an event loop and batches in flight."""
+    return any(kind_for(kinds, planned).io_bound for planned in plan.all_columns)
+
+
+def drive(coroutine: Coroutine[Any, Any, Any], *, event_loop: bool) -> Any:
+    """Run the generation coroutine: under asyncio when a kind waits on I/O, else by hand.
+
+    Without I/O-bound kinds nothing ever suspends, so one ``send`` runs the coroutine to the end, and a
+    sampler/expression run neither imports asyncio nor starts an event loop (a fixed ~25 ms of a short
+    run's start-up)."""
+    if event_loop:
+        import asyncio
+
+        return asyncio.run(coroutine)
+    undeclared = RunError(
+        "a column kind waited on I/O but does not declare io_bound=True",
+        hint="set io_bound=True on the ColumnKind of any column whose generator awaits",
+    )
+    try:
+        coroutine.send(None)
+    except StopIteration as stop:
+        return stop.value
+    except RuntimeError as exc:  # an asyncio call found no running loop
+        if "event loop" in str(exc):
+            raise undeclared from exc
+        raise
+    coroutine.close()
+    raise undeclared
+
+
+def _spawn(coroutine: Coroutine[Any, Any, _BatchOut]) -> Awaitable[_BatchOut]:
+    import asyncio
+
+    return asyncio.ensure_future(coroutine)
+
+
+async def _abandon(pending: list[Awaitable[Any]], *, event_loop: bool) -> None:
+    """Cancel batches still in flight after an error and wait for them to unwind."""
+    if not event_loop:
+        for coroutine in pending:
+            cast("Coroutine[Any, Any, Any]", coroutine).close()
+        return
+    import asyncio
+
+    for task in pending:
+        cast("asyncio.Future[Any]", task).cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
 
 
 def _write_batch(dataset_dir: Path, index: int, out: _BatchOut) -> None:

@@ -159,3 +159,22 @@ def test_shared_resources_report_into_metadata_and_are_closed(write_spec, tmp_pa
     result = run(write_spec(SPEC), output_dir=tmp_path, kinds=kinds)
     assert json.loads((result.path / "metadata.json").read_text())["reports"] == {"usage": {"calls": 5}}
     assert _CountsCalls.usage.closed
+
+
+def test_a_kind_that_awaits_must_declare_io_bound(generate) -> None:
+    kinds = column_kinds([ColumnKind("expression", _SlowAsync)])
+    with pytest.raises(RunError, match="does not declare io_bound=True"):
+        generate(SPEC, kinds=kinds)
+
+
+def test_a_run_without_io_bound_kinds_starts_no_event_loop(write_spec, tmp_path) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from ddc.engine.runner import run; "
+        f"run({str(write_spec(SPEC))!r}, output_dir={str(tmp_path / 'out')!r}); "
+        "print(sorted(m for m in sys.modules if m == 'asyncio' or m.startswith('ddc.engine.llm.')))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

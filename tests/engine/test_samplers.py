@@ -280,3 +280,20 @@ def test_unsatisfiable_constraint_names_it(generate) -> None:
                 extra="constraints:\n  - {target_column: u, operator: gt, rhs: 5}",
             )
         )
+
+
+@pytest.mark.parametrize("fmt", [None, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"])
+def test_fast_timestamp_formats_match_strftime(fmt: str | None) -> None:
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from ddc.engine.samplers import DEFAULT_DATETIME_FORMAT, format_timestamps
+
+    lo, hi = (
+        np.datetime64("0001-01-01T00:00:00", "s").astype(np.int64),
+        np.datetime64("9999-12-31", "s").astype(np.int64),
+    )
+    seconds = np.random.default_rng(3).integers(lo, hi, 5000)
+    raw = pa.array(np.concatenate([seconds, [-1, 0, 86399]]).astype("datetime64[s]"), pa.timestamp("s"))
+    assert format_timestamps(raw, fmt).equals(pc.strftime(raw, format=fmt or DEFAULT_DATETIME_FORMAT))

@@ -8,8 +8,9 @@ from typing import Any
 
 from ddc.compile.plan import plan_spec
 from ddc.engine.kinds import BatchInput, ColumnOutput, RunContext
+from ddc.engine.llm import llm_column_kinds
 from ddc.engine.llm.client import RetryPolicy
-from ddc.engine.llm.kinds import LLMOptions, configure_llm, llm_column_kinds, llm_usage
+from ddc.engine.llm.kinds import LLMOptions, configure_llm, llm_usage
 from ddc.engine.rng import ColumnRng
 from ddc.spec.load import load_spec
 

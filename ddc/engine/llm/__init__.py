@@ -8,11 +8,29 @@ Nothing here is imported by ``import ddc``; httpx is imported only when a client
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ddc.compile.plan import PlannedColumn
+    from ddc.engine.kinds import ColumnKind, RunContext
+
+PROMPT_TYPES = ("llm-text", "llm-code", "llm-structured", "llm-judge")
 
 
-def llm_column_kinds() -> list[Any]:
-    """The engine's column kinds for llm-*, embedding, image and validation columns."""
-    from ddc.engine.llm.kinds import llm_column_kinds as kinds
+def llm_column_kinds() -> list[ColumnKind]:
+    """Kinds for every model-backed column type and validation columns.
 
-    return kinds()
+    Declared here, and prepared through a lazy import, so that listing the kinds (every run does) does
+    not import the LLM stack or asyncio for specs that have no such column."""
+    from ddc.engine.kinds import ColumnKind
+
+    return [
+        ColumnKind(column_type, _prepare, failed_cells="on_error", io_bound=True)
+        for column_type in (*PROMPT_TYPES, "embedding", "image", "validation")
+    ]
+
+
+def _prepare(planned: PlannedColumn, context: RunContext) -> Any:
+    from ddc.engine.llm.kinds import prepare_column
+
+    return prepare_column(planned, context)

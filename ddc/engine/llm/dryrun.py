@@ -140,7 +140,7 @@ def dry_run_spec(spec: Any, rows: int = 3, *, num_records: int | None = None, se
     from ddc.compile.plan import plan_spec
     from ddc.engine import runner
     from ddc.engine.kinds import ColumnKind, column_kinds
-    from ddc.engine.llm.kinds import PROMPT_TYPES
+    from ddc.engine.llm import PROMPT_TYPES
     from ddc.spec.load import LoadedSpec, load_spec
 
     loaded = spec if isinstance(spec, LoadedSpec) else load_spec(spec)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ddc.engine.kinds import ColumnKind, ColumnOutput
+from ddc.engine.kinds import ColumnOutput
 from ddc.engine.llm.failures import EarlyShutdown, ErrorRateMonitor
 from ddc.errors import RunError
 
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from ddc.engine.llm.client import ModelClient, RetryPolicy
     from ddc.engine.llm.generate import Cell, GenerationContext
 
-PROMPT_TYPES = ("llm-text", "llm-code", "llm-structured", "llm-judge")
 _RUNTIME_KEY = "ddc.engine.llm.runtime"
 _OPTIONS_KEY = "ddc.engine.llm.options"
 
@@ -239,7 +238,8 @@ class ValidationColumnGenerator:
         return None
 
 
-def _prepare(planned: PlannedColumn, context: RunContext) -> Any:
+def prepare_column(planned: PlannedColumn, context: RunContext) -> Any:
+    """The generator for one model-backed or validation column (``ddc.engine.llm.llm_column_kinds``)."""
     if planned.column_type == "embedding":
         return EmbeddingColumnGenerator(planned, context)
     if planned.column_type == "image":
@@ -247,11 +247,3 @@ def _prepare(planned: PlannedColumn, context: RunContext) -> Any:
     if planned.column_type == "validation":
         return ValidationColumnGenerator(planned, context)
     return PromptColumnGenerator(planned, context)
-
-
-def llm_column_kinds() -> list[ColumnKind]:
-    """Kinds for every model-backed column type and validation columns."""
-    return [
-        ColumnKind(column_type, _prepare, failed_cells="on_error", io_bound=True)
-        for column_type in (*PROMPT_TYPES, "embedding", "image", "validation")
-    ]
