@@ -1,5 +1,5 @@
 """``python -m ddc``."""
 
-from ddc.cli import main
+from ddc.cli import entry
 
-main()
+entry()

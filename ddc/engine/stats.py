@@ -44,13 +44,24 @@ def column_statistics(
     Small datasets of plain columns are summarised with Arrow kernels: no DuckDB start-up, which is most
     of a short run's statistics time. Larger ones stream through DuckDB, which keeps memory bounded
     (Arrow measured 5x slower at 1M rows)."""
-    import pyarrow.parquet as pq
 
     if table is None and files and _row_count(files) <= ARROW_ROWS:
-        table = pq.read_table(files[0]) if len(files) == 1 else pq.ParquetDataset(files).read()
+        table = _read(files)
     if table is not None and table.num_rows <= ARROW_ROWS and _plain(table.schema):
         return _arrow_statistics(plan, table)
     return _duckdb_statistics(plan, table=table, files=files)
+
+
+def _read(files: list[str]) -> pa.Table | None:
+    """The batch files as one table (ParquetFile, not read_table: that imports pyarrow.dataset, ~7 ms);
+    None when their schemas cannot be combined, which the DuckDB path handles."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        return pa.concat_tables([pq.ParquetFile(f).read() for f in files], promote_options="permissive")
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
 
 
 def _row_count(files: list[str]) -> int:

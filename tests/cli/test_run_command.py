@@ -74,3 +74,19 @@ def test_on_a_terminal_progress_is_one_line_with_rate_and_eta(capsys) -> None:
     progress.close()
     err = capsys.readouterr().err
     assert err.count("\r") == 2 and "100/100 rows" in err and "rows/s" in err and "ETA" in err
+
+
+def test_the_ddc_process_writes_the_dataset_and_exits_0(spec: Path, tmp_path: Path, subprocess_env) -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "ddc", "run", str(spec), "-o", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        env=subprocess_env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "wrote 12 records" in done.stdout
+    assert (tmp_path / "out" / "demo" / "parquet-files" / "batch_00000.parquet").is_file()
