@@ -16,6 +16,7 @@ round only).
 from __future__ import annotations
 
 import hashlib
+import itertools
 import secrets
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -89,11 +90,9 @@ class ColumnRng:
         if first == last:
             return self._block(sample, tags, block_size, first)[rows - first * block_size]
         parts = []
-        bounds = np.searchsorted(blocks, np.arange(first, last + 2))
-        for block in range(first, last + 1):
-            lo, hi = bounds[block - first], bounds[block - first + 1]
-            if lo == hi:
-                continue
+        bounds = [0, *(np.flatnonzero(np.diff(blocks)) + 1).tolist(), len(rows)]  # runs of one block each
+        for lo, hi in itertools.pairwise(bounds):
+            block = int(blocks[lo])
             values = self._block(sample, tags, block_size, block)
             parts.append(values[rows[lo:hi] - block * block_size])
         return np.concatenate(parts)

@@ -4,7 +4,10 @@ Per batch a sampler column: picks each row's params (the default ``params``, or 
 ``conditional_params`` whose condition renders "True" for the row), draws every branch's rows from
 the column's row-keyed stream (``ddc.engine.rng``: tags are the branch and the rejection round),
 rounds to ``decimal_places``, applies ``convert_to``, then enforces the constraints whose target is
-this column by rejection: rows that fail are redrawn (next round, fresh stream) until all pass. A
+this column by rejection: rows that fail are redrawn (next round, fresh stream) until all pass. From
+round ``CANDIDATE_ROUNDS`` on, the few rows left (those with a low acceptance rate) draw
+``CANDIDATES`` candidates each per round and keep the first that passes, so a long tail costs a few
+rounds instead of dozens. A
 constraint that rows still fail after max(``MAX_REJECTION_ROUNDS``, 5 x batch rows) rounds (the
 official bound is 5 x rows), or that no row met in the first ``HOPELESS_ROUNDS``, ends the run with a
 RunError naming it.
@@ -33,6 +36,9 @@ if TYPE_CHECKING:
 
 MAX_REJECTION_ROUNDS = 500
 HOPELESS_ROUNDS = 50
+#: Rejection rounds before this one redraw one candidate per failing row; later ones draw CANDIDATES.
+CANDIDATE_ROUNDS = 16
+CANDIDATES = 32
 RAW_PREFIX = "__ddc_raw__"
 DEFAULT_DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S"
 #: Ages and birth dates of Faker people are computed against this date, not today, so that a seeded
@@ -97,24 +103,28 @@ class SamplerGenerator(SyncColumnGenerator):
             branch[render_condition(condition, batch.data, batch.num_rows)] = i
         return branch
 
-    def _sample(self, batch: BatchInput, positions: np.ndarray, branch: np.ndarray, round_: int) -> np.ndarray:
+    def _sample(self, batch: BatchInput, positions: np.ndarray, branch: np.ndarray, round_: int) -> Any:
         import numpy as np
+        import pyarrow as pa
 
-        parts: list[np.ndarray] = []
+        parts: list[Any] = []
         where: list[np.ndarray] = []
         for b, draw in enumerate(self.draws):
             pos = positions[branch[positions] == b] if len(self.draws) > 1 else positions
             if len(pos) == 0:
                 continue
-            vals = np.asarray(draw(batch, pos, batch.rng, b, round_))
-            decimals = self.decimals[b]
-            if decimals is not None and vals.dtype.kind == "f":
-                vals = np.round(vals, decimals)
+            vals = draw(batch, pos, batch.rng, b, round_)
+            if not isinstance(vals, pa.Array):  # text draws may answer in Arrow (no Python objects)
+                vals = np.asarray(vals)
+                decimals = self.decimals[b]
+                if decimals is not None and vals.dtype.kind == "f":
+                    vals = np.round(vals, decimals)
             parts.append(vals)
             where.append(pos)
         if len(parts) == 1 and len(where[0]) == len(positions):
             values = parts[0]
         else:
+            parts = [p.to_numpy(zero_copy_only=False) if isinstance(p, pa.Array) else p for p in parts]
             merged = np.concatenate(parts) if parts else np.empty(0)
             order = np.concatenate(where) if where else np.empty(0, dtype=np.int64)
             values = np.empty_like(merged)
@@ -138,9 +148,12 @@ class SamplerGenerator(SyncColumnGenerator):
             raise RunError(f"column {self.name!r}: cannot convert sampled values to {target}: {exc}") from exc
         raise RunError(f"column {self.name!r}: convert_to must be int, float or str (got {target!r})")
 
-    def _reject(self, batch: BatchInput, branch: np.ndarray, values: np.ndarray) -> np.ndarray:
+    def _reject(self, batch: BatchInput, branch: np.ndarray, values: Any) -> np.ndarray:
         import numpy as np
+        import pyarrow as pa
 
+        if isinstance(values, pa.Array):
+            values = values.to_numpy(zero_copy_only=False)
         ok = self._satisfied(batch, values, np.arange(batch.num_rows))
         ever = bool(ok.any())
         round_ = 0
@@ -155,14 +168,36 @@ class SamplerGenerator(SyncColumnGenerator):
                     "sampling",
                     hint="check that the constraint is possible with the column's params",
                 )
-            fresh = self._sample(batch, bad, branch, round_)
+            if round_ < CANDIDATE_ROUNDS:
+                fresh = self._sample(batch, bad, branch, round_)
+                passed = self._satisfied(batch, fresh, bad)
+            else:
+                fresh, passed = self._first_passing(batch, bad, branch, round_)
             if values.dtype != fresh.dtype:
                 values = values.astype(np.result_type(values.dtype, fresh.dtype))
             values[bad] = fresh
-            passed = self._satisfied(batch, fresh, bad)
             ok[bad] = passed
             ever = ever or bool(passed.any())
         return values
+
+    def _first_passing(
+        self, batch: BatchInput, bad: np.ndarray, branch: np.ndarray, round_: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """CANDIDATES draws per failing row, as rows ``row * CANDIDATES + j`` of the round's stream (so
+        still a function of the global row alone); each row keeps its first candidate that passes."""
+        import numpy as np
+
+        k = CANDIDATES
+        repeated = np.repeat(bad, k)
+        data = {name: column.take(repeated) for name, column in batch.data.items()}
+        virtual_rows = batch.rows[repeated] * k + np.tile(np.arange(k), len(bad))
+        candidates = BatchInput(batch.index, virtual_rows, data, batch.rng)
+        everywhere = np.arange(len(repeated))
+        drawn = self._sample(candidates, everywhere, branch[repeated], round_)
+        ok = self._satisfied(candidates, drawn, everywhere).reshape(len(bad), k)
+        first = ok.argmax(axis=1)
+        passed = np.asarray(ok.any(axis=1))
+        return drawn.reshape(len(bad), k)[np.arange(len(bad)), first], passed
 
     def _satisfied(self, batch: BatchInput, values: np.ndarray, positions: np.ndarray) -> np.ndarray:
         import numpy as np
@@ -242,11 +277,11 @@ def _describe(constraint: Any) -> str:
 
 
 def _draw(rng: ColumnRng, rows: np.ndarray, sample: Any, branch: int, round_: int, *more: int) -> Any:
-    """Later rejection rounds redraw few rows, so they draw from smaller blocks (a function of the round
-    only, never of the batch, so values stay independent of batching)."""
+    """Candidate rounds of rejection draw from blocks of CANDIDATES rows, one block per failing row (a
+    function of the round only, never of the batch, so values stay independent of batching)."""
     from ddc.engine.rng import BLOCK
 
-    size = BLOCK if round_ < 4 else 1024 if round_ < 32 else 256
+    size = BLOCK if round_ < CANDIDATE_ROUNDS else CANDIDATES
     return rng.draw(rows, sample, branch, round_, *more, block_size=size)
 
 
@@ -393,9 +428,8 @@ def _uuid_draw(params: Any) -> Draw:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    alphabet = b"0123456789ABCDEF" if params.uppercase else b"0123456789abcdef"
-    hexchars = np.frombuffer(alphabet, dtype="S1")
-    width = 8 if params.short_form else 32
+    pairs = np.array([(b"%02X" if params.uppercase else b"%02x") % i for i in range(256)], dtype="S2")
+    width = 4 if params.short_form else 16  # bytes; two hex digits each
 
     def sample(g: np.random.Generator, n: int) -> np.ndarray:
         raw = g.integers(0, 256, size=(n, 16), dtype=np.uint8)
@@ -405,13 +439,11 @@ def _uuid_draw(params: Any) -> Draw:
 
     def draw(batch: BatchInput, pos: np.ndarray, rng: ColumnRng, branch: int, round_: int) -> Any:
         raw = _draw(rng, batch.rows[pos], sample, branch, round_)
-        chars = np.empty((len(raw), 32), dtype="S1")
-        chars[:, 0::2] = hexchars[raw >> 4]
-        chars[:, 1::2] = hexchars[raw & 0x0F]
-        text = pa.array(np.ascontiguousarray(chars[:, :width]).view(f"S{width}").ravel()).cast(pa.string())
+        digits = np.ascontiguousarray(pairs[raw[:, :width]]).view(f"S{2 * width}").ravel()
+        text = pa.array(digits).cast(pa.string())
         if params.prefix:
             text = pc.binary_join_element_wise(pa.scalar(params.prefix), text, "")
-        return np.asarray(text.to_numpy(zero_copy_only=False), dtype=object)
+        return text
 
     return draw
 
