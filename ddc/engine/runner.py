@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from ddc.engine.kinds import BatchInput, ColumnKind, ColumnOutput, RunContext, column_kinds, kind_for
 from ddc.engine.rng import ColumnRng, new_seed
+from ddc.engine.stats import ARROW_ROWS
 from ddc.errors import RunError, UsageError
 
 if TYPE_CHECKING:
@@ -539,6 +540,8 @@ def run(
                 LLMOptions(use_cache=use_cache, artifacts_dir=dataset_dir, adaptive_concurrency=adaptive_concurrency),
             )
         started = time.perf_counter()
+        # A small dataset's rows stay in memory for its statistics (cheaper than reading the files back).
+        keep_tables = return_table or hi - lo <= ARROW_ROWS
         generated = drive(
             _generate(
                 plan,
@@ -549,7 +552,7 @@ def run(
                 lo,
                 hi,
                 size,
-                return_table,
+                keep_tables,
                 progress,
                 chosen,
             ),
@@ -816,7 +819,7 @@ def _finish(
         return RunResult(None, table, meta, stats, warnings)
     files = writer.relative_files(dataset_dir, writer.PARQUET_DIR)
     absolute = [str(dataset_dir / f) for f in files]
-    stats = column_statistics(plan, files=absolute)
+    stats = column_statistics(plan, table=table, files=absolute)
     actual = _count_rows(absolute)
     meta.update(
         state="complete",
@@ -852,7 +855,9 @@ def _finish(
         combined = writer.write_combined(dataset_dir, fmt, meta["dataset_name"])
         meta["file_paths"][fmt] = combined.name
     writer.write_json(dataset_dir / "metadata.json", meta)
-    if return_table and table is None:
+    if not return_table:
+        table = None
+    elif table is None:
         import pyarrow.parquet as pq
 
         table = pq.read_table(dataset_dir / writer.PARQUET_DIR)

@@ -68,6 +68,17 @@ def test_metadata_has_column_statistics(write_spec, tmp_path: Path) -> None:
     assert stats["region"]["num_unique"] == 2 and stats["age"]["distribution_type"] == "numerical"
 
 
+def test_statistics_kept_in_memory_equal_those_of_the_written_files(write_spec, tmp_path: Path) -> None:
+    from ddc.compile.plan import plan_spec
+    from ddc.engine.stats import column_statistics
+    from ddc.spec.load import load_spec
+
+    path = write_spec(SPEC)
+    result = run(path, output_dir=tmp_path, batch_size=7)
+    files = sorted(str(p) for p in (result.path / "parquet-files").glob("*.parquet"))
+    assert result.metadata["column_statistics"] == column_statistics(plan_spec(load_spec(path)), files=files)
+
+
 def test_builder_config_wraps_the_official_config(write_spec, tmp_path: Path) -> None:
     result = run(write_spec(SPEC), output_dir=tmp_path)
     config = json.loads((result.path / "builder_config.json").read_text())
