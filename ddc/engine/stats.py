@@ -48,7 +48,7 @@ def column_statistics(
     measured 5x slower at 1M rows)."""
     if table is None and files and _row_count(files) <= ARROW_ROWS:
         table = _read(files)
-    if table is not None and table.num_rows <= ARROW_ROWS and _plain(table.schema):
+    if table is not None and table.num_rows <= ARROW_ROWS and _plain(table.schema) and not _has_nan(table):
         return _arrow_statistics(plan, table)
     return _duckdb_statistics(plan, table=None if files else table, files=files)
 
@@ -69,6 +69,15 @@ def _row_count(files: list[str]) -> int:
     import pyarrow.parquet as pq
 
     return sum(pq.read_metadata(f).num_rows for f in files)
+
+
+def _has_nan(table: pa.Table) -> bool:
+    """NaN orders differently in Arrow (skipped by min/max) and DuckDB (largest); DuckDB decides then,
+    so a dataset's figures never depend on its size."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    return any(pc.any(pc.is_nan(column)).as_py() for column in table.columns if pa.types.is_floating(column.type))
 
 
 def _plain(schema: pa.Schema) -> bool:
@@ -100,12 +109,16 @@ def _arrow_statistics(plan: Plan, table: pa.Table) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for field, column in zip(table.schema, table.columns, strict=True):
         non_null = total - column.null_count
-        unique = pc.count_distinct(column, mode="only_valid").as_py() if non_null else 0
+        values = column.drop_null() if column.null_count else column
+        numeric = _simple_dtype(field.type) in ("int", "float")
+        # Distinct counts from unique / value_counts: count_distinct measured 2-4x slower on 20k rows.
+        counts = None if numeric or not non_null else pc.value_counts(values)
+        unique = len(counts) if counts is not None else len(pc.unique(values)) if non_null else 0
         stat = _base_stat(kinds.get(field.name), field, total, non_null, unique)
         if not total:
             out.append(stat)
             continue
-        if stat["simple_dtype"] in ("int", "float"):
+        if numeric:
             stat["distribution_type"] = "numerical"
             if non_null:
                 bounds = pc.min_max(column)
@@ -120,7 +133,6 @@ def _arrow_statistics(plan: Plan, table: pa.Table) -> list[dict[str, Any]]:
                 stat["distribution"] = dict.fromkeys(("min", "max", "mean", "median", "stddev"))
             out.append(stat)
             continue
-        counts = pc.value_counts(column.drop_null()) if non_null else None
         top: list[list[Any]] = []
         if counts is not None and len(counts):
             pairs = pa.table({"n": counts.field("counts"), "v": counts.field("values")})

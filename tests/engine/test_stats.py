@@ -57,3 +57,8 @@ def test_ties_among_top_values_are_broken_by_value() -> None:
 def test_an_empty_table_has_counts_and_no_distribution() -> None:
     stats = stats_of(pa.table({"n": pa.array([], pa.float64()), "s": pa.array([], pa.string())}))
     assert (stats["s"]["num_records"], "distribution" in stats["s"]) == (0, False)
+
+
+def test_nan_is_ordered_as_duckdb_orders_it_whatever_the_size() -> None:
+    stats = stats_of(pa.table({"n": [1.5, float("nan"), 3.0], "s": ["a", "b", "c"]}))
+    assert stats["n"]["distribution"]["max"] != stats["n"]["distribution"]["max"]  # NaN, the largest
