@@ -11,7 +11,6 @@ from conftest import column
 
 from ddc.errors import RunError
 
-
 SHORT_UUID = "  - {name: u, column_type: sampler, sampler_type: uuid, params: {short_form: true}}"
 
 
