@@ -80,9 +80,12 @@ def _open_seed(loaded: LoadedSpec, random_seed: int) -> SeedReader | None:
     config = loaded.spec.seed_config
     if config is None:
         return None
+    files = None
     if config.source.seed_type == "nmp":
         config = _local_fileset_seed(loaded, config)
-    reader = SeedReader(config, loaded.base_dir, random_seed)
+    elif config.source.seed_type == "hf":
+        files = [str(p) for p in _local_hf_seed(loaded)]
+    reader = SeedReader(config, loaded.base_dir, random_seed, files=files)
     declared = {c.name for c in loaded.spec.columns if c.column_type != "seed-dataset"}
     clash = sorted(declared & set(reader.columns))
     if clash:
@@ -104,6 +107,14 @@ def _local_fileset_seed(loaded: LoadedSpec, config: Any) -> Any:
         )
     local, _ = fetch_fileset_seed(access, config.source.path)
     return config.model_copy(update={"source": LocalFileSeedSource(path=local)})
+
+
+def _local_hf_seed(loaded: LoadedSpec) -> list[Path]:
+    """A Hugging Face seed's files, downloaded into the local cache (reused while unchanged on the Hub)."""
+    from ddc.engine.hfhub import fetch_hf_seed, hub_seed
+
+    paths, _ = fetch_hf_seed(hub_seed(loaded))
+    return paths
 
 
 def default_batch_size(plan: Plan) -> int:

@@ -18,7 +18,7 @@ So the seed rows of any row range are a pure function of (seed data, random_seed
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,23 +43,39 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _parquet_with_row_keys(path: str) -> str:
+def _parquet_with_row_keys(path: str | Sequence[str]) -> str:
     """A Parquet reader that also yields (file name, row number in file): the shuffle's row key."""
-    return f"read_parquet({_quote(path)}, union_by_name = true, file_row_number = true, filename = {_quote(_ROW_FILE)})"
+    from ddc.spec.seed_files import sql_paths
+
+    return (
+        f"read_parquet({sql_paths(path)}, union_by_name = true, file_row_number = true, filename = {_quote(_ROW_FILE)})"
+    )
 
 
 @dataclass(frozen=True)
 class _Relation:
     sql: str  # selects the seed rows (plus key columns when ``keys`` is set)
     keys: tuple[str, ...]  # columns identifying a row; () means hash the whole row
-    parquet: str | None = None  # the Parquet file or glob, when the seed is one
+    parquet: str | Sequence[str] | None = None  # the Parquet file or glob (or files), when the seed is one
 
 
-def _relation(con: duckdb.DuckDBPyConnection, config: SeedConfig, base_dir: Path) -> _Relation:
-    """Register the seed's views (paths resolved by ``ddc.spec.seed_files``) and say how to key rows."""
+def _relation(
+    con: duckdb.DuckDBPyConnection, config: SeedConfig, base_dir: Path, files: Sequence[str] | None = None
+) -> _Relation:
+    """Register the seed's views (paths resolved by ``ddc.spec.seed_files``) and say how to key rows.
+
+    ``files`` are the local copies of a remote seed (Hugging Face), read like a local glob over them."""
     from ddc.spec.seed_files import SeedFileError, reader_sql, seed_relation
 
     source = config.source
+    if files is not None:
+        try:
+            keyed = all(f.lower().endswith(".parquet") for f in files)
+            reader = _parquet_with_row_keys(files) if keyed else reader_sql(files)
+        except SeedFileError as exc:
+            raise RunError(f"seed data: {exc}") from exc
+        con.execute(f"CREATE OR REPLACE TEMP VIEW ddc_seed AS SELECT * FROM {reader}").fetchall()
+        return _Relation("SELECT * FROM ddc_seed", (_ROW_FILE, _ROW_NUMBER) if keyed else (), files if keyed else None)
     if source.seed_type in ("directory", "file_contents"):
         con.register("ddc_seed_files", directory_manifest(source, base_dir))
         return _Relation("SELECT * FROM ddc_seed_files", ())
@@ -132,7 +148,15 @@ def directory_manifest(source: Any, base_dir: Path) -> pa.Table:
 class SeedReader:
     """One DuckDB connection over the seed; ``stream(start, end)`` yields the rows of a dataset range."""
 
-    def __init__(self, config: SeedConfig, base_dir: Path, random_seed: int, *, chunk_rows: int = 8192) -> None:
+    def __init__(
+        self,
+        config: SeedConfig,
+        base_dir: Path,
+        random_seed: int,
+        *,
+        chunk_rows: int = 8192,
+        files: Sequence[str] | None = None,
+    ) -> None:
         import duckdb
 
         self.config = config
@@ -140,7 +164,7 @@ class SeedReader:
         self.chunk_rows = chunk_rows
         self.con = duckdb.connect()
         try:
-            relation = _relation(self.con, config, base_dir)
+            relation = _relation(self.con, config, base_dir, files)
             described = self.con.execute(f"DESCRIBE {relation.sql}").fetchall()
             self.total = int(self.con.execute(f"SELECT count(*) FROM ({relation.sql})").fetchall()[0][0])
         except duckdb.Error as exc:
@@ -155,12 +179,14 @@ class SeedReader:
         if relation.parquet is not None:
             self._index_files(relation.parquet)
 
-    def _index_files(self, pattern: str) -> None:
+    def _index_files(self, pattern: str | Sequence[str]) -> None:
         """Global row index = row offset of its file + row number in the file (files in name order)."""
         import numpy as np
 
+        from ddc.spec.seed_files import sql_paths
+
         rows = self.con.execute(
-            f"SELECT file_name, num_rows FROM parquet_file_metadata({_quote(pattern)}) ORDER BY file_name"
+            f"SELECT file_name, num_rows FROM parquet_file_metadata({sql_paths(pattern)}) ORDER BY file_name"
         ).fetchall()
         self.files = [str(r[0]) for r in rows]
         self.offsets = np.concatenate([[0], np.cumsum([int(r[1]) for r in rows])]).astype(np.int64)

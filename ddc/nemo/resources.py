@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ddc.errors import RunError
-from ddc.fsutil import write_atomic
+from ddc.fsutil import cache_root, write_atomic
 from ddc.nemo.client import NemoClient, resolve_token
 from ddc.nemo.errors import ServiceHTTPError
 from ddc.spec.document import Spec
@@ -60,14 +60,6 @@ class NemoAccess:
 
     def gateway_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"} if self.token else {}
-
-
-def cache_root() -> Path:
-    """Where downloaded NeMo files are kept: ``$DDC_CACHE_DIR`` or ``~/.cache/ddc``."""
-    root = os.environ.get("DDC_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache"), "ddc"
-    )
-    return Path(root)
 
 
 def fetch_fileset_seed(

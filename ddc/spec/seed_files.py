@@ -9,6 +9,7 @@ current directory only; ddc accepts both so published configs keep working).
 from __future__ import annotations
 
 import glob
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +29,13 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def sql_paths(path: str | Sequence[str]) -> str:
+    """A DuckDB file argument: one quoted path or glob, or a list literal of paths."""
+    if isinstance(path, str):
+        return _quote(path)
+    return "[" + ", ".join(_quote(p) for p in path) + "]"
+
+
 def resolve_seed_path(pattern: str, base_dir: Path) -> str:
     """An absolute path or glob for ``pattern``; raises SeedFileError naming what was tried."""
     candidates = [Path(pattern)] if Path(pattern).is_absolute() else [base_dir / pattern, Path.cwd() / pattern]
@@ -43,16 +51,27 @@ def resolve_seed_path(pattern: str, base_dir: Path) -> str:
     raise SeedFileError(f"{kind} {pattern!r} (looked for {tried})")
 
 
-def reader_sql(path: str) -> str:
-    """DuckDB table function reading ``path`` (a file or glob), chosen by suffix."""
+def seed_file_reader(path: str) -> str:
+    """The DuckDB reader of a seed file or glob, by suffix: read_parquet, read_csv or read_json_auto."""
     lower = path.lower()
     if lower.endswith(".parquet"):
-        return f"read_parquet({_quote(path)}, union_by_name = true)"
+        return "read_parquet"
     if lower.endswith(".csv"):
-        return f"read_csv({_quote(path)}, union_by_name = true)"
+        return "read_csv"
     if lower.endswith((".json", ".jsonl")):
-        return f"read_json_auto({_quote(path)}, union_by_name = true)"
+        return "read_json_auto"
     raise SeedFileError(f"unsupported seed file type: {path!r} (use .parquet, .csv, .json or .jsonl)")
+
+
+def reader_sql(path: str | Sequence[str]) -> str:
+    """DuckDB table function reading ``path`` (a file or glob, or a list of files of one type), by suffix."""
+    paths = [path] if isinstance(path, str) else list(path)
+    readers = {seed_file_reader(p) for p in paths}
+    if not readers:
+        raise SeedFileError("no seed files")
+    if len(readers) != 1:
+        raise SeedFileError(f"the seed files are of different types ({', '.join(sorted(readers))}); use one type")
+    return f"{readers.pop()}({sql_paths(path)}, union_by_name = true)"
 
 
 @dataclass(frozen=True)
