@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from ddc.errors import Diagnostic, SpecError
+from ddc.errors import DdcError, Diagnostic, SpecError
 from ddc.spec.load import LoadedSpec
 
 Mode = Literal["run", "submit"]
@@ -138,6 +138,8 @@ def validate(source: SpecInput, *, modes: tuple[Mode, ...] = (), online: bool = 
         report.explanations[mode] = explain(loaded, mode)
         if online:
             report.diagnostics.extend(_online(loaded, mode))
+    if online and modes:
+        report.diagnostics.extend(_online_hub(loaded))
     report.diagnostics.sort(key=lambda d: (d.span.line if d.span else 0, d.span.column if d.span else 0))
     if report.ok:
         report.fingerprint = fingerprint(loaded.spec)
@@ -145,9 +147,12 @@ def validate(source: SpecInput, *, modes: tuple[Mode, ...] = (), online: bool = 
 
 
 def _online(loaded: LoadedSpec, mode: Mode) -> list[Diagnostic]:
+    from ddc.compile.resources import spec_resources
     from ddc.nemo.online import online_diagnostics
     from ddc.nemo.resources import NemoAccess
 
+    if mode == "run" and not any(r.needs_nemo_for_run for r in spec_resources(loaded.spec)):
+        return []  # everything resolves locally (or from the Hugging Face Hub, checked once below)
     access = NemoAccess.for_spec(loaded.spec)
     if access is None:
         return [
@@ -155,6 +160,22 @@ def _online(loaded: LoadedSpec, mode: Mode) -> list[Diagnostic]:
                        None, "", "", "error", "online-unconfigured")
         ]  # fmt: skip
     return online_diagnostics(loaded, mode, access)
+
+
+def _online_hub(loaded: LoadedSpec) -> list[Diagnostic]:
+    """A Hugging Face seed's file(s) exist on the Hub (a HEAD, or the tree listing for a glob); both modes
+    read the same Hub, so this is asked once."""
+    seed = loaded.spec.seed_config
+    if seed is None or seed.source.seed_type != "hf":
+        return []
+    from ddc.engine.hfhub import check_hf_seed, hub_seed
+
+    try:
+        check_hf_seed(hub_seed(loaded))
+    except DdcError as exc:
+        return [Diagnostic(f"[online] {exc.message}", exc.span, "seed_config.source.path", exc.hint, "error",
+                           "online-seed")]  # fmt: skip
+    return []
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ One table drives ``ddc validate --for run|submit`` (the migration checklist), ``
 resolution order) and ``ddc migrate``. Resolution order for ``ddc run``: local first (spec
 ``providers``, environment variables, local files, the local persona dataset), then NeMo Services
 (Inference Gateway, Secrets API, Files API, persona filesets) when ``NMP_BASE_URL`` or
-``submit.base_url`` gives access. ``ddc submit``: NeMo resources only.
+``submit.base_url`` gives access; Hugging Face seeds come from the Hub into the local cache.
+``ddc submit``: NeMo resources only.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from ddc.fsutil import cache_root
 from ddc.spec.document import ENV_VAR, Spec
 from ddc.spec.source import PathKey, format_path
 
@@ -178,17 +180,20 @@ def _seed(source: Any) -> list[Resource]:
             )
         )  # fmt: skip
     elif kind == "hf":
+        token = getattr(source, "token", None)
+        if token:
+            who = "token from seed_config.source.token (resolved as the next line says)"
+        else:
+            who = "token from $HF_TOKEN" if os.environ.get("HF_TOKEN") else "no token: public datasets only"
         out.append(
             Resource(
-                "seed",
-                source.path,
-                ("seed_config", "source", "path"),
-                "hf-seed",  # type: ignore[attr-defined]
-                run="read from the Hugging Face Hub",
-                submit="read from the Hugging Face Hub",
+                "seed", source.path, ("seed_config", "source", "path"), "hf-seed",  # type: ignore[attr-defined]
+                run=f"downloaded from the Hugging Face Hub at {source.endpoint} into {cache_root() / 'hf'}, "  # type: ignore[attr-defined]
+                f"reused while its ETag is unchanged; {who}",
+                submit="read by the service from the Hugging Face Hub",
+                run_fix="set HF_TOKEN (or token) for a private or gated dataset",
             )
-        )
-        token = getattr(source, "token", None)
+        )  # fmt: skip
         if token:
             out.append(_secret(token, ("seed_config", "source", "token")))
     elif kind in {"directory", "file_contents"}:

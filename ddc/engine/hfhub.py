@@ -36,6 +36,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from ddc.errors import RunError, SourceSpan
 from ddc.fsutil import atomic_writer, cache_root, write_atomic
+from ddc.spec.document import ENV_VAR
 
 if TYPE_CHECKING:
     import httpx
@@ -187,32 +188,34 @@ class HubSeed:
         )
 
     def _status_error(self, response: httpx.Response, what: str) -> RunError:
+        """One line per Hub answer: ``X-Error-Code`` says which (RepoNotFound, RevisionNotFound,
+        EntryNotFound, GatedRepo); without a token the Hub answers 401 for private repositories."""
         status = response.status_code
         code = response.headers.get("X-Error-Code", "")
         detail = response.headers.get("X-Error-Message", "")
         repo = f"{self.where.repo_type}s/{self.where.repo_id}"
-        if code == "RepoNotFound" or (status == 404 and what == "" and not code):
+        if status in (401, 403) and not self.token:
+            kind = "gated" if code == "GatedRepo" else "private or gated (or does not exist)"
             return self._error(
-                f"the Hugging Face Hub has no {self.where.repo_type} repository {repo!r}"
-                + ("" if self.token else " (or it is private)"),
-                "check seed_config.source.path" + ("" if self.token else "; for a private dataset set HF_TOKEN"),
+                f"{repo} is {kind}: the Hugging Face Hub answered HTTP {status} without a token",
+                "set HF_TOKEN, or seed_config.source.token to the name of an environment variable holding a token",
             )
+        if status in (401, 403):
+            gated = " (a gated dataset: accept its terms on the Hub first)" if code == "GatedRepo" else ""
+            return self._error(
+                f"the Hugging Face Hub refused the token for {repo} (HTTP {status}){gated}",
+                "check that the token (HF_TOKEN or seed_config.source.token) can read this dataset and accept "
+                "its terms if it is gated",
+            )
+        if code == "RepoNotFound" or (status == 404 and not what):
+            return self._error(f"the Hugging Face Hub has no {self.where.repo_type} repository {repo!r}",
+                               "check seed_config.source.path")  # fmt: skip
         if code == "RevisionNotFound":
             return self._error(f"{repo} has no revision {self.where.revision!r}", "check the @revision in the path")
         if status == 404:
             return self._error(
-                f"{repo} has no {what or 'file'} (revision {self.where.revision})", "check seed_config.source.path"
+                f"{repo} has no {what} (revision {self.where.revision})", "check seed_config.source.path"
             )
-        if status in (401, 403):
-            gated = code == "GatedRepo" or "gated" in detail.lower()
-            why = "is gated" if gated else "is private or gated"
-            hint = (
-                "the token was refused or has no access to it: check the token, and accept the dataset's terms "
-                "on the Hub if it is gated"
-                if self.token
-                else "set HF_TOKEN, or seed_config.source.token to the name of a variable holding a token"
-            )
-            return self._error(f"{repo} {why}: the Hub answered HTTP {status} for {what or 'it'}", hint)
         suffix = f": {detail}" if detail else ""
         hint = "the Hub failed; try again later" if status >= 500 or status == 429 else ""
         return self._error(f"the Hugging Face Hub answered HTTP {status} for {what or repo}{suffix}", hint)
@@ -351,17 +354,25 @@ def hub_token(loaded: LoadedSpec) -> str | None:
     reference = getattr(loaded.spec.seed_config.source, "token", None)  # type: ignore[union-attr]
     if not reference:
         return os.environ.get("HF_TOKEN") or None
-    access = None
-    if "/" in reference and reference not in os.environ:
-        access = NemoAccess.for_spec(loaded.spec)
-        if access is None:
-            raise RunError(
-                f"seed data: the Hugging Face token {reference!r} is a Secrets API reference and NeMo Services "
-                "is not configured",
-                span=loaded.source.map.span(("seed_config", "source", "token")),
-                hint="set NMP_BASE_URL (and NMP_ACCESS_TOKEN), or set token to the name of an environment "
-                "variable such as HF_TOKEN",
-            )
+    if reference in os.environ:
+        return os.environ[reference]
+    token_span = loaded.source.map.span(("seed_config", "source", "token"))
+    if ENV_VAR.match(reference) and reference.upper() == reference and "_" in reference:
+        raise RunError(
+            f"seed data: the Hugging Face token names the environment variable {reference}, which is not set",
+            span=token_span,
+            hint=f"export {reference}, or remove token for a public dataset",
+        )
+    # a plaintext token (hf_...) is never sent to NeMo Services as a secret name
+    access = None if reference.startswith("hf_") else NemoAccess.for_spec(loaded.spec)
+    if "/" in reference and access is None:
+        raise RunError(
+            f"seed data: the Hugging Face token {reference!r} is a Secrets API reference and NeMo Services "
+            "is not configured",
+            span=token_span,
+            hint="set NMP_BASE_URL (and NMP_ACCESS_TOKEN), or set token to the name of an environment "
+            "variable such as HF_TOKEN",
+        )
     return resolve_secret(reference, access)
 
 
