@@ -22,13 +22,17 @@ tree listing calls ``oid``/``lfs.oid``; else ``X-Repo-Commit``; else revision + 
 under ``keys/``. A later run asks the Hub for the identity only (one HEAD, or one listing for a glob) and
 downloads nothing while it is unchanged. Downloads stream into a temporary file renamed into place, so a
 failed run leaves no half file. Files keep their paths, so their name order is the repository's.
+When the Hub cannot be reached, the files an earlier run resolved the same path to (``resolved/``) are
+used, with a warning.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -50,6 +54,10 @@ _MAGIC = re.compile(r"[*?\[]")
 _MAX_LISTED = 8
 _CHUNK = 1 << 20
 _SAFE_KEY = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+
+
+class HubUnreachable(RunError):
+    """The Hub could not be reached at all (no connection, or no answer in time)."""
 
 
 @dataclass(frozen=True)
@@ -170,7 +178,7 @@ class HubSeed:
 
     # --- errors ----------------------------------------------------------------------------------------
 
-    def _error(self, message: str, hint: str = "") -> RunError:
+    def error(self, message: str, hint: str = "") -> RunError:
         if self.token:
             message, hint = message.replace(self.token, "***"), hint.replace(self.token, "***")
         return RunError(f"seed data: {message}", span=self.span, hint=hint)
@@ -178,14 +186,15 @@ class HubSeed:
     def _transport_error(self, exc: Exception) -> RunError:
         import httpx
 
-        reason = "did not answer in time" if isinstance(exc, httpx.TimeoutException) else f"failed: {exc}"
-        if isinstance(exc, httpx.ConnectError):
-            reason = f"is unreachable: {exc}"
-        return self._error(
-            f"the Hugging Face Hub at {self.endpoint} {reason}",
+        hint = (
             "check the network and seed_config.source.endpoint; or run the spec with `ddc submit`, or download "
-            "the files and use seed_type: local",
+            "the files and use seed_type: local"
         )
+        if isinstance(exc, (httpx.ConnectError, httpx.TimeoutException)):
+            reason = "did not answer in time" if isinstance(exc, httpx.TimeoutException) else f"is unreachable: {exc}"
+            return HubUnreachable(f"seed data: the Hugging Face Hub at {self.endpoint} {reason}", span=self.span,
+                                  hint=hint)  # fmt: skip
+        return self.error(f"the Hugging Face Hub at {self.endpoint} failed: {exc}", "try again")
 
     def _status_error(self, response: httpx.Response, what: str) -> RunError:
         """One line per Hub answer: ``X-Error-Code`` says which (RepoNotFound, RevisionNotFound,
@@ -196,29 +205,27 @@ class HubSeed:
         repo = f"{self.where.repo_type}s/{self.where.repo_id}"
         if status in (401, 403) and not self.token:
             kind = "gated" if code == "GatedRepo" else "private or gated (or does not exist)"
-            return self._error(
+            return self.error(
                 f"{repo} is {kind}: the Hugging Face Hub answered HTTP {status} without a token",
                 "set HF_TOKEN, or seed_config.source.token to the name of an environment variable holding a token",
             )
         if status in (401, 403):
             gated = " (a gated dataset: accept its terms on the Hub first)" if code == "GatedRepo" else ""
-            return self._error(
+            return self.error(
                 f"the Hugging Face Hub refused the token for {repo} (HTTP {status}){gated}",
                 "check that the token (HF_TOKEN or seed_config.source.token) can read this dataset and accept "
                 "its terms if it is gated",
             )
         if code == "RepoNotFound" or (status == 404 and not what):
-            return self._error(f"the Hugging Face Hub has no {self.where.repo_type} repository {repo!r}",
+            return self.error(f"the Hugging Face Hub has no {self.where.repo_type} repository {repo!r}",
                                "check seed_config.source.path")  # fmt: skip
         if code == "RevisionNotFound":
-            return self._error(f"{repo} has no revision {self.where.revision!r}", "check the @revision in the path")
+            return self.error(f"{repo} has no revision {self.where.revision!r}", "check the @revision in the path")
         if status == 404:
-            return self._error(
-                f"{repo} has no {what} (revision {self.where.revision})", "check seed_config.source.path"
-            )
+            return self.error(f"{repo} has no {what} (revision {self.where.revision})", "check seed_config.source.path")
         suffix = f": {detail}" if detail else ""
         hint = "the Hub failed; try again later" if status >= 500 or status == 429 else ""
-        return self._error(f"the Hugging Face Hub answered HTTP {status} for {what or repo}{suffix}", hint)
+        return self.error(f"the Hugging Face Hub answered HTTP {status} for {what or repo}{suffix}", hint)
 
     # --- metadata -----------------------------------------------------------------------------------------
 
@@ -267,13 +274,13 @@ class HubSeed:
                     raise self._status_error(response, f"folder {folder!r}" if folder else "")
                 page = response.json()
                 if not isinstance(page, list):
-                    raise self._error(f"the Hugging Face Hub at {self.endpoint} sent a listing that is not a list")
+                    raise self.error(f"the Hugging Face Hub at {self.endpoint} sent a listing that is not a list")
                 entries.extend(e for e in page if isinstance(e, dict))
                 url, params = response.links.get("next", {}).get("url"), None
         except httpx.HTTPError as exc:
             raise self._transport_error(exc) from exc
         except ValueError as exc:
-            raise self._error(f"the Hugging Face Hub at {self.endpoint} sent a listing that is not JSON") from exc
+            raise self.error(f"the Hugging Face Hub at {self.endpoint} sent a listing that is not JSON") from exc
         matcher = glob_regex(pattern)
         files = []
         for entry in entries:
@@ -288,7 +295,7 @@ class HubSeed:
         if not files:
             names = sorted(str(e.get("path", "")) for e in entries if e.get("type") == "file")
             shown = ", ".join(names[:_MAX_LISTED]) + (" ..." if len(names) > _MAX_LISTED else "")
-            raise self._error(
+            raise self.error(
                 f"no file in {self.where.repo_type}s/{self.where.repo_id} matches {pattern!r}",
                 f"files under {folder or 'the repository root'}: {shown or 'none'}",
             )
@@ -323,7 +330,7 @@ class HubSeed:
                         handle.write(chunk)
                         received += len(chunk)
                     if file.size is not None and received != file.size:
-                        raise self._error(
+                        raise self.error(
                             f"the download of {file.path!r} from {self.endpoint} stopped at {received} of "
                             f"{file.size} bytes",
                             "try again",
@@ -376,23 +383,55 @@ def hub_token(loaded: LoadedSpec) -> str | None:
     return resolve_secret(reference, access)
 
 
-def fetch_hf_seed(seed: HubSeed, *, root: Path | None = None) -> tuple[list[Path], int]:
-    """Local copies of the seed's files (in repository path order) and how many were downloaded now."""
+def fetch_hf_seed(
+    seed: HubSeed, *, root: Path | None = None, warn: Callable[[str], None] | None = None
+) -> tuple[list[Path], int]:
+    """Local copies of the seed's files (in repository path order) and how many were downloaded now.
+
+    When the Hub cannot be reached, the files an earlier run resolved the same path to are used (as
+    ``huggingface_hub`` falls back to its cache), with a warning."""
     base = seed.cache_dir(root)
+    resolved = base / "resolved" / (hashlib.sha256(seed.where.pattern.encode("utf-8")).hexdigest()[:24] + ".json")
     downloaded = 0
     with seed.client() as client:
-        files = seed.resolve(client)
-        paths = []
+        try:
+            files = seed.resolve(client)
+        except HubUnreachable as exc:
+            earlier = _earlier_resolution(base, resolved)
+            if earlier is None:
+                raise
+            if warn is not None:
+                warn(f"{exc.message}; using the copy of {seed.where.label} an earlier run downloaded")
+            return earlier, 0
         for file in files:
             if ".." in Path(file.path).parts:
-                raise seed._error(f"the Hub listed an unsafe path {file.path!r}")
+                raise seed.error(f"the Hub listed an unsafe path {file.path!r}")
             target, key_file = base / "files" / file.path, base / "keys" / file.path
             if not _is_cached(target, key_file, file):
+                key_file.unlink(missing_ok=True)  # the key never vouches for a file being replaced
                 seed.download(client, file, target)
                 write_atomic(key_file, file.key)
                 downloaded += 1
-            paths.append(target)
-    return paths, downloaded
+    names = [f.path for f in files]
+    if _read_json_list(resolved) != names:
+        write_atomic(resolved, json.dumps(names))
+    return [base / "files" / name for name in names], downloaded
+
+
+def _read_json_list(path: Path) -> list[str] | None:
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return [str(v) for v in value] if isinstance(value, list) else None
+
+
+def _earlier_resolution(base: Path, resolved: Path) -> list[Path] | None:
+    names = _read_json_list(resolved)
+    if not names:
+        return None
+    paths = [base / "files" / name for name in names]
+    return paths if all(p.is_file() for p in paths) else None
 
 
 def _is_cached(target: Path, key_file: Path, file: HubFile) -> bool:

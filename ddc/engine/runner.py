@@ -74,7 +74,7 @@ def _load(spec: str | Path | LoadedSpec) -> LoadedSpec:
     return load_spec(spec)
 
 
-def _open_seed(loaded: LoadedSpec, random_seed: int) -> SeedReader | None:
+def _open_seed(loaded: LoadedSpec, random_seed: int, warn: Callable[[str], None]) -> SeedReader | None:
     from ddc.engine.seeds import SeedReader
 
     config = loaded.spec.seed_config
@@ -84,7 +84,7 @@ def _open_seed(loaded: LoadedSpec, random_seed: int) -> SeedReader | None:
     if config.source.seed_type == "nmp":
         config = _local_fileset_seed(loaded, config)
     elif config.source.seed_type == "hf":
-        files = [str(p) for p in _local_hf_seed(loaded)]
+        files = [str(p) for p in _local_hf_seed(loaded, warn)]
     reader = SeedReader(config, loaded.base_dir, random_seed, files=files)
     declared = {c.name for c in loaded.spec.columns if c.column_type != "seed-dataset"}
     clash = sorted(declared & set(reader.columns))
@@ -109,11 +109,11 @@ def _local_fileset_seed(loaded: LoadedSpec, config: Any) -> Any:
     return config.model_copy(update={"source": LocalFileSeedSource(path=local)})
 
 
-def _local_hf_seed(loaded: LoadedSpec) -> list[Path]:
+def _local_hf_seed(loaded: LoadedSpec, warn: Callable[[str], None]) -> list[Path]:
     """A Hugging Face seed's files, downloaded into the local cache (reused while unchanged on the Hub)."""
     from ddc.engine.hfhub import fetch_hf_seed, hub_seed
 
-    paths, _ = fetch_hf_seed(hub_seed(loaded))
+    paths, _ = fetch_hf_seed(hub_seed(loaded), warn=warn)
     return paths
 
 
@@ -537,7 +537,7 @@ def run(
         _check_compatible(previous, meta, dataset_dir)
 
     warnings: list[str] = []
-    reader = _open_seed(loaded, random_seed)
+    reader = _open_seed(loaded, random_seed, warnings.append)
     try:
         plan = plan_spec(loaded, seed_columns=reader.columns if reader else None)
         context = _context(plan, random_seed, n_total, size, warnings)

@@ -81,7 +81,7 @@ def _relation(
         return _Relation("SELECT * FROM ddc_seed_files", ())
     if source.seed_type not in ("local", "query"):
         raise RunError(
-            f"seed data: ddc run reads local, query, directory and file_contents seeds, not seed_type "
+            f"seed data: ddc run reads local, query, hf, nmp, directory and file_contents seeds, not seed_type "
             f"{source.seed_type!r}",
             hint="download the data and use seed_type: local, or run the spec with `ddc submit`",
         )

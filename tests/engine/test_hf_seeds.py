@@ -43,6 +43,7 @@ PARTS = {
 def hub(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[HfHub]:
     monkeypatch.setenv("DDC_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("HF_TOKEN", raising=False)
+    monkeypatch.delenv("NMP_BASE_URL", raising=False)
     with HfHub(page_size=2) as server:
         server.add_dataset("shop/products", PARTS, lfs={"data/part-2.parquet"})
         yield server
@@ -279,3 +280,15 @@ def test_online_validation_reports_a_missing_file(hub: HfHub, tmp_path: Path) ->
     assert [(d.code, d.message) for d in report.diagnostics] == [
         ("online-seed", "[online] seed data: datasets/shop/products has no file 'nope.csv' (revision main)")
     ]
+
+
+def test_an_unreachable_hub_falls_back_to_the_files_an_earlier_run_downloaded(hub: HfHub, tmp_path: Path) -> None:
+    endpoint = hub.endpoint
+    spec = _spec(tmp_path, "datasets/shop/products/data/*.parquet", endpoint)
+    first = ddc.preview(spec, 6)
+    hub.stop()
+    offline = ddc.preview(spec, 6)
+    assert offline.table.equals(first.table)
+    (warning,) = offline.warnings
+    assert warning.startswith(f"seed data: the Hugging Face Hub at {endpoint} is unreachable")
+    assert warning.endswith("; using the copy of datasets/shop/products/data/*.parquet an earlier run downloaded")
