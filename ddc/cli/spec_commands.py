@@ -23,7 +23,10 @@ SPEC = click.argument("spec", metavar="SPEC", type=click.Path(dir_okay=False))
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
 @click.option("--explain", is_flag=True, help="Show how each provider, secret, seed and persona resolves per mode.")
 @click.option(
-    "--online", is_flag=True, help="Also ask NeMo Services that referenced providers, secrets and filesets exist."
+    "--online",
+    is_flag=True,
+    help="Also check that referenced providers, secrets and filesets (NeMo Services) and Hugging Face seed files "
+    "exist.",
 )
 def validate(spec: str, modes: str | None, fmt: str, quiet: bool, explain: bool, online: bool) -> None:
     """Check SPEC: schema, references, templates, cycles, models and seed files.
