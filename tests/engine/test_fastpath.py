@@ -33,7 +33,9 @@ def _expr(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
         children.map(lambda e: f"(-{e})"),
         children.map(lambda e: f"(not {e})"),
         st.tuples(children, children, children).map(lambda t: f"({t[0]} if {t[1]} else {t[2]})"),
-        st.tuples(children, st.sampled_from(["upper", "lower", "trim"])).map(lambda t: f"({t[0]}|{t[1]})"),
+        st.tuples(children, st.sampled_from(["upper", "lower", "trim", "capitalize", "length", "string"])).map(
+            lambda t: f"({t[0]}|{t[1]})"
+        ),
     )
 
 
@@ -92,6 +94,7 @@ def test_simple_templates_compile_to_the_fast_path() -> None:
         "{{ a }} {{ b|upper }}",
         "{{ n * 2 + 1 }}",
         "{% if x > 3 %}big{% else %}small{% endif %}",
+        "{{ a|capitalize }} ({{ a|length }})",
     ]:
         assert compile_fast(template) is not None
 
