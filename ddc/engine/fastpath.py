@@ -3,7 +3,7 @@
 ``compile_fast(text)`` returns None unless the template uses only: text, column references, constants,
 ``~`` and ``+`` concatenation, ``+ - * /`` arithmetic, comparisons, ``and``/``or``/``not``, inline
 ``a if c else b``, ``{% if %}/{% elif %}/{% else %}`` blocks, and the ``upper``/``lower``/``trim``/
-``capitalize``/``length``/``string`` filters. The compiled function renders a whole batch and marks
+``capitalize``/``title``/``length``/``string`` filters. The compiled function renders a whole batch and marks
 the rows whose value it cannot prove identical to Jinja's (nulls, strings that JSON-decode to
 something else, floats Python would print in scientific notation, non-ASCII case mapping, division by
 zero ...); those rows, or the whole batch when the column types do not fit, are rendered by Jinja.
@@ -172,7 +172,11 @@ _STRING_FILTERS = {
     "lower": "utf8_lower",
     "trim": "utf8_trim_whitespace",
     "capitalize": "utf8_capitalize",
+    "title": "utf8_title",
 }
+#: Jinja's ``title`` starts a word after ``-``, whitespace or an opening bracket, Arrow's after any
+#: non-letter: rows with other characters (digits, quotes, closing brackets ...) go to Jinja.
+_TITLE_SAFE = r"^[A-Za-z\t\n\f\r (\-{\[<]*$"
 
 
 def _compile_expr(node: Any, nodes: Any) -> Callable[[_State], _Vec]:
@@ -422,6 +426,8 @@ def _string_filter(fn: str, vec: _Vec, state: _State) -> _Vec:
 
     text = _to_str(vec, state)
     if isinstance(text, pa.Scalar):
+        if fn == "utf8_title":
+            raise _NotFast("title of a constant")
         value = text.as_py()
         python: dict[str, Callable[[str], str]] = {
             "utf8_upper": str.upper,
@@ -431,6 +437,8 @@ def _string_filter(fn: str, vec: _Vec, state: _State) -> _Vec:
         }
         return _Vec("str", pa.scalar(python[fn](value)))
     state.mark(pc.invert(pc.string_is_ascii(text)))
+    if fn == "utf8_title":
+        state.mark(pc.invert(pc.match_substring_regex(text, _TITLE_SAFE)))
     if fn == "utf8_trim_whitespace":  # Python also strips \x1c-\x1f; Arrow does not
         state.mark(pc.match_substring_regex(text, r"[\x1c-\x1f]"))
     return _Vec("str", getattr(pc, fn)(text))

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from ddc.engine.expressions import TemplateRenderer
 from ddc.engine.fastpath import compile_fast
 
-TEXT = st.text(alphabet=st.sampled_from(list('ab Z-_.:1 \t\x1cé"[]{}ßtrue0')), max_size=6)
+TEXT = st.text(alphabet=st.sampled_from(list("ab Z-_.:1 \t\x1c\x0bé\"[]{}()<>'ßtrue0")), max_size=6)
 NAMES = ["s1", "s2", "i1", "i2", "f1", "b1"]
 
 
@@ -33,7 +33,7 @@ def _expr(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
         children.map(lambda e: f"(-{e})"),
         children.map(lambda e: f"(not {e})"),
         st.tuples(children, children, children).map(lambda t: f"({t[0]} if {t[1]} else {t[2]})"),
-        st.tuples(children, st.sampled_from(["upper", "lower", "trim", "capitalize", "length", "string"])).map(
+        st.tuples(children, st.sampled_from(["upper", "lower", "trim", "capitalize", "title", "length", "string"])).map(
             lambda t: f"({t[0]}|{t[1]})"
         ),
     )
@@ -94,7 +94,7 @@ def test_simple_templates_compile_to_the_fast_path() -> None:
         "{{ a }} {{ b|upper }}",
         "{{ n * 2 + 1 }}",
         "{% if x > 3 %}big{% else %}small{% endif %}",
-        "{{ a|capitalize }} ({{ a|length }})",
+        "{{ a|capitalize }} ({{ a|length }}) {{ a|title }}",
     ]:
         assert compile_fast(template) is not None
 
