@@ -89,6 +89,20 @@ def test_fast_path_and_jinja_render_the_same_values(template: str, data: dict[st
     assert sorted(fast.errors) == sorted(slow.errors)
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    name=st.sampled_from(NAMES),
+    name_filter=st.sampled_from(["upper", "lower", "trim", "capitalize", "title", "length", "string"]),
+    data=batches(),
+)
+def test_each_filter_renders_as_jinja_renders_it(name: str, name_filter: str, data: dict[str, pa.Array]) -> None:
+    template = "{{ " + name + "|" + name_filter + " }}"
+    n = len(data["s1"])
+    fast = TemplateRenderer(template, fast=True).render(data, n)
+    fast_values = fast.values if isinstance(fast.values, list) else fast.values.to_pylist()
+    assert fast_values == TemplateRenderer(template, fast=False).render(data, n).values
+
+
 def test_simple_templates_compile_to_the_fast_path() -> None:
     for template in [
         "{{ a }} {{ b|upper }}",
