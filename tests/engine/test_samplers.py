@@ -243,6 +243,20 @@ def test_person_reads_and_filters_the_local_persona_dataset(
     assert {p["first_name"] for p in column(result, "p")} == {"Bob"}
 
 
+def test_person_draws_without_replacement_until_the_population_is_used_up(
+    generate, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    datasets = tmp_path / "assets" / "datasets"
+    datasets.mkdir(parents=True)
+    pq.write_table(pa.table({"first_name": [f"n{i}" for i in range(50)], "age": [30] * 50}), datasets / "ja_JP.parquet")
+    monkeypatch.setenv("DATA_DESIGNER_MANAGED_ASSETS_PATH", str(tmp_path / "assets"))
+    text = spec("  - {name: p, column_type: sampler, sampler_type: person, params: {locale: ja_JP}}", n=60)
+    result = generate(text, batch_size=7)
+    names = [p["first_name"] for p in column(result, "p")]
+    assert len(set(names[:50])) == 50
+    assert any("50 persons match its filters" in w for w in result.warnings)
+
+
 def test_person_adds_the_derived_fields_for_en_us(generate, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     datasets = tmp_path / "assets" / "datasets"
     datasets.mkdir(parents=True)
