@@ -704,7 +704,7 @@ async def _after_checks(batch: Awaitable[_BatchOut], checks: list[asyncio.Future
 
     task = cast("asyncio.Future[_BatchOut]", batch)
     while checks:
-        waiting = [*checks] if task.done() else [task, *checks]
+        waiting: list[asyncio.Future[Any]] = [*checks] if task.done() else [task, *checks]
         await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
         for check in [c for c in checks if c.done()]:
             check.result()  # raises the check's error

@@ -50,9 +50,9 @@ class ModelCheck:
 
     def error(self) -> ModelEndpointError:
         """The start-up failure of ``ddc run``: one line, and how to fix or skip the check."""
+        where = f"model {self.alias!r} ({self.model} at {self.endpoint})"
         return ModelEndpointError(
-            f"model {self.alias!r} ({self.model} at {self.endpoint}) failed the start-up health check: "
-            f"{self.message}",
+            f"{where} failed the start-up health check: {self.message}",
             hint=f"fix the provider, model name or API key, or set `skip_health_check: true` on model "
             f"{self.alias!r}, or {SKIP_ENV}=1 to skip the check",
         )
