@@ -8,6 +8,10 @@ Failed cells are dropped or kept according to the column kind; dropped columns, 
 internal side columns are split off; the batch is written atomically. Row r's values depend only on
 (spec, seed, r), so batch sizes, ``--resume`` and shards never change the data.
 
+Start-up checks: a shared resource's ``ready()`` (the LLM health check) starts with the first
+batches; nothing is written before it passes, and if it fails the batches in flight are cancelled
+and its error is raised (see ``RunContext``).
+
 Resume: ``metadata.json`` is written (state "running") before the first batch; each batch's
 ``parquet-files/batch_NNNNN.parquet`` is written last, so its presence means the batch is complete.
 ``--resume`` checks the fingerprint, seed, size and batch size, and continues after the last
