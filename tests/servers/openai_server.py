@@ -377,7 +377,9 @@ def _blocks(content: Any) -> list[dict[str, Any]]:
 
 
 def failure_policy(rate: float, *, seed: int = 0, timeout_seconds: float = 1.0) -> FaultPolicy:
-    """Fail a deterministic share of requests, cycling through 429, 500, timeout and malformed JSON."""
+    """Fail a deterministic share of requests, cycling through 429, 500, timeout and malformed JSON.
+
+    Start-up health probes are always answered: they are not cells, and failing one ends the run."""
     kinds = [
         Fault.http(429, retry_after=0),
         Fault.http(500),
@@ -386,6 +388,8 @@ def failure_policy(rate: float, *, seed: int = 0, timeout_seconds: float = 1.0) 
     ]
 
     def policy(request: RecordedRequest, number: int) -> Fault | None:
+        if request.is_health_probe:
+            return None
         h = int(hashlib.sha256(f"{seed}:{number}".encode()).hexdigest()[:8], 16)
         if (h % 10_000) / 10_000 < rate:
             return kinds[h % len(kinds)]
