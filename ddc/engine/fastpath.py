@@ -2,11 +2,12 @@
 
 ``compile_fast(text)`` returns None unless the template uses only: text, column references, constants,
 ``~`` and ``+`` concatenation, ``+ - * /`` arithmetic, comparisons, ``and``/``or``/``not``, inline
-``a if c else b``, ``{% if %}/{% elif %}/{% else %}`` blocks, and the ``upper``/``lower``/``trim``
-filters. The compiled function renders a whole batch and marks the rows whose value it cannot prove
-identical to Jinja's (nulls, strings that JSON-decode to something else, floats Python would print in
-scientific notation, non-ASCII case mapping, division by zero ...); those rows, or the whole batch
-when the column types do not fit, are rendered by Jinja. The property test in
+``a if c else b``, ``{% if %}/{% elif %}/{% else %}`` blocks, and the ``upper``/``lower``/``trim``/
+``capitalize``/``title``/``length``/``string`` filters. The compiled function renders a whole batch and marks
+the rows whose value it cannot prove identical to Jinja's (nulls, strings that JSON-decode to
+something else, floats Python would print in scientific notation, non-ASCII case mapping, division by
+zero ...); those rows, or the whole batch when the column types do not fit, are rendered by Jinja.
+The property test in
 ``tests/engine/test_fastpath.py`` checks both paths agree.
 """
 
@@ -166,7 +167,16 @@ _ARITH = {"add": "add", "sub": "subtract", "mul": "multiply"}
 _BINOPS = {"Add": "add", "Sub": "sub", "Mul": "mul", "Div": "div"}
 _COMPARE = {"eq": "equal", "ne": "not_equal", "lt": "less", "lteq": "less_equal", "gt": "greater",
             "gteq": "greater_equal"}  # fmt: skip
-_STRING_FILTERS = {"upper": "utf8_upper", "lower": "utf8_lower", "trim": "utf8_trim_whitespace"}
+_STRING_FILTERS = {
+    "upper": "utf8_upper",
+    "lower": "utf8_lower",
+    "trim": "utf8_trim_whitespace",
+    "capitalize": "utf8_capitalize",
+    "title": "utf8_title",
+}
+#: Jinja's ``title`` starts a word after ``-``, whitespace or an opening bracket, Arrow's after any
+#: non-letter: rows with other characters (digits, quotes, closing brackets ...) go to Jinja.
+_TITLE_SAFE = r"^[A-Za-z\t\n\f\r (\-{\[<]*$"
 
 
 def _compile_expr(node: Any, nodes: Any) -> Callable[[_State], _Vec]:
@@ -211,10 +221,14 @@ def _compile_expr(node: Any, nodes: Any) -> Callable[[_State], _Vec]:
         test = _compile_expr(node.test, nodes)
         yes, no = _compile_expr(node.expr1, nodes), _compile_expr(node.expr2, nodes)
         return lambda state: _cond(_truth(test(state)), yes(state), no(state), state)
-    if isinstance(node, nodes.Filter) and node.name in _STRING_FILTERS and not node.args and not node.kwargs:
-        if node.node is None:
-            raise _Unsupported("filter block")
+    if isinstance(node, nodes.Filter) and node.name in (*_STRING_FILTERS, "length", "string"):
+        if node.node is None or node.args or node.kwargs:
+            raise _Unsupported("filter block or arguments")
         inner = _compile_expr(node.node, nodes)
+        if node.name == "length":
+            return lambda state: _length(inner(state))
+        if node.name == "string":
+            return lambda state: _Vec("str", _to_str(inner(state), state))
         fn = _STRING_FILTERS[node.name]
         return lambda state: _string_filter(fn, inner(state), state)
     raise _Unsupported(op)
@@ -412,17 +426,35 @@ def _string_filter(fn: str, vec: _Vec, state: _State) -> _Vec:
 
     text = _to_str(vec, state)
     if isinstance(text, pa.Scalar):
+        if fn == "utf8_title":
+            raise _NotFast("title of a constant")
         value = text.as_py()
         python: dict[str, Callable[[str], str]] = {
             "utf8_upper": str.upper,
             "utf8_lower": str.lower,
             "utf8_trim_whitespace": str.strip,
+            "utf8_capitalize": str.capitalize,
         }
         return _Vec("str", pa.scalar(python[fn](value)))
     state.mark(pc.invert(pc.string_is_ascii(text)))
+    if fn == "utf8_title":
+        state.mark(pc.invert(pc.match_substring_regex(text, _TITLE_SAFE)))
     if fn == "utf8_trim_whitespace":  # Python also strips \x1c-\x1f; Arrow does not
         state.mark(pc.match_substring_regex(text, r"[\x1c-\x1f]"))
     return _Vec("str", getattr(pc, fn)(text))
+
+
+def _length(vec: _Vec) -> _Vec:
+    """``length`` of a string: code points, as Python's ``len`` (Arrow's utf8_length counts the
+    same). Of anything else Jinja raises per row, so that batch goes to Jinja."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if vec.kind not in ("str", "text"):
+        raise _NotFast(f"length of {vec.kind}")
+    if isinstance(vec.value, pa.Scalar):
+        return _Vec("int", pa.scalar(len(vec.value.as_py())))
+    return _Vec("int", pc.cast(pc.utf8_length(vec.value), pa.int64()))
 
 
 # --- casting rendered strings to the expression dtype -----------------------------------------------

@@ -97,12 +97,65 @@ class ColumnRng:
             parts.append(values[rows[lo:hi] - block * block_size])
         return np.concatenate(parts)
 
+    def permutation(self, rows: np.ndarray, size: int, *tags: int) -> np.ndarray:
+        """A keyed bijection of row indices onto ``[0, size)``: rows ``k*size .. (k+1)*size - 1`` get
+        distinct values (each cycle ``k`` has its own key), so draws "without replacement" stay a function
+        of the global row alone, like every other draw.
+
+        A 4-round Feistel network over the smallest even bit width that holds ``size``, with
+        cycle-walking (values >= ``size`` are permuted again; fewer than 2 passes on average)."""
+        import numpy as np
+
+        rows = np.asarray(rows, dtype=np.int64)
+        cycles, offsets = np.divmod(rows, size)
+        width = max(2, (size - 1).bit_length())
+        half = np.uint64((width + 1) // 2)
+        out = np.empty(len(rows), dtype=np.uint64)
+        for cycle in np.unique(cycles).tolist():
+            chosen = cycles == cycle
+            generator = self.generator(cycle, PERMUTATION_TAG, *tags, block_size=size)
+            keys = generator.integers(0, 1 << 63, size=4, dtype=np.uint64)
+            values = _feistel(offsets[chosen].astype(np.uint64), keys, half)
+            outside = values >= size
+            while outside.any():
+                values[outside] = _feistel(values[outside], keys, half)
+                outside = values >= size
+            out[chosen] = values
+        return out.astype(np.int64)
+
     def uniform(self, rows: np.ndarray, *tags: int) -> np.ndarray:
         """One float in [0, 1) per row."""
         return self.draw(rows, _uniform, *tags)
 
     def child(self, suffix: str) -> ColumnRng:
         return ColumnRng(self.seed, f"{self.name}\x00{suffix}")
+
+
+#: Tag of the permutation keys' stream (far above conditional-branch and rejection-round tags).
+PERMUTATION_TAG = 1 << 40
+
+
+def _feistel(values: np.ndarray, keys: np.ndarray, half: np.uint64) -> np.ndarray:
+    """One pass of a balanced Feistel network on ``2 * half``-bit values (uint64, wrapping arithmetic)."""
+    import numpy as np
+
+    mask = np.uint64((1 << int(half)) - 1)
+    left, right = values >> half, values & mask
+    for key in keys:
+        left, right = right, left ^ (_mix64(right ^ key) & mask)
+    out: np.ndarray = (left << half) | right
+    return out
+
+
+def _mix64(x: np.ndarray) -> np.ndarray:
+    """The splitmix64 finaliser: every input bit affects every output bit."""
+    import numpy as np
+
+    x = x ^ (x >> np.uint64(30))
+    x = x * np.uint64(0xBF58476D1CE4E5B9)
+    x = x ^ (x >> np.uint64(27))
+    x = x * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
 
 
 def _uniform(generator: np.random.Generator, n: int) -> np.ndarray:

@@ -438,7 +438,10 @@ def _uuid_draw(params: Any) -> Draw:
         return raw
 
     def draw(batch: BatchInput, pos: np.ndarray, rng: ColumnRng, branch: int, round_: int) -> Any:
-        raw = _draw(rng, batch.rows[pos], sample, branch, round_)
+        if params.short_form:
+            raw = _short_uuid_bytes(rng, batch.rows[pos], round_)
+        else:
+            raw = _draw(rng, batch.rows[pos], sample, branch, round_)
         digits = np.ascontiguousarray(pairs[raw[:, :width]]).view(f"S{2 * width}").ravel()
         text = pa.array(digits).cast(pa.string())
         if params.prefix:
@@ -446,6 +449,18 @@ def _uuid_draw(params: Any) -> Draw:
         return text
 
     return draw
+
+
+def _short_uuid_bytes(rng: ColumnRng, rows: np.ndarray, round_: int) -> np.ndarray:
+    """Short uuids (8 hex digits, 32 bits) as a keyed permutation of the global row index, so they never
+    repeat within a run of up to 2**32 rows: across batches, shards and resumes, and whatever the batch
+    size. (Random 32-bit values collide within a 100,000-row batch with probability ~69 %; the official
+    engine re-draws repeats within a batch only.) The output is as uniform as uuid4's first 8 digits."""
+    import numpy as np
+
+    values = rng.permutation(rows, 1 << 32, round_).astype(">u4")
+    out: np.ndarray = values.view(np.uint8).reshape(-1, 4)
+    return out
 
 
 # --- people ---------------------------------------------------------------------------------------
@@ -545,15 +560,24 @@ def _person_draw(params: Any, name: str, context: RunContext) -> Draw:
 
     table = context.shared(f"persona:{params.model_dump_json()}", lambda: _load_personas(params, name, context))
 
-    def rows_of_table(g: np.random.Generator, n: int) -> np.ndarray:
-        """Per row: the persona picked, then random digits for the derived fields."""
-        picks = g.integers(0, table.num_rows, (n, 1))
-        return np.hstack([picks, g.integers(0, 10**9, (n, 4))])
+    if context.num_records > table.num_rows:
+        context.warn(
+            f"column {name!r}: {table.num_rows} persons match its filters, fewer than the "
+            f"{context.num_records} records asked for, so persons repeat after every {table.num_rows} rows "
+            "(the official engine fails when a batch needs more persons than match)"
+        )
+
+    def digits_of(g: np.random.Generator, n: int) -> np.ndarray:
+        """Random digits for the derived fields (birth day, email, phone, national id)."""
+        return g.integers(0, 10**9, (n, 4))
 
     def draw(batch: BatchInput, pos: np.ndarray, rng: ColumnRng, branch: int, round_: int) -> Any:
-        drawn = _draw(rng, batch.rows[pos], rows_of_table, branch, round_)
-        people = table.take(pa.array(drawn[:, 0])).to_pylist()
-        for person, digits in zip(people, drawn[:, 1:].tolist(), strict=True):
+        rows = batch.rows[pos]
+        # Without replacement, as the official ORDER BY random() LIMIT n: a keyed permutation of the
+        # matching persons, distinct over any table.num_rows consecutive rows (not only within a batch).
+        picks = rng.permutation(rows, table.num_rows, branch, round_)
+        people = table.take(pa.array(picks)).to_pylist()
+        for person, digits in zip(people, _draw(rng, rows, digits_of, branch, round_).tolist(), strict=True):
             _derive_person_fields(person, params.locale, digits)
         return np.array(people, dtype=object)
 

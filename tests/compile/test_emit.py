@@ -177,3 +177,25 @@ def test_hostile_spec_file_names_cannot_break_the_header(name: str, tmp_path: Pa
         tree = ast.parse(text)
         assert isinstance(tree.body[0], ast.Expr)  # the docstring is still the first statement
         assert [type(n).__name__ for n in tree.body[1:3]] == ["ImportFrom", "ImportFrom"]
+
+
+def test_data_designer_module_rereads_an_edited_query_seed(tmp_path: Path) -> None:
+    """The module's materialised query seed is keyed by its files' size and mtime, not only their names."""
+    (tmp_path / "people.csv").write_text("name\nAda\n")
+    spec = tmp_path / "q.yaml"
+    spec.write_text(
+        "columns:\n  - {name: n, column_type: expression, expr: '{{ name }}'}\n"
+        "seed_config:\n  source: {seed_type: query, tables: {p: people.csv}, query: SELECT name FROM p}\n"
+    )
+    text = build(spec, target="data-designer", out=tmp_path / "m.py", write=False).text
+    helpers = [n for n in ast.parse(text).body if isinstance(n, ast.FunctionDef) and n.name.startswith("_")]
+    scope: dict = {"SPEC_DIR": tmp_path, "SEED_TABLES": {"p": "people.csv"}, "SEED_QUERY": "SELECT name FROM p"}
+    exec(compile(ast.Module(body=helpers, type_ignores=[]), "m.py", "exec"), scope)
+
+    import pyarrow.parquet as pq
+
+    first = scope["_materialise_query_seed"]()
+    (tmp_path / "people.csv").write_text("name\nAda\nGrace\n")
+    second = scope["_materialise_query_seed"]()
+    assert pq.read_table(first).num_rows == 1
+    assert pq.read_table(second).column("name").to_pylist() == ["Ada", "Grace"]

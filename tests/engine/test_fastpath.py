@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from ddc.engine.expressions import TemplateRenderer
 from ddc.engine.fastpath import compile_fast
 
-TEXT = st.text(alphabet=st.sampled_from(list('ab Z-_.:1 \t\x1cé"[]{}ßtrue0')), max_size=6)
+TEXT = st.text(alphabet=st.sampled_from(list("ab Z-_.:1 \t\x1c\x0bé\"[]{}()<>'ßtrue0")), max_size=6)
 NAMES = ["s1", "s2", "i1", "i2", "f1", "b1"]
 
 
@@ -33,7 +33,9 @@ def _expr(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
         children.map(lambda e: f"(-{e})"),
         children.map(lambda e: f"(not {e})"),
         st.tuples(children, children, children).map(lambda t: f"({t[0]} if {t[1]} else {t[2]})"),
-        st.tuples(children, st.sampled_from(["upper", "lower", "trim"])).map(lambda t: f"({t[0]}|{t[1]})"),
+        st.tuples(children, st.sampled_from(["upper", "lower", "trim", "capitalize", "title", "length", "string"])).map(
+            lambda t: f"({t[0]}|{t[1]})"
+        ),
     )
 
 
@@ -87,11 +89,26 @@ def test_fast_path_and_jinja_render_the_same_values(template: str, data: dict[st
     assert sorted(fast.errors) == sorted(slow.errors)
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    name=st.sampled_from(NAMES),
+    name_filter=st.sampled_from(["upper", "lower", "trim", "capitalize", "title", "length", "string"]),
+    data=batches(),
+)
+def test_each_filter_renders_as_jinja_renders_it(name: str, name_filter: str, data: dict[str, pa.Array]) -> None:
+    template = "{{ " + name + "|" + name_filter + " }}"
+    n = len(data["s1"])
+    fast = TemplateRenderer(template, fast=True).render(data, n)
+    fast_values = fast.values if isinstance(fast.values, list) else fast.values.to_pylist()
+    assert fast_values == TemplateRenderer(template, fast=False).render(data, n).values
+
+
 def test_simple_templates_compile_to_the_fast_path() -> None:
     for template in [
         "{{ a }} {{ b|upper }}",
         "{{ n * 2 + 1 }}",
         "{% if x > 3 %}big{% else %}small{% endif %}",
+        "{{ a|capitalize }} ({{ a|length }}) {{ a|title }}",
     ]:
         assert compile_fast(template) is not None
 

@@ -31,3 +31,26 @@ def test_the_same_seed_gives_the_same_values() -> None:
 def test_another_seed_gives_other_values() -> None:
     rows = np.arange(10)
     assert not np.array_equal(ColumnRng(7, "a").uniform(rows), ColumnRng(8, "a").uniform(rows))
+
+
+def test_a_permutation_gives_each_row_of_a_cycle_its_own_value() -> None:
+    for size in (1, 2, 3, 7, 1000, 4097):
+        values = ColumnRng(5, "p").permutation(np.arange(size), size)
+        assert sorted(values.tolist()) == list(range(size))
+
+
+def test_each_cycle_of_a_permutation_has_its_own_order() -> None:
+    values = ColumnRng(5, "p").permutation(np.arange(200), 100)
+    assert sorted(values[100:].tolist()) == list(range(100))
+    assert values[:100].tolist() != values[100:].tolist()
+
+
+def test_a_permuted_rows_value_does_not_depend_on_the_other_rows() -> None:
+    rng = ColumnRng(5, "p")
+    everything = rng.permutation(np.arange(5000), 1 << 32)
+    assert rng.permutation(np.array([17, 4242]), 1 << 32).tolist() == everything[[17, 4242]].tolist()
+
+
+def test_a_permutation_changes_with_the_seed() -> None:
+    rows = np.arange(50)
+    assert ColumnRng(5, "p").permutation(rows, 50).tolist() != ColumnRng(6, "p").permutation(rows, 50).tolist()

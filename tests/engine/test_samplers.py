@@ -11,6 +11,8 @@ from conftest import column
 
 from ddc.errors import RunError
 
+SHORT_UUID = "  - {name: u, column_type: sampler, sampler_type: uuid, params: {short_form: true}}"
+
 
 def spec(columns: str, *, n: int = 200, extra: str = "") -> str:
     return f"num_records: {n}\nrandom_seed: 3\ncolumns:\n{columns}\n{extra}"
@@ -172,6 +174,21 @@ def test_uuid_short_form_with_prefix(generate) -> None:
     assert all(re.fullmatch(r"X-[0-9A-F]{8}", v) for v in column(result, "u"))
 
 
+def test_short_uuids_never_repeat_within_a_run(generate) -> None:
+    """300,000 random 32-bit values would repeat with probability ~99.997 %; a keyed permutation never."""
+    values = column(generate(spec(SHORT_UUID, n=300_000)), "u")
+    assert len(set(values)) == len(values)
+
+
+def test_short_uuids_do_not_depend_on_the_batch_size(generate) -> None:
+    assert column(generate(spec(SHORT_UUID), batch_size=7), "u") == column(generate(spec(SHORT_UUID)), "u")
+
+
+def test_short_uuids_change_with_the_seed(generate) -> None:
+    other = spec(SHORT_UUID).replace("random_seed: 3", "random_seed: 4")
+    assert column(generate(spec(SHORT_UUID)), "u") != column(generate(other), "u")
+
+
 def test_uuid_is_a_version_4_hex_string(generate) -> None:
     result = generate(spec("  - {name: u, column_type: sampler, sampler_type: uuid}"))
     assert all(re.fullmatch(r"[0-9a-f]{12}4[0-9a-f]{3}[89ab][0-9a-f]{15}", v) for v in column(result, "u"))
@@ -224,6 +241,20 @@ def test_person_reads_and_filters_the_local_persona_dataset(
         )
     )
     assert {p["first_name"] for p in column(result, "p")} == {"Bob"}
+
+
+def test_person_draws_without_replacement_until_the_population_is_used_up(
+    generate, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    datasets = tmp_path / "assets" / "datasets"
+    datasets.mkdir(parents=True)
+    pq.write_table(pa.table({"first_name": [f"n{i}" for i in range(50)], "age": [30] * 50}), datasets / "ja_JP.parquet")
+    monkeypatch.setenv("DATA_DESIGNER_MANAGED_ASSETS_PATH", str(tmp_path / "assets"))
+    text = spec("  - {name: p, column_type: sampler, sampler_type: person, params: {locale: ja_JP}}", n=60)
+    result = generate(text, batch_size=7)
+    names = [p["first_name"] for p in column(result, "p")]
+    assert len(set(names[:50])) == 50
+    assert any("50 persons match its filters" in w for w in result.warnings)
 
 
 def test_person_adds_the_derived_fields_for_en_us(generate, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
