@@ -52,7 +52,10 @@ class RunContext:
     ``shared(key, factory)`` gives run-wide resources (an HTTP client pool, per-model semaphores, a
     persona table) created on first use. When the run ends the runner calls each resource's
     ``report()`` (if it has one; a JSON-ready dict, e.g. per-model usage) and stores the result under
-    ``metadata.json["reports"][key]``, then closes it with ``aclose()`` or ``close()``.
+    ``metadata.json["reports"][key]``, then closes it with ``aclose()`` or ``close()``. A resource
+    created while the generators are prepared may have a ``ready()`` coroutine (a start-up check,
+    such as the LLM health probes): in runs with I/O-bound kinds the runner starts it alongside the
+    first batches, writes nothing before it succeeds, and ends the run with its error if it fails.
     """
 
     plan: Plan

@@ -8,6 +8,10 @@ Failed cells are dropped or kept according to the column kind; dropped columns, 
 internal side columns are split off; the batch is written atomically. Row r's values depend only on
 (spec, seed, r), so batch sizes, ``--resume`` and shards never change the data.
 
+Start-up checks: a shared resource's ``ready()`` (the LLM health check) starts with the first
+batches; nothing is written before it passes, and if it fails the batches in flight are cancelled
+and its error is raised (see ``RunContext``).
+
 Resume: ``metadata.json`` is written (state "running") before the first batch; each batch's
 ``parquet-files/batch_NNNNN.parquet`` is written last, so its presence means the batch is complete.
 ``--resume`` checks the fingerprint, seed, size and batch size, and continues after the last
@@ -30,6 +34,8 @@ from ddc.engine.stats import ARROW_ROWS
 from ddc.errors import RunError, UsageError
 
 if TYPE_CHECKING:
+    import asyncio
+
     import numpy as np
     import pyarrow as pa
 
@@ -622,15 +628,28 @@ async def _generate(
     from ddc.engine.seeds import SeedStream
 
     engine = _Engine(plan, context, kinds)
+    # start-up checks of shared resources (the LLM health check) run alongside the first batches
+    checks = _start_checks(context) if engine.io_bound else []
     try:
         done = set(writer.completed_batches(dataset_dir)) if dataset_dir is not None else set()
         first = 0
         while first in done:
             first += 1
-        if dataset_dir is not None:
-            writer.remove_temporaries(dataset_dir) if dataset_dir.exists() else None
-            writer.write_json(dataset_dir / "metadata.json", meta)
-            _write_builder_config(dataset_dir, plan)
+        if dataset_dir is not None and dataset_dir.exists():
+            writer.remove_temporaries(dataset_dir)
+        started = dataset_dir is None
+
+        def start_dataset() -> None:
+            """metadata.json and builder_config.json, once the checks have passed: a run that fails its
+            start-up checks leaves its output directory as it was."""
+            nonlocal started
+            if not started and dataset_dir is not None:
+                writer.write_json(dataset_dir / "metadata.json", meta)
+                _write_builder_config(dataset_dir, plan)
+            started = True
+
+        if not checks:
+            start_dataset()
         tables: list[pa.Table] | None = [] if keep_tables else None
         if keep_tables and first and dataset_dir is not None:
             tables = [_read_batch(dataset_dir, i) for i in range(first)]
@@ -642,8 +661,10 @@ async def _generate(
         in_flight: deque[tuple[int, int, Awaitable[_BatchOut]]] = deque()
 
         async def finish_oldest() -> None:
-            index, end, task = in_flight.popleft()
-            out = await task
+            index, end, task = in_flight[0]  # stays in flight (cancelled on error) until it is done
+            out = await _after_checks(task, checks) if checks else await task
+            in_flight.popleft()
+            start_dataset()
             for key, amount in out.dropped_rows.items():
                 dropped_rows[key] = dropped_rows.get(key, 0) + amount
             if dataset_dir is not None:
@@ -667,12 +688,45 @@ async def _generate(
                 await finish_oldest()
         finally:
             await _abandon([task for _, _, task in in_flight], event_loop=engine.io_bound)
+        start_dataset()
         reports = context.reports()
         if reports:
             meta["reports"] = reports
         return tables, dict(engine.timings), dropped_rows, dict(engine.stats)
     finally:
+        if checks:
+            await _abandon(list(checks), event_loop=True)
         await engine.aclose()
+
+
+def _start_checks(context: RunContext) -> list[asyncio.Future[None]]:
+    """Start ``ready()`` of every shared resource that has one (see ``RunContext``), before any batch."""
+    import asyncio
+
+    return [
+        asyncio.ensure_future(resource.ready())
+        for resource in context.resources()
+        if callable(getattr(resource, "ready", None))
+    ]
+
+
+async def _after_checks(batch: Awaitable[_BatchOut], checks: list[asyncio.Future[None]]) -> _BatchOut:
+    """The batch, once every start-up check has passed (passed checks leave ``checks``).
+
+    Whichever fails first ends the wait: a failed check raises its error at once, while the batch
+    is still generating (the caller then cancels every batch in flight)."""
+    import asyncio
+
+    task = cast("asyncio.Future[_BatchOut]", batch)
+    while checks:
+        waiting: list[asyncio.Future[Any]] = [*checks] if task.done() else [task, *checks]
+        await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+        for check in [c for c in checks if c.done()]:
+            check.result()  # raises the check's error
+            checks.remove(check)
+        if task.done() and task.exception() is not None:
+            break
+    return await task
 
 
 def waits_on_io(plan: Plan, kinds: Mapping[str, ColumnKind]) -> bool:

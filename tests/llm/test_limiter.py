@@ -66,3 +66,42 @@ def test_acquire_waits_while_the_limit_is_reached() -> None:
         return order
 
     assert asyncio.run(main()) == ["a in", "a out", "b in", "b out"]
+
+
+def test_a_first_in_line_request_takes_the_next_free_slot() -> None:
+    async def main() -> list[str]:
+        limiter = ConcurrencyLimiter(1)
+        order: list[str] = []
+
+        async def take(name: str, first: bool = False) -> None:
+            await limiter.acquire(first=first)
+            order.append(name)
+            await limiter.release()
+
+        await limiter.acquire()
+        cells = [asyncio.ensure_future(take(f"cell{i}")) for i in range(3)]
+        await asyncio.sleep(0)
+        probe = asyncio.ensure_future(take("probe", first=True))
+        await asyncio.sleep(0)
+        await limiter.release()
+        await asyncio.gather(*cells, probe)
+        return order
+
+    assert asyncio.run(main()) == ["probe", "cell0", "cell1", "cell2"]
+
+
+def test_a_cancelled_first_in_line_request_does_not_hold_back_the_others() -> None:
+    async def main() -> int:
+        limiter = ConcurrencyLimiter(2)
+        await limiter.acquire()
+        await limiter.acquire()
+        cell = asyncio.ensure_future(limiter.acquire())
+        probe = asyncio.ensure_future(limiter.acquire(first=True))
+        await asyncio.sleep(0)
+        await limiter.release()  # wakes both; the cell waits again, behind the probe ...
+        probe.cancel()  # ... which gives up before taking the slot
+        await asyncio.gather(probe, return_exceptions=True)
+        await asyncio.wait_for(cell, timeout=1.0)
+        return limiter.in_flight
+
+    assert asyncio.run(main()) == 2

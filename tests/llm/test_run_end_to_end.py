@@ -73,7 +73,7 @@ def test_on_error_fail_stops_the_run(openai_server: OpenAIServer, tmp_path: Path
 def test_rerun_is_answered_from_the_cache(openai_server: OpenAIServer, tmp_path: Path) -> None:
     run_spec(openai_server, tmp_path / "first")
     run_spec(openai_server, tmp_path / "second")
-    assert len(openai_server.requests) == 6
+    assert len(openai_server.cell_requests) == 6
 
 
 def test_api_key_never_reaches_the_artifacts_or_cache(
@@ -106,7 +106,7 @@ def test_no_cache_sends_every_request_again(openai_server: OpenAIServer, tmp_pat
     spec.write_text(spec_text(openai_server.base_url, COLUMNS) + "num_records: 3\n")
     for out in ("a", "b"):
         CliRunner().invoke(cli, ["run", str(spec), "-o", str(tmp_path / out), "--no-cache"])
-    assert len(openai_server.requests) == 6
+    assert len(openai_server.cell_requests) == 6
 
 
 def test_dry_run_prints_prompts_and_sends_nothing(openai_server: OpenAIServer, tmp_path: Path) -> None:
@@ -127,10 +127,15 @@ def test_usage_per_model_is_written_to_metadata(openai_server: OpenAIServer, tmp
     assert (usage["requests"], usage["failures"], usage["model"]) == (6, 0, "mock-model")
 
 
+def every_cell_is_refused(server: OpenAIServer) -> None:
+    """Every request but the health probe fails (so the probe passes and the cells' failures count)."""
+    server.fault_policy = lambda request, number: None if request.is_health_probe else Fault.http(400)
+
+
 def test_run_stops_early_when_most_recent_calls_fail(openai_server: OpenAIServer, tmp_path: Path) -> None:
     from ddc.engine.llm.failures import EarlyShutdown
 
-    openai_server.fault_policy = lambda request, number: Fault.http(400)
+    every_cell_is_refused(openai_server)
     spec = tmp_path / "spec.yaml"
     spec.write_text(spec_text(openai_server.base_url, COLUMNS) + "num_records: 200\nrun: {batch_size: 10}\n")
     with pytest.raises(EarlyShutdown, match="of the last 20 model calls failed"):
@@ -142,7 +147,7 @@ def test_unreachable_endpoint_stops_the_run_quickly_naming_the_cause(tmp_path: P
     import socket
     import time
 
-    from ddc.engine.llm.failures import EarlyShutdown
+    from ddc.errors import ModelEndpointError
 
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
@@ -150,7 +155,7 @@ def test_unreachable_endpoint_stops_the_run_quickly_naming_the_cause(tmp_path: P
     spec = tmp_path / "spec.yaml"
     spec.write_text(spec_text(f"http://127.0.0.1:{port}/v1", COLUMNS) + "num_records: 100\n")
     started = time.monotonic()
-    with pytest.raises(EarlyShutdown, match="last error: connection: model 'text'"):
+    with pytest.raises(ModelEndpointError, match=r"model 'text' .* failed the start-up health check: connection"):
         runner.run(spec, output_dir=tmp_path / "out")
     assert time.monotonic() - started < 10
 
@@ -158,7 +163,7 @@ def test_unreachable_endpoint_stops_the_run_quickly_naming_the_cause(tmp_path: P
 def test_rows_of_a_run_stopped_early_are_all_listed(openai_server: OpenAIServer, tmp_path: Path) -> None:
     from ddc.engine.llm.failures import EarlyShutdown
 
-    openai_server.fault_policy = lambda request, number: Fault.http(400)
+    every_cell_is_refused(openai_server)
     spec = tmp_path / "spec.yaml"
     spec.write_text(spec_text(openai_server.base_url, COLUMNS) + "num_records: 50\n")
     with pytest.raises(EarlyShutdown):

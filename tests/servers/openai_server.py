@@ -52,6 +52,17 @@ class RecordedRequest:
         return ""
 
     @property
+    def is_health_probe(self) -> bool:
+        """The official start-up health probe (chat "Hello!", embeddings ["Hello!"], image thumbs up)."""
+        if not isinstance(self.body, dict):
+            return False
+        if self.path.endswith("/chat/completions"):
+            return self.user_text == "Hello!" and self.system_text == "You are a helpful assistant."
+        if self.path.endswith("/embeddings"):
+            return self.body.get("input") == ["Hello!"]
+        return self.body.get("prompt") == "Generate a simple illustration of a thumbs up sign."
+
+    @property
     def system_text(self) -> str | None:
         for message in self.body.get("messages", []):
             if message.get("role") == "system":
@@ -185,6 +196,11 @@ class OpenAIServer:
 
     def requests_to(self, suffix: str) -> list[RecordedRequest]:
         return [r for r in self.requests if r.path.endswith(suffix)]
+
+    @property
+    def cell_requests(self) -> list[RecordedRequest]:
+        """Every request but the start-up health probes."""
+        return [r for r in self.requests if not r.is_health_probe]
 
     def _next_fault(self, request: RecordedRequest) -> Fault | None:
         with self._lock:
@@ -361,7 +377,9 @@ def _blocks(content: Any) -> list[dict[str, Any]]:
 
 
 def failure_policy(rate: float, *, seed: int = 0, timeout_seconds: float = 1.0) -> FaultPolicy:
-    """Fail a deterministic share of requests, cycling through 429, 500, timeout and malformed JSON."""
+    """Fail a deterministic share of requests, cycling through 429, 500, timeout and malformed JSON.
+
+    Start-up health probes are always answered: they are not cells, and failing one ends the run."""
     kinds = [
         Fault.http(429, retry_after=0),
         Fault.http(500),
@@ -370,6 +388,8 @@ def failure_policy(rate: float, *, seed: int = 0, timeout_seconds: float = 1.0) 
     ]
 
     def policy(request: RecordedRequest, number: int) -> Fault | None:
+        if request.is_health_probe:
+            return None
         h = int(hashlib.sha256(f"{seed}:{number}".encode()).hexdigest()[:8], 16)
         if (h % 10_000) / 10_000 < rate:
             return kinds[h % len(kinds)]

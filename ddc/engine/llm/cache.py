@@ -6,6 +6,10 @@ restart, correction): two rows with the same prompt are two samples, as in the o
 one reply shared, while a rerun finds every reply. Headers (and so API keys) never enter the key.
 Location: ``$DDC_HOME/cache/responses.sqlite3`` when ``DDC_HOME`` is set, else ``.ddc-cache/`` in the
 current directory. WAL mode, so concurrent readers never block the writer.
+
+A run holds the cache (``hold``) while its start-up health check is in flight: replies still serve
+the run, but none is written until the check passes (``release``); a run whose check fails, or that
+ends before it answers, leaves the cache as it found it.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ class ResponseCache:
         self._db.execute("CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, response TEXT NOT NULL)")
         self._pending: list[tuple[str, str]] = []
         self._commit_every = commit_every
+        self._held = False
         self.hits = 0
         self.misses = 0
 
@@ -64,8 +69,18 @@ class ResponseCache:
         if len(self._pending) >= self._commit_every:
             self.flush()
 
+    def hold(self) -> None:
+        """Write nothing new until ``release``; ``close`` before then drops what was held."""
+        self.flush()
+        self._held = True
+
+    def release(self) -> None:
+        self._held = False
+        if len(self._pending) >= self._commit_every:
+            self.flush()
+
     def flush(self) -> None:
-        if not self._pending:
+        if not self._pending or self._held:
             return
         with self._db:
             self._db.execute("BEGIN")
@@ -74,6 +89,7 @@ class ResponseCache:
 
     def close(self) -> None:
         self.flush()
+        self._pending.clear()
         self._db.close()
 
 

@@ -33,10 +33,20 @@ RETRYABLE_KINDS = frozenset({"rate_limited", "server_error", "timeout", "connect
 class ModelCallError(ModelEndpointError):
     """A model call that failed (after retries when the cause was retryable)."""
 
-    def __init__(self, kind: str, message: str, *, status: int | None = None, retry_after: float | None = None):
+    def __init__(
+        self,
+        kind: str,
+        message: str,
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+        cause: str | None = None,
+    ):
         self.kind = kind
         self.status = status
         self.retry_after = retry_after
+        #: the message without its "model 'alias' at URL: " prefix
+        self.cause = cause if cause is not None else message
         super().__init__(message)
 
     @property
@@ -129,44 +139,79 @@ class ModelClient:
                 usage.cache_hits += 1
                 tally["cache_hits"] = tally.get("cache_hits", 0) + 1
                 return cached
-        for retry in range(self.retry.max_retries + 1):
+        payload = await self._call(model, url, route, body, self.retry, usage, tally)
+        if key is not None and self.cache is not None:
+            self.cache.put(key, payload)
+        tokens = payload.get("usage") if isinstance(payload, dict) else None
+        if isinstance(tokens, dict):
+            for name, field in (("input_tokens", "prompt_tokens"), ("output_tokens", "completion_tokens")):
+                if isinstance(tokens.get(field), int):
+                    tally[name] = tally.get(name, 0) + tokens[field]
+        return payload
+
+    async def probe(self, alias: str, route: str, body: dict[str, Any], retry: RetryPolicy) -> Any:
+        """POST a health probe: no cache, not counted in usage (the official engine's probes skip usage
+        tracking), and first in line for the model's next free slot (it overlaps the run's first cells
+        and must not queue behind them)."""
+        model = self.models[alias]
+        scratch = ModelUsage(alias, model.model)
+        return await self._call(model, model.provider.url(route), route, body, retry, scratch, {}, first=True)
+
+    async def _call(
+        self,
+        model: ResolvedModel,
+        url: str,
+        route: str,
+        body: dict[str, Any],
+        policy: RetryPolicy,
+        usage: ModelUsage,
+        tally: dict[str, float],
+        *,
+        first: bool = False,
+    ) -> Any:
+        """One call with its retries; returns the parsed payload or raises the last ModelCallError."""
+        for retry in range(policy.max_retries + 1):
             if self.stop_reason is not None:
                 raise ModelCallError("early_shutdown", self.stop_reason)
             try:
                 tally["requests"] = tally.get("requests", 0) + 1
-                payload = await self._send_once(model, url, route, body)
+                return await self._send_once(model, url, route, body, usage, first=first)
             except ModelCallError as exc:
                 # an endpoint that has never answered and refuses connections is down or mistyped:
                 # one retry, not the full backoff, so a run against it stops within seconds
                 unreachable = exc.kind == "connection" and usage.answered == 0 and retry >= 1
-                if not exc.retryable or retry == self.retry.max_retries or unreachable:
+                if not exc.retryable or retry == policy.max_retries or unreachable:
                     usage.failures += exc.kind != "early_shutdown"
                     if retry:
+                        after = f" (after {retry + 1} attempts)"
                         raise ModelCallError(
-                            exc.kind, f"{exc.message} (after {retry + 1} attempts)", status=exc.status
+                            exc.kind, exc.message + after, status=exc.status, cause=exc.cause + after
                         ) from exc
                     raise
                 usage.retries += 1
                 tally["retries"] = tally.get("retries", 0) + 1
-                await asyncio.sleep(self.retry.delay(retry, exc.retry_after, self._jitter))
-                continue
-            if key is not None and self.cache is not None:
-                self.cache.put(key, payload)
-            tokens = payload.get("usage") if isinstance(payload, dict) else None
-            if isinstance(tokens, dict):
-                for name, field in (("input_tokens", "prompt_tokens"), ("output_tokens", "completion_tokens")):
-                    if isinstance(tokens.get(field), int):
-                        tally[name] = tally.get(name, 0) + tokens[field]
-            return payload
+                await asyncio.sleep(policy.delay(retry, exc.retry_after, self._jitter))
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _send_once(self, model: ResolvedModel, url: str, route: str, body: dict[str, Any]) -> Any:
+    async def _send_once(
+        self,
+        model: ResolvedModel,
+        url: str,
+        route: str,
+        body: dict[str, Any],
+        usage: ModelUsage,
+        *,
+        first: bool = False,
+    ) -> Any:
         import httpx
 
-        limiter = self.limiters[model.alias]
-        usage = self.usage[model.alias]
         where = f"model {model.alias!r} at {url}"
-        await limiter.acquire()
+
+        def failure(kind: str, cause: str, **extra: Any) -> ModelCallError:
+            return ModelCallError(kind, f"{where}: {cause}", cause=cause, **extra)
+
+        limiter = self.limiters[model.alias]
+        await limiter.acquire(first=first)
         if self.stop_reason is not None:
             await limiter.release()
             raise ModelCallError("early_shutdown", self.stop_reason)
@@ -185,9 +230,9 @@ class ModelClient:
             finally:
                 await response.aclose()
         except httpx.TimeoutException as exc:
-            raise ModelCallError("timeout", f"{where}: no answer within {model.timeout:g}s") from exc
+            raise failure("timeout", f"no answer within {model.timeout:g}s") from exc
         except httpx.TransportError as exc:
-            raise ModelCallError("connection", f"{where}: connection failed ({type(exc).__name__})") from exc
+            raise failure("connection", f"connection failed ({type(exc).__name__})") from exc
         finally:
             ended = time.monotonic()
             usage.record_request(started, ended)
@@ -196,28 +241,26 @@ class ModelClient:
         if status == 429:
             retry_after = retry_after_seconds(response.headers.get("retry-after"))
             limiter.on_rate_limited(retry_after)
-            raise ModelCallError(
-                "rate_limited", f"{where}: rate limited (HTTP 429)", status=429, retry_after=retry_after
-            )
+            raise failure("rate_limited", "rate limited (HTTP 429)", status=429, retry_after=retry_after)
         if status >= 500:
-            raise ModelCallError(
+            raise failure(
                 "server_error",
-                f"{where}: HTTP {status} {_error_text(response)}".rstrip(),
+                f"HTTP {status} {_error_text(response)}".rstrip(),
                 status=status,
                 retry_after=retry_after_seconds(response.headers.get("retry-after")),
             )
         if status >= 400:
             kind = "auth" if status in (401, 403) else "bad_request" if status in (400, 422) else f"http_{status}"
-            raise ModelCallError(kind, f"{where}: HTTP {status} {_error_text(response)}".rstrip(), status=status)
+            raise failure(kind, f"HTTP {status} {_error_text(response)}".rstrip(), status=status)
         try:
             payload = response.json()
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise ModelCallError("malformed_response", f"{where}: the response is not valid JSON") from exc
+            raise failure("malformed_response", "the response is not valid JSON") from exc
         expected = _EXPECTED_KEY.get(route.strip("/"))
         if expected and (
             not isinstance(payload, dict) or not isinstance(payload.get(expected), list) or not payload[expected]
         ):
-            raise ModelCallError("malformed_response", f"{where}: the response has no {expected!r}")
+            raise failure("malformed_response", f"the response has no {expected!r}")
         limiter.on_success(ended - started)
         usage.answered += 1
         usage.record_tokens(payload.get("usage") if isinstance(payload, dict) else None)

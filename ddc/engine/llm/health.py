@@ -1,20 +1,38 @@
-"""``ddc models check``: one probe per referenced model alias, as the official startup health check.
+"""Model health probes: ``ddc models check``, and the start-up health check of ``ddc run``.
 
-Chat models get ``[system "You are a helpful assistant.", user "Hello!"]``, embedding models
-``["Hello!"]``, image models "Generate a simple illustration of a thumbs up sign." No cache, one
-retry; every alias is probed at the same time.
+One probe per model alias, as the official engine sends them: chat models get ``[system "You are a
+helpful assistant.", user "Hello!"]``, embedding models ``["Hello!"]``, image models "Generate a
+simple illustration of a thumbs up sign." A probe skips the response cache, is retried once
+(``PROBE_RETRY``), does not wait for the model's concurrency slots, and is not counted in
+metadata.json's ``model_usage``: the official engine's probes skip usage tracking, so its usage
+figures count generation only, and so do ours.
+
+``ddc models check`` probes every alias the columns use (it is the explicit request, so
+``skip_health_check`` is not consulted) and reports each. ``ddc run`` probes the same aliases except
+those with ``skip_health_check: true``, and none when ``DATA_DESIGNER_SKIP_MODEL_HEALTH_CHECKS=1``.
+Where the official engine probes before generating, ``ddc run`` starts the probes together with the
+first batches (``LLMRuntime.ready``; the runner writes no batch until they pass), so a healthy run
+pays no extra round trip; the first probe that fails ends the run with a one-line
+``ModelEndpointError`` naming the alias, model, endpoint and cause.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ddc.engine.llm.client import ModelCallError, ModelClient, RetryPolicy
 from ddc.engine.llm.providers import ResolvedModel, missing_api_keys, resolve_models
 from ddc.engine.llm.wire import chat_body, chat_messages, embedding_body, image_body
+from ddc.errors import ModelEndpointError
 from ddc.spec.document import Spec
+
+#: the official switch that turns the start-up health check off for every model
+SKIP_ENV = "DATA_DESIGNER_SKIP_MODEL_HEALTH_CHECKS"
+PROBE_RETRY = RetryPolicy(max_retries=1, base_delay=0.2, max_delay=1.0)
 
 
 @dataclass(frozen=True)
@@ -24,14 +42,24 @@ class ModelCheck:
     endpoint: str
     ok: bool
     seconds: float
-    message: str  # "ok", or why not (never containing a key)
+    message: str  # "", or why not (never containing a key)
 
     def line(self) -> str:
         mark = "ok  " if self.ok else "FAIL"
         return f"{mark} {self.alias}: {self.model} at {self.endpoint} ({self.seconds:.2f}s) {self.message}".rstrip()
 
+    def error(self) -> ModelEndpointError:
+        """The start-up failure of ``ddc run``: one line, and how to fix or skip the check."""
+        where = f"model {self.alias!r} ({self.model} at {self.endpoint})"
+        return ModelEndpointError(
+            f"{where} failed the start-up health check: {self.message}",
+            hint=f"fix the provider, model name or API key, or set `skip_health_check: true` on model "
+            f"{self.alias!r}, or {SKIP_ENV}=1 to skip the check",
+        )
 
-def _probe_request(model: ResolvedModel) -> tuple[str, dict[str, object]]:
+
+def probe_request(model: ResolvedModel) -> tuple[str, dict[str, object]]:
+    """Route and body of the official probe for the model's generation type."""
     if model.generation_type == "embedding":
         return "embeddings", embedding_body(model, ["Hello!"])
     if model.generation_type == "image":
@@ -39,29 +67,55 @@ def _probe_request(model: ResolvedModel) -> tuple[str, dict[str, object]]:
     return "chat/completions", chat_body(model, chat_messages("Hello!", "You are a helpful assistant."))
 
 
-async def _check_all(models: dict[str, ResolvedModel]) -> list[ModelCheck]:
-    client = ModelClient(models, retry=RetryPolicy(max_retries=1, base_delay=0.2, max_delay=1.0))
-    missing = missing_api_keys(models.values())
-
-    async def probe(model: ResolvedModel) -> ModelCheck:
-        started = time.monotonic()
-        route, body = _probe_request(model)
-        try:
-            await client.post(model.alias, route, body)
-        except ModelCallError as exc:
-            hint = f"; {missing[model.provider.name]}" if model.provider.name in missing else ""
-            return ModelCheck(model.alias, model.model, model.provider.endpoint, False,
-                              time.monotonic() - started, f"{exc.kind}: {exc.message}{hint}")  # fmt: skip
-        return ModelCheck(model.alias, model.model, model.provider.endpoint, True, time.monotonic() - started, "")
-
+async def probe_model(client: ModelClient, model: ResolvedModel) -> ModelCheck:
+    """One probe through ``client`` (no cache, no usage); a failure is returned, not raised."""
+    started = time.monotonic()
+    route, body = probe_request(model)
     try:
-        return list(await asyncio.gather(*(probe(m) for m in models.values())))
+        await client.probe(model.alias, route, body, PROBE_RETRY)
+    except ModelCallError as exc:
+        missing = missing_api_keys([model]).get(model.provider.name)
+        cause = f"{exc.kind}: {exc.cause}" + (f"; {missing}" if missing else "")
+        return ModelCheck(model.alias, model.model, model.provider.endpoint, False, time.monotonic() - started, cause)
+    return ModelCheck(model.alias, model.model, model.provider.endpoint, True, time.monotonic() - started, "")
+
+
+def health_check_skipped() -> bool:
+    return os.environ.get(SKIP_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def models_to_probe(models: Iterable[ResolvedModel]) -> list[ResolvedModel]:
+    """The models ``ddc run`` probes: none under the env switch, else those without skip_health_check."""
+    if health_check_skipped():
+        return []
+    return [m for m in models if not m.skip_health_check]
+
+
+async def run_health_check(client: ModelClient, models: Iterable[ResolvedModel]) -> None:
+    """Probe the models at once; the first failure cancels the other probes and is raised."""
+    probes = [asyncio.ensure_future(probe_model(client, m)) for m in models]
+    try:
+        for next_done in asyncio.as_completed(probes):
+            check = await next_done
+            if not check.ok:
+                raise check.error()
+    finally:
+        for probe in probes:
+            probe.cancel()
+        await asyncio.gather(*probes, return_exceptions=True)
+
+
+async def _check_all(models: dict[str, ResolvedModel]) -> list[ModelCheck]:
+    client = ModelClient(models)
+    try:
+        return list(await asyncio.gather(*(probe_model(client, m) for m in models.values())))
     finally:
         await client.aclose()
 
 
 def check_models(spec: Spec) -> list[ModelCheck]:
-    """Probe every alias the spec's columns use; ModelEndpointError when one cannot even be resolved."""
+    """``ddc models check``: probe every alias the spec's columns use; ModelEndpointError when one
+    cannot even be resolved."""
     models = resolve_models(spec)
     if not models:
         return []

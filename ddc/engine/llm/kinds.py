@@ -8,6 +8,9 @@ come back in ``ColumnOutput.errors`` as ``"<kind>: <message>"`` (``failures.erro
 them into errors.jsonl records); the kinds use ``failed_cells="on_error"`` so ``run.on_error``
 decides whether such rows are kept with null, dropped, or fail the run.
 
+The runner starts ``LLMRuntime.ready()`` (the start-up health check, ``ddc.engine.llm.health``)
+together with the first batches and writes no batch before it passes.
+
 A runner or CLI sets run options (no cache, adaptive concurrency, artifacts dir for images) with
 ``configure_llm(context, LLMOptions(...))`` before the first batch; ``llm_usage(context)`` gives the
 per-model usage report for metadata.json.
@@ -88,6 +91,26 @@ class LLMRuntime:
                 base_dir=self.context.base_dir,
             )
         return self._generation
+
+    async def ready(self) -> None:
+        """The start-up health check (``ddc.engine.llm.health``), started by the runner together with the
+        first batches; no batch is written before it passes, and its ModelEndpointError ends the run.
+
+        Until it passes the response cache is held: replies serve this run but reach the cache file
+        only once every probe has answered, so a run that fails its check caches nothing."""
+        from ddc.engine.llm.health import models_to_probe, run_health_check
+
+        self.generation()
+        client = self._client
+        assert client is not None
+        models = models_to_probe(client.models.values())
+        if not models:
+            return
+        if client.cache is not None:
+            client.cache.hold()
+        await run_health_check(client, models)
+        if client.cache is not None:
+            client.cache.release()
 
     def observe(self, cell: Cell) -> None:
         """Feed the early-shutdown window; once tripped, no further request is sent."""

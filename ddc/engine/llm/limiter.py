@@ -6,6 +6,10 @@ limit multiplicatively (x0.75, at least 1) on a 429 and when the smoothed latenc
 the best seen (vLLM queues requests instead of refusing them), holds it for a cooldown (the
 ``Retry-After`` value, else 2 s), and raises it by one after every ``successes_until_increase``
 successes, never above ``max_parallel_requests``.
+
+``acquire(first=True)`` takes the next free slot before every waiting request: the start-up health
+probe of a run competes with the run's first cells for the same slots, and must not queue behind
+them (its retry would otherwise wait for a whole batch).
 """
 
 from __future__ import annotations
@@ -41,17 +45,31 @@ class ConcurrencyLimiter:
         self._best_latency: float | None = None
         self._smoothed: float | None = None
         self._condition = asyncio.Condition()
+        self._first_waiting = 0  # acquire(first=True) calls waiting: the others wait behind them
 
-    async def acquire(self) -> None:
+    async def acquire(self, *, first: bool = False) -> None:
         async with self._condition:
-            while self.in_flight >= self.limit:
-                await self._condition.wait()
+            if first:
+                self._first_waiting += 1
+                try:
+                    while self.in_flight >= self.limit:
+                        await self._condition.wait()
+                finally:
+                    self._first_waiting -= 1
+                    if not self._first_waiting:  # the others no longer wait behind us
+                        self._condition.notify(max(0, self.limit - self.in_flight))
+            else:
+                while self.in_flight >= self.limit or self._first_waiting:
+                    await self._condition.wait()
             self.in_flight += 1
 
     async def release(self) -> None:
         async with self._condition:
             self.in_flight -= 1
-            self._condition.notify(max(1, self.limit - self.in_flight))
+            if self._first_waiting:
+                self._condition.notify_all()  # the waiters are woken in arrival order; the first one may be last
+            else:
+                self._condition.notify(max(1, self.limit - self.in_flight))
 
     def on_success(self, latency: float) -> None:
         if not self.adaptive:
