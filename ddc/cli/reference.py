@@ -10,21 +10,14 @@ import click
 from ddc.cli import COMMANDS, cli
 
 
-def _help(command: click.Command, path: list[str]) -> str:
-    parent = click.Context(cli, info_name="ddc", terminal_width=100, max_content_width=100)
-    ctx = parent
-    for name in path[:-1]:
-        group = ctx.command
-        assert isinstance(group, click.Group)
-        sub = group.get_command(ctx, name)
-        assert sub is not None
-        ctx = click.Context(sub, info_name=name, parent=ctx)
-    ctx = click.Context(command, info_name=path[-1], parent=ctx, terminal_width=100, max_content_width=100)
-    return command.get_help(ctx)
+def _context(command: click.Command, name: str, parent: click.Context | None = None) -> click.Context:
+    """The context ``ddc ... --help`` builds (the command's context_settings, e.g. ``-h``), at a fixed
+    width; a bare ``click.Context`` would miss them, and click caches the help option it first makes."""
+    return command.make_context(name, [], parent=parent, resilient_parsing=True, terminal_width=100)
 
 
 def render_reference() -> str:
-    ctx = click.Context(cli, info_name="ddc", terminal_width=100, max_content_width=100)
+    ctx = _context(cli, "ddc")
     out = [
         "# ddc command reference",
         "",
@@ -37,13 +30,14 @@ def render_reference() -> str:
     for name in sorted(COMMANDS):
         command = cli.get_command(ctx, name)
         assert command is not None
-        out += ["", f"## ddc {name}", "", "```text", _help(command, [name]), "```"]
+        sub_ctx = _context(command, name, ctx)
+        out += ["", f"## ddc {name}", "", "```text", command.get_help(sub_ctx), "```"]
         if isinstance(command, click.Group):
-            sub_ctx = click.Context(command, info_name=name, parent=ctx)
             for sub in command.list_commands(sub_ctx):
                 subcommand = command.get_command(sub_ctx, sub)
                 assert subcommand is not None
-                out += ["", f"### ddc {name} {sub}", "", "```text", _help(subcommand, [name, sub]), "```"]
+                help_text = subcommand.get_help(_context(subcommand, sub, sub_ctx))
+                out += ["", f"### ddc {name} {sub}", "", "```text", help_text, "```"]
     return "\n".join(out) + "\n"
 
 
