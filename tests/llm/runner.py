@@ -17,6 +17,19 @@ from ddc.spec.load import load_spec
 FAST_RETRY = RetryPolicy(max_retries=3, base_delay=0.01, max_delay=0.05)
 
 
+#: A sampler and an llm-text column that uses it: the smallest spec with model calls.
+TOPIC_ESSAY = """
+  - name: topic
+    column_type: sampler
+    sampler_type: category
+    params: {values: [cats, dogs, birds]}
+  - name: essay
+    column_type: llm-text
+    model_alias: text
+    prompt: "Write about {{ topic }}"
+"""
+
+
 def spec_text(base_url: str, columns: str, *, params: str = "", extra: str = "") -> str:
     return f"""
 random_seed: 7

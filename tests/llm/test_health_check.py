@@ -11,19 +11,10 @@ from ddc.engine import runner
 from ddc.engine.llm.health import SKIP_ENV
 from ddc.errors import ModelEndpointError
 from tests.conftest import Run
-from tests.llm.runner import spec_text
+from tests.llm.runner import TOPIC_ESSAY, spec_text
 from tests.servers.openai_server import Fault, OpenAIServer, RecordedRequest
 
-COLUMNS = """
-  - name: topic
-    column_type: sampler
-    sampler_type: category
-    params: {values: [cats, dogs, birds]}
-  - name: essay
-    column_type: llm-text
-    model_alias: text
-    prompt: "Write about {{ topic }}"
-"""
+COLUMNS = TOPIC_ESSAY
 
 TWO_ALIASES = (
     COLUMNS

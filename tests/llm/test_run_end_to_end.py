@@ -10,19 +10,10 @@ import pytest
 
 from ddc.engine import runner
 from ddc.errors import RunError
-from tests.llm.runner import spec_text
+from tests.llm.runner import TOPIC_ESSAY, spec_text
 from tests.servers.openai_server import Fault, OpenAIServer
 
-COLUMNS = """
-  - name: topic
-    column_type: sampler
-    sampler_type: category
-    params: {values: [cats, dogs, birds]}
-  - name: essay
-    column_type: llm-text
-    model_alias: text
-    prompt: "Write about {{ topic }}"
-"""
+COLUMNS = TOPIC_ESSAY
 
 
 def run_spec(server: OpenAIServer, tmp_path: Path, on_error: str = "keep", records: int = 6) -> Path:

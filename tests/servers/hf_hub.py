@@ -22,9 +22,11 @@ import json
 import re
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from tests.servers.loopback import LoopbackServer
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 _RESOLVE = re.compile(r"^/(?:(?P<kind>datasets|spaces)/)?(?P<repo>[^/]+/[^/]+)/resolve/(?P<rev>[^/]+)/(?P<path>.+)$")
@@ -56,7 +58,7 @@ class RecordedRequest:
     headers: dict[str, str]
 
 
-class HfHub:
+class HfHub(LoopbackServer):
     """The server and its repositories; use as a context manager or call ``start``/``stop``."""
 
     def __init__(self, *, page_size: int = 1000) -> None:
@@ -65,36 +67,14 @@ class HfHub:
         self.requests: list[RecordedRequest] = []
         self.truncate: set[str] = set()  # paths whose content is cut short once, mid-body
         self._lock = threading.Lock()
-        self._httpd: ThreadingHTTPServer | None = None
+        super().__init__()
 
-    def start(self) -> HfHub:
-        hub = self
-
-        class Handler(_Handler):
-            state = hub
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
-
-    def __enter__(self) -> HfHub:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return _Handler
 
     @property
     def endpoint(self) -> str:
-        assert self._httpd is not None, "server not started"
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return self.url
 
     def add_dataset(self, repo_id: str, files: dict[str, bytes], **options: Any) -> Repo:
         repo = Repo(dict(files), **options)

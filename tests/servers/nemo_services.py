@@ -25,9 +25,11 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from tests.servers.loopback import LoopbackServer
 
 DD = r"/apis/data-designer/v2/workspaces/(?P<ws>[^/]+)"
 FILES = r"/apis/files/v2/workspaces/(?P<ws>[^/]+)"
@@ -155,7 +157,7 @@ def shape_validator(config: dict[str, Any]) -> list[str]:
     return problems
 
 
-class NemoServices:
+class NemoServices(LoopbackServer):
     """The server and its state. Use as a context manager or call ``start``/``stop``."""
 
     def __init__(
@@ -188,40 +190,14 @@ class NemoServices:
         self.preview_truncate = False
         self.artifacts_override: bytes | None = None
         self._lock = threading.Lock()
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        super().__init__()
 
-    # --- lifecycle ---------------------------------------------------------------------------------
-
-    def start(self) -> NemoServices:
-        server = self
-
-        class Handler(_Handler):
-            state = server
-
-        self._httpd = _QuietServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
-
-    def __enter__(self) -> NemoServices:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return _Handler
 
     @property
     def base_url(self) -> str:
-        assert self._httpd is not None, "server not started"
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return self.url
 
     # --- test controls -----------------------------------------------------------------------------
 
@@ -652,16 +628,6 @@ class NemoServices:
                 "data": [{"id": m} for m in self.providers[(req.ws, name)]["enabled_models"]],
             }
         raise Rejected(404, f"no gateway route {path}")
-
-
-class _QuietServer(ThreadingHTTPServer):
-    """Clients that give up (timeouts, truncation tests) are expected; do not print their broken pipes."""
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        import sys
-
-        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
-            super().handle_error(request, client_address)
 
 
 def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
