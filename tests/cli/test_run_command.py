@@ -90,3 +90,25 @@ def test_the_ddc_process_writes_the_dataset_and_exits_0(spec: Path, tmp_path: Pa
     assert done.returncode == 0, done.stderr
     assert "wrote 12 records" in done.stdout
     assert (tmp_path / "out" / "demo" / "parquet-files" / "batch_00000.parquet").is_file()
+
+
+def test_the_ddc_process_exits_quietly_after_a_seeded_run(tmp_path: Path, subprocess_env) -> None:
+    """DuckDB (seeds) must not print nanobind leak reports at exit."""
+    import subprocess
+    import sys
+
+    (tmp_path / "seed.csv").write_text("name\na\nb\n")
+    spec = tmp_path / "seeded.yaml"
+    spec.write_text(
+        "seed_config: {source: {seed_type: local, path: seed.csv}}\n"
+        "columns:\n  - {name: x, column_type: expression, expr: '{{ name }}!'}\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "ddc", "run", str(spec), "-n", "4", "-o", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        env=subprocess_env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "leaked" not in done.stderr
