@@ -64,9 +64,12 @@ def stamp_seed(
         else:
             files = _stamp_local(paths, base_dir)
     else:
-        from ddc.spec.seed_files import expand_seed_path, seed_relation
+        from ddc.spec.seed_files import SeedFileError, expand_seed_path, seed_relation
 
-        relation = seed_relation(source, base_dir)
+        try:
+            relation = seed_relation(source, base_dir)
+        except SeedFileError as exc:  # removed since the reader opened it
+            raise RunError(f"seed data: {exc}") from exc
         paths = sorted({Path(f) for pattern in relation.tables.values() for f in expand_seed_path(pattern)})
         files = _stamp_local(paths, base_dir)
     return {"num_rows": num_rows, "files": sorted(files, key=lambda f: f["path"])}

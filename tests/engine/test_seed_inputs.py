@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +18,8 @@ import pytest
 from ddc.engine import seed_inputs
 from ddc.engine.runner import run
 from ddc.errors import RunError
+
+REPO = Path(__file__).resolve().parents[2]
 
 CSV = "name,city\nada,Paris\nbob,Rome\ncyd,Oslo\n"
 SPEC = """
@@ -106,7 +112,7 @@ def test_the_refusal_is_one_line_naming_three_changes_with_a_hint(tmp_path: Path
     spec.write_text(SPEC.replace("SEED", "parts/*.csv"), encoding="utf-8")
     _interrupted_run(spec, tmp_path / "out")
     for name in ("a.csv", "b.csv", "c.csv", "d.csv"):
-        (tmp_path / "parts" / name).write_text(CSV.replace("Paris", "Lyon"), encoding="utf-8")
+        (tmp_path / "parts" / name).write_text(CSV.replace("Rome", "Roma"), encoding="utf-8")
     with pytest.raises(RunError) as caught:
         _resume(spec, tmp_path / "out")
     assert caught.value.message.endswith(
@@ -145,6 +151,29 @@ def test_resume_after_a_touch_of_a_small_seed_gives_the_same_bytes(seeded: Path,
     os.utime(seed, ns=(seed.stat().st_atime_ns, seed.stat().st_mtime_ns + 5_000_000_000))
     resumed = _resume(seeded, tmp_path / "out")
     assert reference is not None and _files(resumed) == _files(reference)
+
+
+def test_resume_after_kill_9_and_a_touch_of_the_seed_gives_the_same_bytes(seeded: Path, tmp_path: Path) -> None:
+    slow = "  - {name: slow, column_type: expression, expr: '{% for i in range(4) %}{{ i }}{% endfor %}{{ line }}'}\n"
+    seeded.write_text(SPEC.replace("SEED", "data/guests.csv").replace("40", "60000") + slow, encoding="utf-8")
+    rows = "".join(f"guest{i},city{i % 7}\n" for i in range(2000))  # each pass of the seed is one query
+    (tmp_path / "data" / "guests.csv").write_text("name,city\n" + rows, encoding="utf-8")
+    reference = run(seeded, output_dir=tmp_path / "ref", batch_size=1000).path
+    target = tmp_path / "killed"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    command = [sys.executable, "-c", "from ddc.cli import main; main()", "run", str(seeded), "-o", str(target),
+               "--batch-size", "1000"]  # fmt: skip
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (target / "guests" / "parquet-files" / "batch_00003.parquet").exists():
+        time.sleep(0.002)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert len(list((target / "guests" / "parquet-files").glob("batch_*"))) < 60, "interrupted part-way"
+    seed = tmp_path / "data" / "guests.csv"
+    os.utime(seed, ns=(seed.stat().st_atime_ns, seed.stat().st_mtime_ns + 5_000_000_000))
+    subprocess.run([*command, "--resume"], env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert reference is not None and _files(target / "guests") == _files(reference)
 
 
 def test_a_touched_seed_past_the_hash_budget_is_refused(
