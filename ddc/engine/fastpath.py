@@ -3,8 +3,8 @@
 ``compile_fast(text)`` returns None unless the template uses only: text, column references, constants,
 ``~`` and ``+`` concatenation, ``+ - * /`` arithmetic, comparisons, ``and``/``or``/``not``, inline
 ``a if c else b``, ``{% if %}/{% elif %}/{% else %}`` blocks, and the ``upper``/``lower``/``trim``/
-``capitalize``/``title``/``length``/``string`` filters. The compiled function renders a whole batch and marks
-the rows whose value it cannot prove identical to Jinja's (nulls, strings that JSON-decode to
+``capitalize``/``title``/``length``/``string``/``round`` filters. The compiled function renders a whole
+batch and marks the rows whose value it cannot prove identical to Jinja's (nulls, strings that JSON-decode to
 something else, floats Python would print in scientific notation, non-ASCII case mapping, division by
 zero ...); those rows, or the whole batch when the column types do not fit, are rendered by Jinja.
 The property test in
@@ -221,6 +221,10 @@ def _compile_expr(node: Any, nodes: Any) -> Callable[[_State], _Vec]:
         test = _compile_expr(node.test, nodes)
         yes, no = _compile_expr(node.expr1, nodes), _compile_expr(node.expr2, nodes)
         return lambda state: _cond(_truth(test(state)), yes(state), no(state), state)
+    if isinstance(node, nodes.Filter) and node.name == "round" and node.node is not None:
+        precision = _round_precision(node, nodes)
+        inner = _compile_expr(node.node, nodes)
+        return lambda state: _round(inner(state), precision, state)
     if isinstance(node, nodes.Filter) and node.name in (*_STRING_FILTERS, "length", "string"):
         if node.node is None or node.args or node.kwargs:
             raise _Unsupported("filter block or arguments")
@@ -442,6 +446,53 @@ def _string_filter(fn: str, vec: _Vec, state: _State) -> _Vec:
     if fn == "utf8_trim_whitespace":  # Python also strips \x1c-\x1f; Arrow does not
         state.mark(pc.match_substring_regex(text, r"[\x1c-\x1f]"))
     return _Vec("str", getattr(pc, fn)(text))
+
+
+def _round_precision(node: Any, nodes: Any) -> int:
+    """``round``, ``round(p)`` or ``round(p, 'common')`` with a constant ``0 <= p <= 15``; anything else
+    (floor/ceil, a computed precision) stays with Jinja."""
+    args = list(node.args)
+    named = {kw.key: kw.value for kw in node.kwargs}
+    if (
+        node.dyn_args is not None
+        or node.dyn_kwargs is not None
+        or len(args) > 2
+        or set(named) - {"precision", "method"}
+    ):
+        raise _Unsupported("round arguments")
+    precision = args[0] if args else named.get("precision")
+    method = args[1] if len(args) > 1 else named.get("method")
+    if method is not None and not (isinstance(method, nodes.Const) and method.value == "common"):
+        raise _Unsupported("round method")
+    if precision is None:
+        return 0
+    if not isinstance(precision, nodes.Const) or type(precision.value) is not int or not 0 <= precision.value <= 15:
+        raise _Unsupported("round precision")
+    return int(precision.value)
+
+
+def _round(vec: _Vec, precision: int, state: _State) -> _Vec:
+    """Python's ``round(x, p)`` (Jinja's ``common`` method): ints unchanged; floats by half-to-even on
+    ``x * 10**p``, which matches Python's correctly rounded result except near a tie (where the
+    product's own rounding can decide) and at magnitudes beyond 2**52: those rows go to Jinja."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if vec.kind == "int":
+        return vec
+    if vec.kind != "float":
+        raise _NotFast(f"round of {vec.kind}")
+    if isinstance(vec.value, pa.Scalar):
+        return _Vec("float", pa.scalar(round(vec.value.as_py(), precision)))
+    scaled = pc.multiply(vec.value, 10.0**precision)
+    distance = pc.abs(pc.subtract(pc.subtract(scaled, pc.floor(scaled)), 0.5))
+    finite = pc.is_finite(scaled)
+    unsure = pc.or_(pc.less(distance, 1e-6), pc.greater_equal(pc.abs(scaled), 2.0**52))
+    state.mark(pc.and_(finite, unsure))
+    # k / 10**p, a correctly rounded division, is the double nearest the decimal result, as Python's is
+    # (pc.round(x, ndigits) multiplies by 10**-p instead and can land one ulp off).
+    whole = pc.round(scaled, round_mode="half_to_even")
+    return _Vec("float", pc.divide(whole, 10.0**precision))
 
 
 def _length(vec: _Vec) -> _Vec:

@@ -33,9 +33,24 @@ def _expr(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
         children.map(lambda e: f"(-{e})"),
         children.map(lambda e: f"(not {e})"),
         st.tuples(children, children, children).map(lambda t: f"({t[0]} if {t[1]} else {t[2]})"),
-        st.tuples(children, st.sampled_from(["upper", "lower", "trim", "capitalize", "title", "length", "string"])).map(
-            lambda t: f"({t[0]}|{t[1]})"
-        ),
+        st.tuples(
+            children,
+            st.sampled_from(
+                [
+                    "upper",
+                    "lower",
+                    "trim",
+                    "capitalize",
+                    "title",
+                    "length",
+                    "string",
+                    "round",
+                    "round(1)",
+                    "round(2, 'common')",
+                    "round(precision=3)",
+                ]
+            ),
+        ).map(lambda t: f"({t[0]}|{t[1]})"),
     )
 
 
@@ -92,7 +107,21 @@ def test_fast_path_and_jinja_render_the_same_values(template: str, data: dict[st
 @settings(max_examples=300, deadline=None)
 @given(
     name=st.sampled_from(NAMES),
-    name_filter=st.sampled_from(["upper", "lower", "trim", "capitalize", "title", "length", "string"]),
+    name_filter=st.sampled_from(
+        [
+            "upper",
+            "lower",
+            "trim",
+            "capitalize",
+            "title",
+            "length",
+            "string",
+            "round",
+            "round(1)",
+            "round(2, 'common')",
+            "round(precision=3)",
+        ]
+    ),
     data=batches(),
 )
 def test_each_filter_renders_as_jinja_renders_it(name: str, name_filter: str, data: dict[str, pa.Array]) -> None:
@@ -101,6 +130,28 @@ def test_each_filter_renders_as_jinja_renders_it(name: str, name_filter: str, da
     fast = TemplateRenderer(template, fast=True).render(data, n)
     fast_values = fast.values if isinstance(fast.values, list) else fast.values.to_pylist()
     assert fast_values == TemplateRenderer(template, fast=False).render(data, n).values
+
+
+def test_round_matches_python_near_ties_and_at_extreme_magnitudes() -> None:
+    import numpy as np
+
+    g = np.random.default_rng(0)
+    halves = (g.integers(-(10**6), 10**6, 20_000) + 0.5) / 10.0 ** g.integers(0, 4, 20_000)
+    values = np.concatenate(
+        [
+            halves,
+            np.nextafter(halves, np.inf),
+            np.nextafter(halves, -np.inf),
+            g.normal(0, 1e6, 5_000),
+            [2.675, 1.005, 0.285, 1.115, 5e-324, 1e300, -0.0, 2.0**52 + 1, 1e-7],
+        ]
+    )
+    data = {"x": pa.array(values)}
+    for precision in range(4):
+        template = "{{ x|round(" + str(precision) + ") }}"
+        fast = TemplateRenderer(template, fast=True).render(data, len(values)).values
+        rendered = fast if isinstance(fast, list) else fast.to_pylist()
+        assert rendered == [str(round(v, precision)) for v in values.tolist()]
 
 
 def test_simple_templates_compile_to_the_fast_path() -> None:
