@@ -19,7 +19,11 @@ _CELL = 28
 @click.option("--format", "fmt", type=click.Choice(["parquet", "jsonl", "csv"]), help="Also write one jsonl/csv file.")
 @click.option("--seed", type=click.IntRange(min=0), help="Random seed (overrides the spec's random_seed).")
 @click.option("--preview", type=click.IntRange(min=1), metavar="N", help="Print N rows as a table; write nothing.")
-@click.option("--resume", is_flag=True, help="Continue an interrupted run in the same output directory.")
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue an interrupted run in the same output directory (refused if spec, options or seed data changed).",
+)
 @click.option("--partition", metavar="I/N", help="Generate only shard I of N (0-based), e.g. 0/4.")
 @click.option("--batch-size", type=click.IntRange(min=1), help="Records per batch and per output file.")
 @click.option("--no-cache", is_flag=True, help="Send every model request, ignoring the local response cache.")

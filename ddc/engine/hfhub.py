@@ -156,6 +156,11 @@ class HubSeed:
             raise RunError(f"seed data: {exc}", span=span) from exc
         return cls(where, str(source.endpoint).rstrip("/"), token, span)
 
+    def label_of(self, path: str) -> str:
+        """One file of the repository as written back to a user: ``hf://<repo>@<revision>/<path>``."""
+        kind = "" if self.where.repo_type == "model" else f"{self.where.repo_type}s/"
+        return f"hf://{kind}{self.where.repo_id}@{self.where.revision}/{path}"
+
     # --- routes ----------------------------------------------------------------------------------------
 
     def file_url(self, path: str) -> str:
@@ -416,6 +421,17 @@ def fetch_hf_seed(
     if _read_json_list(resolved) != names:
         write_atomic(resolved, json.dumps(names))
     return [base / "files" / name for name in names], downloaded
+
+
+def cached_key(seed: HubSeed, file: Path, *, root: Path | None = None) -> tuple[str, str | None]:
+    """A file ``fetch_hf_seed`` returned: its path in the repository and the content identity (the ETag)
+    the cache holds for it (None when the cache has none)."""
+    base = seed.cache_dir(root)
+    name = file.relative_to(base / "files").as_posix()
+    try:
+        return name, (base / "keys" / name).read_text(encoding="utf-8")
+    except OSError:
+        return name, None
 
 
 def _read_json_list(path: Path) -> list[str] | None:

@@ -14,8 +14,9 @@ and its error is raised (see ``RunContext``).
 
 Resume: ``metadata.json`` is written (state "running") before the first batch; each batch's
 ``parquet-files/batch_NNNNN.parquet`` is written last, so its presence means the batch is complete.
-``--resume`` checks the fingerprint, seed, size and batch size, and continues after the last
-complete batch.
+``--resume`` checks the fingerprint, seed, size, batch size and partition, and the seed data
+(``seed_inputs``: each seed file's size and content hash or mtime, an ``hf`` file's ETag, the seed's
+row count; see ``ddc.engine.seed_inputs``), and continues after the last complete batch.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from ddc.compile.plan import Plan, PlannedColumn
+    from ddc.engine.hfhub import HubSeed
     from ddc.engine.seeds import SeedReader
     from ddc.spec.load import LoadedSpec
 
@@ -80,24 +82,35 @@ def _load(spec: str | Path | LoadedSpec) -> LoadedSpec:
     return load_spec(spec)
 
 
-def _open_seed(loaded: LoadedSpec, random_seed: int, warn: Callable[[str], None]) -> SeedReader | None:
+def _open_seed(
+    loaded: LoadedSpec, random_seed: int, warn: Callable[[str], None], *, stamp: bool = False
+) -> tuple[SeedReader | None, dict[str, Any] | None]:
+    """The seed's reader and, with ``stamp``, the ``seed_inputs`` it reads (``ddc.engine.seed_inputs``)."""
     from ddc.engine.seeds import SeedReader
 
     config = loaded.spec.seed_config
     if config is None:
-        return None
-    files = None
+        return None, None
+    hub, hub_files = None, None
     if config.source.seed_type == "nmp":
         config = _local_fileset_seed(loaded, config)
     elif config.source.seed_type == "hf":
-        files = [str(p) for p in _local_hf_seed(loaded, warn)]
+        hub, hub_files = _local_hf_seed(loaded, warn)
+    files = [str(p) for p in hub_files] if hub_files is not None else None
     reader = SeedReader(config, loaded.base_dir, random_seed, files=files)
-    declared = {c.name for c in loaded.spec.columns if c.column_type != "seed-dataset"}
-    clash = sorted(declared & set(reader.columns))
-    if clash:
-        reader.close()
-        raise RunError(f"column {clash[0]!r} is also a column of the seed dataset; rename one of them")
-    return reader
+    with contextlib.ExitStack() as on_error:
+        on_error.callback(reader.close)
+        declared = {c.name for c in loaded.spec.columns if c.column_type != "seed-dataset"}
+        clash = sorted(declared & set(reader.columns))
+        if clash:
+            raise RunError(f"column {clash[0]!r} is also a column of the seed dataset; rename one of them")
+        inputs = None
+        if stamp:
+            from ddc.engine.seed_inputs import stamp_seed
+
+            inputs = stamp_seed(config, loaded.base_dir, reader.total, hub=hub, hub_files=hub_files or ())
+        on_error.pop_all()
+    return reader, inputs
 
 
 def _local_fileset_seed(loaded: LoadedSpec, config: Any) -> Any:
@@ -115,12 +128,13 @@ def _local_fileset_seed(loaded: LoadedSpec, config: Any) -> Any:
     return config.model_copy(update={"source": LocalFileSeedSource(path=local)})
 
 
-def _local_hf_seed(loaded: LoadedSpec, warn: Callable[[str], None]) -> list[Path]:
+def _local_hf_seed(loaded: LoadedSpec, warn: Callable[[str], None]) -> tuple[HubSeed, list[Path]]:
     """A Hugging Face seed's files, downloaded into the local cache (reused while unchanged on the Hub)."""
     from ddc.engine.hfhub import fetch_hf_seed, hub_seed
 
-    paths, _ = fetch_hf_seed(hub_seed(loaded), warn=warn)
-    return paths
+    seed = hub_seed(loaded)
+    paths, _ = fetch_hf_seed(seed, warn=warn)
+    return seed, paths
 
 
 def default_batch_size(plan: Plan) -> int:
@@ -543,8 +557,14 @@ def run(
         _check_compatible(previous, meta, dataset_dir)
 
     warnings: list[str] = []
-    reader = _open_seed(loaded, random_seed, warnings.append)
+    reader, seed_inputs = _open_seed(loaded, random_seed, warnings.append, stamp=dataset_dir is not None)
     try:
+        if seed_inputs is not None:
+            meta["seed_inputs"] = seed_inputs
+            if previous is not None:
+                from ddc.engine.seed_inputs import check_unchanged
+
+                check_unchanged(previous, seed_inputs, cast(Path, dataset_dir))
         plan = plan_spec(loaded, seed_columns=reader.columns if reader else None)
         context = _context(plan, random_seed, n_total, size, warnings)
         chosen = kinds if kinds is not None else column_kinds()

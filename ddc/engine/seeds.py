@@ -113,13 +113,9 @@ def _materialise_query(con: duckdb.DuckDBPyConnection, sql: str) -> _Relation:
     return _Relation("SELECT * FROM ddc_query_seed", ())
 
 
-def directory_manifest(source: Any, base_dir: Path) -> pa.Table:
-    """One row per file under a directory (the official columns), in path order.
-
-    ``file_contents`` adds ``content``, the file decoded with the source's encoding."""
+def directory_files(source: Any, base_dir: Path) -> tuple[Path, list[Path]]:
+    """The directory of a ``directory``/``file_contents`` seed and its matching files, in path order."""
     import fnmatch
-
-    import pyarrow as pa
 
     root = Path(source.path).expanduser()
     if not root.is_absolute():
@@ -130,6 +126,16 @@ def directory_manifest(source: Any, base_dir: Path) -> pa.Table:
     files = sorted(p for p in candidates if p.is_file() and fnmatch.fnmatch(p.name, source.file_pattern))
     if not files:
         raise RunError(f"seed data: no file matching {source.file_pattern!r} under {root}")
+    return root, files
+
+
+def directory_manifest(source: Any, base_dir: Path) -> pa.Table:
+    """One row per file under a directory (the official columns), in path order.
+
+    ``file_contents`` adds ``content``, the file decoded with the source's encoding."""
+    import pyarrow as pa
+
+    root, files = directory_files(source, base_dir)
     kind = "file_contents" if source.seed_type == "file_contents" else "directory_file"
     columns: dict[str, list[str]] = {
         "source_kind": [kind] * len(files),

@@ -51,6 +51,13 @@ def resolve_seed_path(pattern: str, base_dir: Path) -> str:
     raise SeedFileError(f"{kind} {pattern!r} (looked for {tried})")
 
 
+def expand_seed_path(path: str) -> list[str]:
+    """The files a resolved path or glob (from ``resolve_seed_path``) names, sorted."""
+    if glob.has_magic(path):
+        return sorted(p for p in glob.glob(path, recursive=True) if Path(p).is_file())
+    return [path]
+
+
 def seed_file_reader(path: str) -> str:
     """The DuckDB reader of a seed file or glob, by suffix: read_parquet, read_csv or read_json_auto."""
     lower = path.lower()

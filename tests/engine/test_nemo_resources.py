@@ -85,3 +85,18 @@ def test_the_person_sampler_falls_back_to_the_locale_persona_fileset(nemo: NemoS
     table = ddc.preview(_spec(tmp_path, PERSON_SPEC), 4).table
     assert {p["first_name"] for p in table.column("customer").to_pylist()} <= {"Ada", "Louis"}
     assert (tmp_path / "assets" / "datasets" / "fr_FR.parquet").is_file()
+
+
+def test_resume_after_the_fileset_gained_a_file_is_refused(nemo: NemoServices, tmp_path: Path) -> None:
+    from ddc.engine.runner import run
+
+    def stop(done: int, total: int) -> None:
+        raise KeyboardInterrupt
+
+    nemo.add_fileset("default", "catalog", {"products/a.csv": b"product\nlamp\n"})
+    spec = _spec(tmp_path, FILESET_SPEC)
+    with pytest.raises(KeyboardInterrupt):
+        run(spec, output_dir=tmp_path / "out", batch_size=2, progress=stop)
+    nemo.add_fileset("default", "catalog", {"products/a.csv": b"product\nlamp\n", "products/b.csv": b"product\nmug\n"})
+    with pytest.raises(RunError, match=r"seed data changed since it was started: \S+/products/b.csv: new match"):
+        run(spec, output_dir=tmp_path / "out", batch_size=2, resume=True)
