@@ -99,28 +99,18 @@ class ColumnRng:
 
     def permutation(self, rows: np.ndarray, size: int, *tags: int) -> np.ndarray:
         """A keyed bijection of row indices onto ``[0, size)``: rows ``k*size .. (k+1)*size - 1`` get
-        distinct values (each cycle ``k`` has its own key), so draws "without replacement" stay a function
-        of the global row alone, like every other draw.
-
-        A 4-round Feistel network over the smallest even bit width that holds ``size``, with
-        cycle-walking (values >= ``size`` are permuted again; fewer than 2 passes on average)."""
+        distinct values (each cycle ``k`` has its own key, see ``permute``), so draws "without
+        replacement" stay a function of the global row alone, like every other draw."""
         import numpy as np
 
         rows = np.asarray(rows, dtype=np.int64)
         cycles, offsets = np.divmod(rows, size)
-        width = max(2, (size - 1).bit_length())
-        half = np.uint64((width + 1) // 2)
         out = np.empty(len(rows), dtype=np.uint64)
         for cycle in np.unique(cycles).tolist():
             chosen = cycles == cycle
             generator = self.generator(cycle, PERMUTATION_TAG, *tags, block_size=size)
-            keys = generator.integers(0, 1 << 63, size=4, dtype=np.uint64)
-            values = _feistel(offsets[chosen].astype(np.uint64), keys, half)
-            outside = values >= size
-            while outside.any():
-                values[outside] = _feistel(values[outside], keys, half)
-                outside = values >= size
-            out[chosen] = values
+            keys = [int(k) for k in generator.integers(0, 1 << 63, size=4, dtype=np.uint64)]
+            out[chosen] = permute(offsets[chosen], size, keys)
         return out.astype(np.int64)
 
     def uniform(self, rows: np.ndarray, *tags: int) -> np.ndarray:
@@ -135,27 +125,40 @@ class ColumnRng:
 PERMUTATION_TAG = 1 << 40
 
 
-def _feistel(values: np.ndarray, keys: np.ndarray, half: np.uint64) -> np.ndarray:
-    """One pass of a balanced Feistel network on ``2 * half``-bit values (uint64, wrapping arithmetic)."""
+def permute(positions: Any, size: int, keys: list[int]) -> np.ndarray:
+    """A keyed bijection of ``[0, size)`` applied to ``positions``: a 4-round Feistel network over the
+    smallest even bit width holding ``size``, with cycle walking (values >= ``size`` are permuted again;
+    fewer than 2 passes on average). Shared by ``ColumnRng.permutation`` and the seed shuffle."""
     import numpy as np
 
-    mask = np.uint64((1 << int(half)) - 1)
-    left, right = values >> half, values & mask
-    for key in keys:
-        left, right = right, left ^ (_mix64(right ^ key) & mask)
-    out: np.ndarray = (left << half) | right
+    half_bits = max(1, (max(size - 1, 1).bit_length() + 1) // 2)
+    out = _feistel(np.asarray(positions, dtype=np.uint64), half_bits, keys)
+    outside = out >= np.uint64(size)
+    while outside.any():
+        out[outside] = _feistel(out[outside], half_bits, keys)
+        outside = out >= np.uint64(size)
     return out
 
 
-def _mix64(x: np.ndarray) -> np.ndarray:
-    """The splitmix64 finaliser: every input bit affects every output bit."""
+def _feistel(values: Any, half_bits: int, keys: list[int]) -> Any:
     import numpy as np
 
-    x = x ^ (x >> np.uint64(30))
-    x = x * np.uint64(0xBF58476D1CE4E5B9)
-    x = x ^ (x >> np.uint64(27))
-    x = x * np.uint64(0x94D049BB133111EB)
-    return x ^ (x >> np.uint64(31))
+    mask = np.uint64((1 << half_bits) - 1)
+    shift = np.uint64(half_bits)
+    left, right = values >> shift, values & mask
+    for key in keys:
+        left, right = right, left ^ (_mix(right, key) & mask)
+    return (left << shift) | right
+
+
+def _mix(values: Any, key: int) -> Any:
+    """A 64-bit avalanche mix (splitmix64 finaliser) of ``values ^ key``; numpy uint64 wraps."""
+    import numpy as np
+
+    z = values ^ np.uint64(key)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
 
 
 def _uniform(generator: np.random.Generator, n: int) -> np.ndarray:

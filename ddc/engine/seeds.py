@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ddc.engine.rng import permute
 from ddc.errors import RunError
 
 if TYPE_CHECKING:
@@ -287,7 +288,6 @@ class SeedReader:
 
 
 SHUFFLE_CHUNK = 262_144
-_MASK64 = (1 << 64) - 1
 
 
 def _permutation_keys(random_seed: int, pass_index: int) -> list[int]:
@@ -295,40 +295,6 @@ def _permutation_keys(random_seed: int, pass_index: int) -> list[int]:
 
     sequence = np.random.SeedSequence(random_seed, spawn_key=(0x5EED, pass_index))
     return [int(k) for k in sequence.generate_state(4, np.uint64)]
-
-
-def _mix(values: Any, key: int) -> Any:
-    """A 64-bit avalanche mix (splitmix64 finaliser) of ``values ^ key``; numpy uint64 wraps."""
-    import numpy as np
-
-    z = values ^ np.uint64(key)
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return z ^ (z >> np.uint64(31))
-
-
-def _feistel(values: Any, half_bits: int, keys: list[int]) -> Any:
-    import numpy as np
-
-    mask = np.uint64((1 << half_bits) - 1)
-    shift = np.uint64(half_bits)
-    left, right = values >> shift, values & mask
-    for key in keys:
-        left, right = right, left ^ (_mix(right, key) & mask)
-    return (left << shift) | right
-
-
-def permute(positions: Any, size: int, keys: list[int]) -> Any:
-    """A keyed bijection of [0, size) (a Feistel network with cycle walking), applied to ``positions``."""
-    import numpy as np
-
-    half_bits = max(1, (max(size - 1, 1).bit_length() + 1) // 2)
-    out = _feistel(np.asarray(positions, dtype=np.uint64), half_bits, keys)
-    outside = out >= np.uint64(size)
-    while outside.any():
-        out[outside] = _feistel(out[outside], half_bits, keys)
-        outside = out >= np.uint64(size)
-    return out
 
 
 class SeedStream:

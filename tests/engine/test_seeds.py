@@ -135,7 +135,8 @@ def test_stream_yields_exactly_the_rows_of_a_range(letters: Path) -> None:
 def test_the_shuffle_permutation_is_a_bijection(size: int) -> None:
     import numpy as np
 
-    from ddc.engine.seeds import _permutation_keys, permute
+    from ddc.engine.rng import permute
+    from ddc.engine.seeds import _permutation_keys
 
     order = permute(np.arange(size, dtype=np.uint64), size, _permutation_keys(9, 0))
     assert sorted(order.tolist()) == list(range(size))
