@@ -233,3 +233,27 @@ def test_an_ordered_query_seed_repeats_the_same_order_each_pass(generate, tmp_pa
     )
     values = column(generate(seed_spec(source, 150)), "upper")
     assert values[:50] == values[50:100] == values[100:]
+
+
+@pytest.mark.parametrize("strategy", ["ordered", "shuffle"])
+def test_a_small_parquet_seed_gives_the_same_rows_from_memory_as_streamed(
+    generate, tmp_path: Path, strategy: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Small selections are served from memory; a Parquet seed's rows do not depend on that choice."""
+    from ddc.engine import seeds
+
+    for part in range(3):
+        rows = range(part * 40, part * 40 + 40)
+        table = pa.table({"letter": [f"l{i}" for i in rows], "rank": list(rows)})
+        pq.write_table(table, tmp_path / f"part-{part}.parquet")
+    text = seed_spec("{seed_type: local, path: 'part-*.parquet'}", 300, f"  sampling_strategy: {strategy}")
+    from_memory = column(generate(text, batch_size=70), "letter")
+    monkeypatch.setattr(seeds, "IN_MEMORY_ROWS", 0)
+    assert column(generate(text, batch_size=70), "letter") == from_memory
+
+
+def test_a_tiny_seed_cycled_over_many_records_is_read_once(generate, tmp_path: Path) -> None:
+    (tmp_path / "three.csv").write_text("letter,rank\na,1\nb,2\nc,3\n")
+    text = seed_spec("{seed_type: local, path: three.csv}", 30_000, "  sampling_strategy: shuffle")
+    letters = column(generate(text), "letter")
+    assert all(sorted(letters[i : i + 3]) == ["a", "b", "c"] for i in range(0, 30_000, 3))
