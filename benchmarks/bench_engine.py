@@ -73,7 +73,7 @@ from ddc.engine import run
 first = []
 t0 = time.perf_counter()
 def progress(done, total):
-    if not first:
+    if done and not first:  # the first call, at done 0, marks the start of generation
         first.append(time.perf_counter() - t0)
 result = run(sys.argv[1], num_records=int(sys.argv[2]), output_dir=sys.argv[3], batch_size=int(sys.argv[4]) or None,
              progress=progress)

@@ -112,17 +112,22 @@ class _Progress:
     def __init__(self, tty: bool, interval: float = 5.0) -> None:
         self.tty = tty
         self.interval = interval
-        self.start = time.monotonic()
+        self.start: float | None = None
+        self.base = 0
         self.last = 0.0
         self.drawn = False
 
     def __call__(self, done: int, total: int) -> None:
         now = time.monotonic()
+        if self.start is None:  # the engine's first call marks the start of generation (after loading,
+            self.start, self.base, self.last = now, done, now  # and after the rows of a resumed run)
+            if not self.tty:
+                return
         if not self.tty and now - self.last < self.interval and done < total:
             return
         self.last = now
         elapsed = max(now - self.start, 1e-9)
-        rate = done / elapsed
+        rate = (done - self.base) / elapsed
         eta = (total - done) / rate if rate > 0 else 0.0
         width = 30
         filled = int(width * done / total) if total else width

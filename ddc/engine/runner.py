@@ -504,7 +504,10 @@ def run(
     use_cache: bool = True,
     adaptive_concurrency: bool = False,
 ) -> RunResult:
-    """Run a spec locally. Returns the dataset directory and, with ``return_table``, the rows."""
+    """Run a spec locally. Returns the dataset directory and, with ``return_table``, the rows.
+
+    ``progress(done, total)`` is called when generation starts (``done``: the rows a resumed run had
+    already written) and after each batch."""
     from ddc.compile.plan import plan_spec
 
     loaded = _load(spec)
@@ -674,6 +677,8 @@ async def _generate(
         if keep_tables and first and dataset_dir is not None:
             tables = [_read_batch(dataset_dir, i) for i in range(first)]
         start_row = lo + first * size
+        if progress is not None:  # generation starts here: rates count from now, and from resumed rows
+            progress(start_row - lo, hi - lo)
         stream = SeedStream(reader.stream(start_row, hi), reader.columns) if reader is not None else None
         dropped_rows: dict[str, int] = {}
         window = MAX_BATCHES_IN_FLIGHT if engine.io_bound else 1

@@ -112,3 +112,16 @@ def test_the_ddc_process_exits_quietly_after_a_seeded_run(tmp_path: Path, subpro
     )
     assert done.returncode == 0, done.stderr
     assert "leaked" not in done.stderr
+
+
+def test_the_rate_counts_from_the_start_of_generation_and_skips_resumed_rows(capsys, monkeypatch) -> None:
+    import time
+
+    from ddc.cli.run_commands import _Progress
+
+    clock = iter([0.0, 10.0, 12.0])  # created; generation starts (600 resumed rows); 400 rows later
+    monkeypatch.setattr(time, "monotonic", lambda: next(clock))
+    progress = _Progress(tty=False, interval=0.0)
+    progress(600, 1000)
+    progress(1000, 1000)
+    assert "progress: 1000/1000 rows, 200 rows/s" in capsys.readouterr().err

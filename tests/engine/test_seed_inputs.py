@@ -40,7 +40,8 @@ class Interrupted(Exception):
 
 
 def _stop_after_first_batch(done: int, total: int) -> None:
-    raise Interrupted
+    if done:  # the first call (done 0) marks the start of generation
+        raise Interrupted
 
 
 def _interrupted_run(spec: Path, out: Path) -> Path:
