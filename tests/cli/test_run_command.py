@@ -119,7 +119,7 @@ def test_the_rate_counts_from_the_start_of_generation_and_skips_resumed_rows(cap
 
     from ddc.cli.run_commands import _Progress
 
-    clock = iter([0.0, 10.0, 12.0])  # created; generation starts (600 resumed rows); 400 rows later
+    clock = iter([10.0, 12.0])  # generation starts (after 600 resumed rows); 400 rows 2 s later
     monkeypatch.setattr(time, "monotonic", lambda: next(clock))
     progress = _Progress(tty=False, interval=0.0)
     progress(600, 1000)
