@@ -13,6 +13,9 @@ from ddc.engine.fastpath import compile_fast
 
 TEXT = st.text(alphabet=st.sampled_from(list("ab Z-_.:1 \t\x1c\x0bé\"[]{}()<>'ßtrue0")), max_size=6)
 NAMES = ["s1", "s2", "i1", "i2", "f1", "b1"]
+#: Every filter the fast path compiles, with each argument form it accepts.
+FILTERS = ["upper", "lower", "trim", "capitalize", "title", "length", "string", "round", "round(1)",
+           "round(2, 'common')", "round(precision=3)"]  # fmt: skip
 
 
 def _atoms() -> st.SearchStrategy[str]:
@@ -33,24 +36,7 @@ def _expr(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
         children.map(lambda e: f"(-{e})"),
         children.map(lambda e: f"(not {e})"),
         st.tuples(children, children, children).map(lambda t: f"({t[0]} if {t[1]} else {t[2]})"),
-        st.tuples(
-            children,
-            st.sampled_from(
-                [
-                    "upper",
-                    "lower",
-                    "trim",
-                    "capitalize",
-                    "title",
-                    "length",
-                    "string",
-                    "round",
-                    "round(1)",
-                    "round(2, 'common')",
-                    "round(precision=3)",
-                ]
-            ),
-        ).map(lambda t: f"({t[0]}|{t[1]})"),
+        st.tuples(children, st.sampled_from(FILTERS)).map(lambda t: f"({t[0]}|{t[1]})"),
     )
 
 
@@ -107,21 +93,7 @@ def test_fast_path_and_jinja_render_the_same_values(template: str, data: dict[st
 @settings(max_examples=300, deadline=None)
 @given(
     name=st.sampled_from(NAMES),
-    name_filter=st.sampled_from(
-        [
-            "upper",
-            "lower",
-            "trim",
-            "capitalize",
-            "title",
-            "length",
-            "string",
-            "round",
-            "round(1)",
-            "round(2, 'common')",
-            "round(precision=3)",
-        ]
-    ),
+    name_filter=st.sampled_from(FILTERS),
     data=batches(),
 )
 def test_each_filter_renders_as_jinja_renders_it(name: str, name_filter: str, data: dict[str, pa.Array]) -> None:
