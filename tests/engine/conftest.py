@@ -35,3 +35,18 @@ def generate(write_spec):
 
 def column(result: RunResult, name: str) -> list[Any]:
     return result.table.column(name).to_pylist()
+
+
+class Interrupted(Exception):
+    """Raised by ``interrupt_after_first_batch``'s progress callback."""
+
+
+def interrupt_after_first_batch(spec: Path, out: Path, *, batch_size: int) -> None:
+    """Run ``spec`` into ``out`` and stop it once its first batch is written (it stays "running")."""
+
+    def stop(done: int, total: int) -> None:
+        if done:  # the first call, at done 0, marks the start of generation
+            raise Interrupted
+
+    with pytest.raises(Interrupted):
+        run(spec, output_dir=out, batch_size=batch_size, progress=stop)

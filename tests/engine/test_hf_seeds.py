@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import interrupt_after_first_batch
 
 import ddc
 from ddc.engine.hfhub import glob_regex, parse_hub_path
@@ -294,21 +295,11 @@ def test_an_unreachable_hub_falls_back_to_the_files_an_earlier_run_downloaded(hu
     assert warning.endswith("; using the copy of datasets/shop/products/data/*.parquet an earlier run downloaded")
 
 
-class _Interrupted(Exception):
-    """Raised by a progress callback to stop a run after its first batch."""
-
-
-def _stop(done: int, total: int) -> None:
-    if done:  # after the first batch
-        raise _Interrupted
-
-
 def test_resume_after_the_file_changed_on_the_hub_is_refused_naming_its_etag(hub: HfHub, tmp_path: Path) -> None:
     from ddc.engine.runner import run
 
     spec = _spec(tmp_path, "datasets/shop/products/products.csv", hub.endpoint)
-    with pytest.raises(_Interrupted):
-        run(spec, output_dir=tmp_path / "out", batch_size=2, progress=_stop)
+    interrupt_after_first_batch(spec, tmp_path / "out", batch_size=2)
     hub.repos[("dataset", "shop/products")].files["products.csv"] = b"product,price\nsofa,900\nlamp,12\n"
     with pytest.raises(RunError, match=r"seed data changed .*hf://datasets/shop/products@main/products.csv: size"):
         run(spec, output_dir=tmp_path / "out", batch_size=2, resume=True)
@@ -318,8 +309,7 @@ def test_resume_after_a_same_size_change_on_the_hub_is_refused_by_etag(hub: HfHu
     from ddc.engine.runner import run
 
     spec = _spec(tmp_path, "datasets/shop/products/products.csv", hub.endpoint)
-    with pytest.raises(_Interrupted):
-        run(spec, output_dir=tmp_path / "out", batch_size=2, progress=_stop)
+    interrupt_after_first_batch(spec, tmp_path / "out", batch_size=2)
     hub.repos[("dataset", "shop/products")].files["products.csv"] = b"product,price\nlamp,12\nmug,5\n"
     with pytest.raises(RunError, match=r"products.csv: ETag \w+ -> \w+"):
         run(spec, output_dir=tmp_path / "out", batch_size=2, resume=True)
@@ -329,8 +319,7 @@ def test_resume_with_the_hub_files_unchanged_completes_the_run(hub: HfHub, tmp_p
     from ddc.engine.runner import run
 
     spec = _spec(tmp_path, "datasets/shop/products/data/*.parquet", hub.endpoint)
-    with pytest.raises(_Interrupted):
-        run(spec, output_dir=tmp_path / "out", batch_size=2, progress=_stop)
+    interrupt_after_first_batch(spec, tmp_path / "out", batch_size=2)
     resumed = run(spec, output_dir=tmp_path / "out", batch_size=2, resume=True)
     assert [f["path"] for f in resumed.metadata["seed_inputs"]["files"]] == [
         f"hf://datasets/shop/products@main/data/part-{i}.parquet" for i in range(3)

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import interrupt_after_first_batch
 
 import ddc
 from ddc.errors import RunError
@@ -90,14 +91,9 @@ def test_the_person_sampler_falls_back_to_the_locale_persona_fileset(nemo: NemoS
 def test_resume_after_the_fileset_gained_a_file_is_refused(nemo: NemoServices, tmp_path: Path) -> None:
     from ddc.engine.runner import run
 
-    def stop(done: int, total: int) -> None:
-        if done:  # after the first batch
-            raise KeyboardInterrupt
-
     nemo.add_fileset("default", "catalog", {"products/a.csv": b"product\nlamp\n"})
     spec = _spec(tmp_path, FILESET_SPEC)
-    with pytest.raises(KeyboardInterrupt):
-        run(spec, output_dir=tmp_path / "out", batch_size=2, progress=stop)
+    interrupt_after_first_batch(spec, tmp_path / "out", batch_size=2)
     nemo.add_fileset("default", "catalog", {"products/a.csv": b"product\nlamp\n", "products/b.csv": b"product\nmug\n"})
     with pytest.raises(RunError, match=r"seed data changed since it was started: \S+/products/b.csv: new match"):
         run(spec, output_dir=tmp_path / "out", batch_size=2, resume=True)

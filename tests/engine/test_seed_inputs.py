@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import interrupt_after_first_batch
 
 from ddc.engine import seed_inputs
 from ddc.engine.runner import run
@@ -35,18 +36,8 @@ columns:
 """
 
 
-class Interrupted(Exception):
-    """Raised by the progress callback to stop a run after its first batch."""
-
-
-def _stop_after_first_batch(done: int, total: int) -> None:
-    if done:  # the first call (done 0) marks the start of generation
-        raise Interrupted
-
-
 def _interrupted_run(spec: Path, out: Path) -> Path:
-    with pytest.raises(Interrupted):
-        run(spec, output_dir=out, batch_size=10, progress=_stop_after_first_batch)
+    interrupt_after_first_batch(spec, out, batch_size=10)
     dataset = out / "guests"
     assert json.loads((dataset / "metadata.json").read_text())["state"] == "running"
     return dataset
