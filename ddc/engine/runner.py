@@ -901,7 +901,7 @@ def _finish(
     return_table: bool,
 ) -> RunResult:
     from ddc.engine import writer
-    from ddc.engine.stats import column_statistics
+    from ddc.engine.stats import column_statistics, row_count
 
     if dataset_dir is None:
         stats = column_statistics(plan, table=table) if table is not None else []
@@ -909,8 +909,8 @@ def _finish(
         return RunResult(None, table, meta, stats, warnings)
     files = writer.relative_files(dataset_dir, writer.PARQUET_DIR)
     absolute = [str(dataset_dir / f) for f in files]
-    stats = column_statistics(plan, table=table, files=absolute)
-    actual = _count_rows(absolute)
+    actual = row_count(absolute)
+    stats = column_statistics(plan, table=table, files=absolute, num_rows=actual)
     meta.update(
         state="complete",
         actual_num_records=actual,
@@ -952,12 +952,6 @@ def _finish(
 
         table = pq.read_table(dataset_dir / writer.PARQUET_DIR)
     return RunResult(dataset_dir, table, meta, stats, warnings)
-
-
-def _count_rows(files: list[str]) -> int:
-    import pyarrow.parquet as pq
-
-    return sum(pq.read_metadata(f).num_rows for f in files)
 
 
 def _ddc_version() -> str:
