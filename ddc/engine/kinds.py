@@ -4,7 +4,7 @@ A *kind* connects a ``column_type`` (``sampler``, ``expression``, ``llm-text`` .
 runner builds one generator per planned column when the run starts (compile templates, open HTTP
 clients), then calls it once per batch, in the plan's topological order, with the batch so far:
 
-    kind = column_kinds()[planned.column_type]
+    kind = column_kinds()[planned.column_type]       # ddc.engine.registry
     generator = kind.prepare(planned, context)          # once per run
     output = await generator.generate(batch)            # once per batch (and per skip-filtered rows)
     ...
@@ -22,13 +22,12 @@ depends only on (run seed, column name, tags, global row index), never on batch 
 thread count or which other rows are in the batch; that is what makes runs reproducible across batch
 sizes, ``--resume`` and ``--partition``. Use it for anything random (sampled inference parameters too).
 
-The registry is a plain table built by a function: no import-time side effects, no class-level
-mutable dict. LLM kinds come from ``ddc.engine.llm.llm_column_kinds()`` when that package is present.
+The registry (``ddc.engine.registry``) is a plain table built by a function; it lives apart from these
+base types so that kinds (samplers, expressions, ``llm``) import this module and never the registry.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -176,39 +175,3 @@ class SeedColumnGenerator(SyncColumnGenerator):
         if self.name not in batch.data:
             raise RunError(f"column {self.name!r} is declared as seed-dataset but the seed has no such column")
         return ColumnOutput(values=batch.data[self.name])
-
-
-def builtin_column_kinds() -> list[ColumnKind]:
-    """The kinds implemented in this package (samplers, expressions, declared seed columns)."""
-    from ddc.engine.expressions import expression_kind
-    from ddc.engine.samplers import sampler_kind
-
-    return [sampler_kind(), expression_kind(), ColumnKind("seed-dataset", SeedColumnGenerator, skippable=False)]
-
-
-def column_kinds(extra: Iterable[ColumnKind] = ()) -> dict[str, ColumnKind]:
-    """The registry: column_type -> ColumnKind. Built fresh on every call; later entries win."""
-    kinds: list[ColumnKind] = [*builtin_column_kinds(), *_llm_kinds(), *extra]
-    return {kind.column_type: kind for kind in kinds}
-
-
-def _llm_kinds() -> list[ColumnKind]:
-    """LLM-backed kinds from ``ddc.engine.llm`` (absent until that package lands)."""
-    try:
-        module = importlib.import_module("ddc.engine.llm")
-    except ModuleNotFoundError as exc:
-        if exc.name in {"ddc.engine.llm"}:
-            return []
-        raise
-    factory = getattr(module, "llm_column_kinds", None)
-    return list(factory()) if factory is not None else []
-
-
-def kind_for(kinds: Mapping[str, ColumnKind], column: PlannedColumn) -> ColumnKind:
-    try:
-        return kinds[column.column_type]
-    except KeyError:
-        raise RunError(
-            f"column {column.name!r}: ddc run cannot generate {column.column_type!r} columns yet",
-            hint="use `ddc submit` for this spec, or remove the column",
-        ) from None

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from conftest import column
 
-from ddc.engine.kinds import ColumnKind, ColumnOutput, SyncColumnGenerator, column_kinds
+from ddc.engine.kinds import ColumnKind, ColumnOutput, SyncColumnGenerator
+from ddc.engine.registry import column_kinds
 from ddc.errors import RunError
 
 SPEC = """

@@ -139,8 +139,9 @@ def dry_run_spec(spec: Any, rows: int = 3, *, num_records: int | None = None, se
     those rows and estimate the full run."""
     from ddc.compile.plan import plan_spec
     from ddc.engine import runner
-    from ddc.engine.kinds import ColumnKind, column_kinds
+    from ddc.engine.kinds import ColumnKind
     from ddc.engine.llm import PROMPT_TYPES
+    from ddc.engine.registry import column_kinds
     from ddc.spec.load import LoadedSpec, load_spec
 
     loaded = spec if isinstance(spec, LoadedSpec) else load_spec(spec)

@@ -1,0 +1,339 @@
+"""One batch of rows through every column: seed rows, samplers, then the other columns level by level.
+
+Columns of a level do not depend on each other and are awaited together, so the LLM columns of a level
+share their wait. Failed cells are dropped or kept according to the column kind (``ColumnKind
+.failed_cells`` and ``run.on_error``); dropped columns, processors and internal side columns are split
+off into a ``BatchOut`` for ``ddc.engine.artifacts`` to write. Row r's values depend only on (spec,
+seed, r), so batch sizes, ``--resume`` and shards never change the data.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ddc.engine.kinds import BatchInput, ColumnKind, ColumnOutput, RunContext
+from ddc.engine.progress import RunObserver
+from ddc.engine.registry import kind_for
+from ddc.engine.rng import ColumnRng
+from ddc.errors import RunError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pyarrow as pa
+
+    from ddc.compile.plan import Plan, PlannedColumn
+
+INTERNAL_PREFIX = "__ddc_"
+
+
+@dataclass
+class BatchOut:
+    """A generated batch: the output rows, the dropped columns, each processor's table, failed cells."""
+
+    output: pa.Table
+    dropped: pa.Table | None
+    processors: dict[str, pa.Table]
+    dropped_rows: dict[str, int]
+    errors: list[dict[str, Any]] = field(default_factory=list)  # one entry per failed cell
+
+
+class BatchEngine:
+    """Generators prepared once per run; ``run_batch`` fills one batch of rows."""
+
+    def __init__(
+        self, plan: Plan, context: RunContext, kinds: Mapping[str, ColumnKind], observer: RunObserver | None = None
+    ) -> None:
+        self.plan = plan
+        self.context = context
+        self.seed = context.random_seed
+        self.prepared: dict[str, tuple[PlannedColumn, ColumnKind, Any]] = {}
+        for planned in plan.all_columns:
+            kind = kind_for(kinds, planned)
+            self.prepared[planned.name] = (planned, kind, kind.prepare(planned, context))
+        self.rngs = {name: ColumnRng(self.seed, name) for name in self.prepared}
+        #: columns generated cell by cell (I/O-bound kinds): the observer hears of their cells
+        self.cell_columns = [name for name, (_, kind, _) in self.prepared.items() if kind.io_bound]
+        self.io_bound = bool(self.cell_columns)
+        self.observer = observer or RunObserver()
+        self.cells_done: dict[str, list[int]] = {name: [0, 0] for name in self.cell_columns}
+        self.levels = _levels(plan)
+        self.dropped_names = _dropped(plan)
+        self.timings: dict[str, float] = {name: 0.0 for name in self.prepared}
+        self.stats: dict[str, float] = {}
+        from ddc.engine.processors import SchemaTransform
+
+        self.transforms = [
+            SchemaTransform(p) for p in (plan.spec.processors or ()) if p.processor_type == "schema_transform"
+        ]
+
+    async def aclose(self) -> None:
+        for _, _, generator in self.prepared.values():
+            await generator.aclose()
+        for resource in self.context.resources():
+            closer = getattr(resource, "aclose", None)
+            if closer is not None:
+                await closer()
+            elif hasattr(resource, "close"):
+                resource.close()
+
+    async def run_batch(self, index: int, rows: np.ndarray, seed_table: pa.Table | None) -> BatchOut:
+        import numpy as np
+
+        data: dict[str, pa.Array] = {}
+        if seed_table is not None:
+            data.update({name: seed_table.column(name).combine_chunks() for name in seed_table.column_names})
+        skipped: dict[str, np.ndarray] = {}
+        dropped_rows: dict[str, int] = {}
+        errors: list[dict[str, Any]] = []
+        for level in self.levels:
+            if not len(rows):
+                break
+            if self.io_bound:
+                import asyncio
+
+                results = await asyncio.gather(*(self._run_column(n, index, rows, data, skipped) for n in level))
+            else:
+                results = [await self._run_column(n, index, rows, data, skipped) for n in level]
+            drop = np.zeros(len(rows), dtype=bool)
+            for name, (values, sides, drop_mask, failed) in zip(level, results, strict=True):
+                data[name] = values
+                data.update(sides)
+                errors.extend(failed)
+                if drop_mask is not None and drop_mask.any():
+                    drop |= drop_mask
+                    dropped_rows[name] = dropped_rows.get(name, 0) + int(drop_mask.sum())
+            if drop.any():
+                keep = ~drop
+                rows = rows[keep]
+                mask = _arrow_mask(keep)
+                data = {k: v.filter(mask) for k, v in data.items()}
+                skipped = {k: v[keep] for k, v in skipped.items()}
+        out = self._assemble(data, len(rows), dropped_rows)
+        out.errors = sorted(errors, key=lambda e: (e["row"], e["column"]))
+        return out
+
+    async def _run_column(
+        self,
+        name: str,
+        index: int,
+        rows: np.ndarray,
+        data: dict[str, pa.Array],
+        skipped: dict[str, np.ndarray],
+    ) -> tuple[pa.Array, dict[str, pa.Array], np.ndarray | None, list[dict[str, Any]]]:
+        import numpy as np
+
+        planned, kind, generator = self.prepared[name]
+        started = time.perf_counter()
+        skip_mask = self._skip_mask(planned, kind, rows, data, skipped)
+        if skip_mask is not None and skip_mask.any():
+            skipped[name] = skip_mask
+            live = np.flatnonzero(~skip_mask)
+            sub = {k: v.take(_arrow_indices(live)) for k, v in data.items()}
+            batch = BatchInput(index, rows[live], sub, self.rngs[name])
+        else:
+            live = None
+            batch = BatchInput(index, rows, data, self.rngs[name])
+        output = await generator.generate(batch) if batch.num_rows else ColumnOutput(values=[])
+        values, sides, drop, failed = self._apply(planned, kind, batch, output)
+        if live is not None:
+            values = _scatter(values, live, len(rows), getattr(planned.config.skip, "value", None), planned)
+            sides = {k: _scatter(v, live, len(rows), None, planned) for k, v in sides.items()}
+            if drop is not None:
+                full = np.zeros(len(rows), dtype=bool)
+                full[live] = drop
+                drop = full
+        self.timings[name] += time.perf_counter() - started
+        if name in self.cells_done:
+            counts = self.cells_done[name]
+            counts[0] += batch.num_rows
+            counts[1] += len(failed)
+            self.observer.cells(name, counts[0], counts[1])
+        for key, amount in output.stats.items():
+            self.stats[f"{name}.{key}"] = self.stats.get(f"{name}.{key}", 0.0) + float(amount)
+        return values, sides, drop, failed
+
+    def _skip_mask(
+        self,
+        planned: PlannedColumn,
+        kind: ColumnKind,
+        rows: np.ndarray,
+        data: Mapping[str, pa.Array],
+        skipped: Mapping[str, np.ndarray],
+    ) -> np.ndarray | None:
+
+        if not kind.skippable:
+            return None
+        mask = None
+        config = planned.config
+        if getattr(config, "propagate_skip", False):
+            for dep in planned.depends_on:
+                if dep in skipped:
+                    mask = skipped[dep].copy() if mask is None else mask | skipped[dep]
+        skip = getattr(config, "skip", None)
+        if skip is not None:
+            from ddc.engine.expressions import skip_rows
+
+            when = skip_rows(skip.when, data, len(rows))
+            mask = when if mask is None else mask | when
+        return mask
+
+    def _apply(
+        self, planned: PlannedColumn, kind: ColumnKind, batch: BatchInput, output: ColumnOutput
+    ) -> tuple[pa.Array, dict[str, pa.Array], np.ndarray | None, list[dict[str, Any]]]:
+        import numpy as np
+
+        n = batch.num_rows
+        values = _to_arrow(output.values, n, planned.name)
+        sides = {k: _to_arrow(v, n, k) for k, v in output.side_columns.items()}
+        if not output.errors:
+            return values, sides, None, []
+        policy = "drop" if kind.failed_cells == "drop" else self.context.settings.on_error
+        positions = sorted(output.errors)
+        failed = [
+            {
+                "row": int(batch.rows[p]),
+                "column": planned.name,
+                "kind": planned.column_type,
+                "action": "row kept, cell empty" if policy == "keep" else "row dropped",
+                "message": output.errors[p],
+            }
+            for p in positions
+        ]
+        first = positions[0]
+        cause = output.errors[first]
+        where = f"column {planned.name!r}, row {int(batch.rows[first])}"
+        template = _template_of(planned)
+        detail = f"{where}: {cause}" + (f" (template: {template!r})" if template else "")
+        if policy == "fail":
+            raise RunError(detail)
+        if policy == "keep":
+            self.context.warn(
+                f"{len(positions)} cells of column {planned.name!r} failed and were left empty; first: {detail}"
+            )
+            return values, sides, None, failed
+        if len(positions) == n:
+            raise RunError(f"every row of batch {batch.index} failed; first: {detail}")
+        self.context.warn(f"dropped {len(positions)} rows of batch {batch.index}: first: {detail}")
+        drop = np.zeros(n, dtype=bool)
+        drop[positions] = True
+        return values, sides, drop, failed
+
+    def _assemble(self, data: dict[str, pa.Array], n: int, dropped_rows: dict[str, int]) -> BatchOut:
+        import pyarrow as pa
+
+        names = [k for k in data if not k.startswith(INTERNAL_PREFIX)]
+        order = _output_order(self.plan, names)
+        kept = [k for k in order if k not in self.dropped_names]
+        gone = [k for k in order if k in self.dropped_names]
+        output = pa.table({k: data[k] for k in kept}) if kept else pa.table({})
+        dropped = pa.table({k: data[k] for k in gone}) if gone else None
+        full = pa.table({k: data[k] for k in order}) if order else pa.table({})
+        processors = {t.name: t.apply(full) for t in self.transforms}
+        return BatchOut(output, dropped, processors, dropped_rows)
+
+
+def _levels(plan: Plan) -> list[list[str]]:
+    """Samplers one by one (each may read the previous ones), then DAG levels of the other columns."""
+    levels: list[list[str]] = [[c.name] for c in plan.samplers]
+    depth: dict[str, int] = {}
+    others = {c.name for c in plan.columns}
+    for col in plan.columns:
+        depth[col.name] = 1 + max((depth[d] for d in col.depends_on if d in others), default=-1)
+    grouped: dict[int, list[str]] = {}
+    for col in plan.columns:
+        grouped.setdefault(depth[col.name], []).append(col.name)
+    levels.extend(grouped[d] for d in sorted(grouped))
+    return levels
+
+
+def _dropped(plan: Plan) -> set[str]:
+    from ddc.compile.plan import dropped_columns
+
+    names = set(dropped_columns(plan.spec))
+    for col in plan.all_columns:
+        if col.name in names:
+            names.update(col.side_effects)
+    return names
+
+
+def _output_order(plan: Plan, names: list[str]) -> list[str]:
+    """Seed columns, then columns in spec order, each followed by its side-effect columns."""
+    present = set(names)
+    order = [c for c in (plan.seed_columns or ()) if c in present]
+    for col in sorted(plan.all_columns, key=lambda c: c.index):
+        order.extend(n for n in (col.name, *col.side_effects) if n in present and n not in order)
+    seen = set(order)
+    order.extend(k for k in names if k not in seen)
+    return order
+
+
+def _template_of(planned: PlannedColumn) -> str | None:
+    for attr in ("expr", "prompt"):
+        value = getattr(planned.config, attr, None)
+        if isinstance(value, str):
+            return value
+    return None
+
+
+def _to_arrow(values: Any, n: int, name: str) -> pa.Array:
+    import numpy as np
+    import pyarrow as pa
+
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if not isinstance(values, pa.Array):
+        try:
+            if isinstance(values, np.ndarray) and values.dtype.kind == "U":
+                values = pa.array(values, pa.string())
+            else:
+                values = pa.array(values if isinstance(values, np.ndarray) else list(values))
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+            raise RunError(f"column {name!r}: values of mixed types cannot be stored ({exc})") from exc
+    if len(values) != n:
+        from ddc.errors import InternalError
+
+        raise InternalError(f"column {name!r}: generator returned {len(values)} values for {n} rows")
+    return values
+
+
+def _arrow_mask(keep: np.ndarray) -> pa.Array:
+    import pyarrow as pa
+
+    return pa.array(keep, pa.bool_())
+
+
+def _arrow_indices(positions: np.ndarray) -> pa.Array:
+    import pyarrow as pa
+
+    return pa.array(positions, pa.int64())
+
+
+def _scatter(values: pa.Array, live: np.ndarray, n: int, fill: Any, planned: PlannedColumn) -> pa.Array:
+    """Values for ``live`` rows spread over n rows; the others get ``fill`` (the skip value)."""
+    import numpy as np
+    import pyarrow as pa
+
+    if fill is not None and getattr(planned.config, "dtype", None):
+        from ddc.engine.expressions import cast_value
+
+        with contextlib.suppress(ValueError, OverflowError):
+            fill = cast_value(str(fill), planned.config.dtype)
+    target = values.type if not pa.types.is_null(values.type) else None
+    try:
+        filler = pa.array([fill], target) if target is not None else pa.array([fill])
+        combined = pa.concat_arrays([values.cast(filler.type) if target is None else values, filler])
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        combined = pa.array(
+            [
+                *(None if v is None else str(v) for v in values.to_pylist()),
+                None if fill is None else str(fill),
+            ],
+            pa.string(),
+        )
+    index = np.full(n, len(values), dtype=np.int64)
+    index[live] = np.arange(len(live))
+    return combined.take(pa.array(index))

@@ -1,0 +1,90 @@
+"""Resume: whether an output directory may be written, and whether a run there can be continued.
+
+``metadata.json`` is written (state "running") before the first batch; ``--resume`` checks the
+fingerprint, seed, size, batch size and partition, and the seed data (``ddc.engine.seed_inputs``), and
+continues after the last complete batch.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ddc.errors import RunError
+
+
+def check_target(dataset_dir: Path, resume: bool) -> dict[str, Any] | None:
+    import json
+
+    meta_path = dataset_dir / "metadata.json"
+    if resume:
+        if not meta_path.is_file():
+            if _holds_files(dataset_dir):
+                raise RunError(f"{dataset_dir} has no metadata.json; it is not a ddc run that can be resumed")
+            return None
+        try:
+            return json.loads(meta_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise RunError(f"cannot read {meta_path}: {exc}") from exc
+    if _holds_files(dataset_dir):
+        raise RunError(
+            f"{dataset_dir} already holds a dataset",
+            hint="pass --resume to continue it, remove it, or choose another output directory with -o",
+        )
+    return None
+
+
+def _holds_files(directory: Path) -> bool:
+    """True when ``directory`` has anything but temporaries left by a killed write."""
+    from ddc.engine.writer import TMP_MARK
+
+    return directory.is_dir() and any(TMP_MARK not in p.name for p in directory.iterdir())
+
+
+def check_compatible(previous: dict[str, Any], meta: dict[str, Any], dataset_dir: Path | None) -> None:
+    for key, label in (
+        ("config_hash", "the spec"),
+        ("target_num_records", "the number of records"),
+        ("buffer_size", "the batch size"),
+        ("row_range", "the partition"),
+    ):
+        if previous.get(key) != meta.get(key):
+            raise RunError(
+                f"cannot resume {dataset_dir}: {label} changed since it was started "
+                f"({previous.get(key)!r} -> {meta.get(key)!r})",
+                hint="resume with the same spec and options, or start a new run in another directory",
+            )
+
+
+def new_metadata(
+    name: str,
+    config_hash: str,
+    random_seed: int,
+    seed_source: str,
+    num_records: int,
+    row_range: tuple[int, int],
+    partition: tuple[int, int] | None,
+    batch_size: int,
+    fmt: str,
+) -> dict[str, Any]:
+    """``metadata.json`` of a run in state "running": what ``--resume`` compares (``check_compatible``)."""
+    from ddc.engine.artifacts import ddc_version
+
+    lo, hi = row_range
+    return {
+        "dataset_name": name,
+        "state": "running",
+        "config_hash": config_hash,
+        "config_hash_algo": "sha256",
+        "random_seed": random_seed,
+        "random_seed_source": seed_source,
+        "original_target_num_records": num_records,
+        "target_num_records": hi - lo,
+        "row_range": [lo, hi],
+        "partition": None if partition is None else {"index": partition[0], "count": partition[1]},
+        "buffer_size": batch_size,
+        "total_num_batches": (hi - lo + batch_size - 1) // batch_size,
+        "preserve_dropped_columns": True,
+        "format": fmt,
+        "ddc_version": ddc_version(),
+    }
