@@ -13,7 +13,7 @@ from typing import Any
 
 from ddc.errors import Diagnostic, RunError
 from ddc.spec.load import LoadedSpec
-from ddc.spec.seed_files import SeedFileError, describe_seed, seed_relation
+from ddc.spec.seed_files import SeedFileError, SeedQueryRefused, describe_seed, seed_relation
 from ddc.spec.seeds import LocalFileSeedSource, QuerySeedSource
 from ddc.spec.source import PathKey, format_path
 from ddc.templating import TemplateProblem, expression_references, template_references
@@ -100,6 +100,9 @@ def _seed_columns(c: _Checker) -> list[str] | None:
         return None
     try:
         relation = seed_relation(seed.source, c.loaded.base_dir)
+    except SeedQueryRefused as exc:
+        c.error(("seed_config", "source", "query"), str(exc), exc.hint, "seed-sql")
+        return None
     except SeedFileError as exc:
         field = "path" if isinstance(seed.source, LocalFileSeedSource) else "tables"
         path: PathKey = ("seed_config", "source", field)
