@@ -56,17 +56,9 @@ class LoadedSpec:
 
 def load_spec(source: str | Path, *, name: str | None = None, check: bool = True) -> LoadedSpec:
     """Load a spec file (``Path`` or path string ending in .yaml/.yml/.json) or YAML text."""
-    if isinstance(source, Path) or (isinstance(source, str) and "\n" not in source and _looks_like_path(source)):
+    if isinstance(source, Path) or (isinstance(source, str) and _looks_like_path(source)):
         path = Path(source)
-        try:
-            raw = path.read_bytes()
-        except FileNotFoundError:
-            raise SpecError(f"{path}: no such file") from None
-        except IsADirectoryError:
-            raise SpecError(f"{path}: is a directory, not a spec file") from None
-        except OSError as exc:
-            raise SpecError(f"{path}: cannot read ({exc.strerror})") from None
-        src = read_source(raw, name or str(path), path.resolve())
+        src = read_source(read_spec_file(path), name or str(path), path.resolve())
     else:
         src = read_source(source, name or "<string>")
     loaded = validate_source(src)
@@ -80,8 +72,49 @@ def load_spec(source: str | Path, *, name: str | None = None, check: bool = True
     return loaded
 
 
+#: A spec larger than this is refused before it is read (no spec comes near; /dev/zero would never end).
+MAX_SPEC_BYTES = 16 << 20
+
+
+def read_spec_file(path: Path) -> bytes:
+    """The bytes of a spec file: a regular file (not a FIFO or a device, which could block or never
+    end) of at most MAX_SPEC_BYTES."""
+    import stat
+
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise SpecError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise SpecError(f"{path}: cannot read ({exc.strerror})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise SpecError(f"{path}: is a directory, not a spec file")
+    if not stat.S_ISREG(info.st_mode):
+        raise SpecError(f"{path}: not a regular file", hint="a spec is a YAML or JSON file")
+    if info.st_size > MAX_SPEC_BYTES:
+        raise SpecError(
+            f"{path}: {info.st_size:,} bytes is more than a spec may hold ({MAX_SPEC_BYTES:,})",
+            hint="keep data in seed files, not in the spec",
+        )
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_SPEC_BYTES + 1)
+    except OSError as exc:
+        raise SpecError(f"{path}: cannot read ({exc.strerror})") from None
+    if len(raw) > MAX_SPEC_BYTES:  # it grew since stat
+        raise SpecError(f"{path}: more than {MAX_SPEC_BYTES:,} bytes, more than a spec may hold")
+    return raw
+
+
 def _looks_like_path(text: str) -> bool:
-    return text.endswith((".yaml", ".yml", ".json")) or Path(text).exists()
+    """A path when a file of that name exists (even with a newline or ': ' in its name), or when it
+    is one line ending in .yaml/.yml/.json; YAML text otherwise."""
+    try:
+        if Path(text).exists():
+            return True
+    except (OSError, ValueError):  # too long for a file name, or a NUL byte: text
+        return False
+    return "\n" not in text and text.endswith((".yaml", ".yml", ".json"))
 
 
 def validate_source(src: Source) -> LoadedSpec:
