@@ -7,8 +7,10 @@ Accepts the bare form (``columns:`` at the root) and the official wrapped form w
 from __future__ import annotations
 
 import difflib
+import math
 import types
 import typing
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Union
@@ -133,6 +135,18 @@ def validate_source(src: Source) -> LoadedSpec:
         raise SpecError(
             Diagnostic("missing required key 'columns'", smap.span(()), hint="add a `columns:` list", code="missing")
         )
+    not_finite = [
+        Diagnostic(
+            f"{value} is not a finite number",
+            smap.span(path),
+            format_path(path),
+            hint="use a finite number (YAML reads .inf and .nan as infinity and not-a-number)",
+            code="type",
+        )
+        for path, value in _non_finite(data, ())
+    ]
+    if not_finite:
+        raise SpecError(not_finite)
     try:
         spec = Spec.model_validate(data)
     except ValidationError as exc:
@@ -140,6 +154,18 @@ def validate_source(src: Source) -> LoadedSpec:
     return LoadedSpec(
         spec=spec, source=Source(data, smap, src.name, src.path, src.sha256, src.text), library_version=library_version
     )
+
+
+def _non_finite(data: Any, path: PathKey) -> Iterator[tuple[PathKey, float]]:
+    """Every inf and nan in the document: no parameter means them, and canonical JSON cannot hold them."""
+    if isinstance(data, float) and not math.isfinite(data):
+        yield path, data
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            yield from _non_finite(value, (*path, key))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from _non_finite(value, (*path, index))
 
 
 def _unwrap(src: Source) -> tuple[Any, SourceMap, str | None]:
@@ -292,6 +318,13 @@ def _translate_one(err: dict[str, Any], data: Any, smap: SourceMap) -> Diagnosti
     if kind.endswith("_type") or kind.endswith("_parsing") or kind in {"model_attributes_type", "dict_type"}:
         expected = _TYPE_NAMES.get(kind.removesuffix("_parsing").removesuffix("_type"), kind.split("_")[0])
         return Diagnostic(f"expected {expected}, got {_describe(value)}", smap.span(path), text, code="type")
+
+    bounds = {"greater_than_equal": ("ge", "at least"), "less_than_equal": ("le", "at most")}
+    bounds |= {"greater_than": ("gt", "above"), "less_than": ("lt", "below")}
+    if kind in bounds and bounds[kind][0] in ctx:
+        limit = ctx[bounds[kind][0]]
+        shown = f"{limit:g}" if isinstance(limit, float) else str(limit)
+        return Diagnostic(f"must be {bounds[kind][1]} {shown} (got {_describe(value)})", smap.span(path), text, code=kind)
 
     message = str(err.get("msg", "invalid value"))
     return Diagnostic(message[0].lower() + message[1:], smap.span(path), text, code=kind or "invalid")

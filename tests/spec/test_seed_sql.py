@@ -8,16 +8,17 @@ line: no file is created or changed, no other file is read, no extension is inst
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import Run
 
 from ddc.engine.seeds import SeedReader
 from ddc.errors import RunError
 from ddc.spec.seed_sql import SeedQueryError, read_only_statement
 from ddc.spec.seeds import SeedConfig
 
+Run = Callable[..., tuple[int, str, str]]  # the `run` fixture: (exit code, stdout, stderr)
 SECRET = "TOPSECRET-7f3a"
 
 COMMANDS = [
