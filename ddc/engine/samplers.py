@@ -295,7 +295,7 @@ def _make_draw(sampler_type: str, params: Any, name: str, context: RunContext) -
         return draw
 
     if sampler_type == "category":
-        values = np.array(params.values)
+        values = _choices(params.values)
         weights = None if params.weights is None else np.asarray(params.weights, dtype=np.float64)
         return simple(lambda g, n: values[g.choice(len(values), size=n, p=weights)])
     if sampler_type == "subcategory":
@@ -330,11 +330,22 @@ def _make_draw(sampler_type: str, params: Any, name: str, context: RunContext) -
     raise RunError(f"column {name!r}: unknown sampler_type {sampler_type!r}")
 
 
+def _choices(values: list[Any]) -> np.ndarray:
+    """The values to draw from, as numpy stores them -- but a fixed-width string array drops trailing
+    NUL bytes ("a\\0" reads back "a"), so strings it would change stay Python strings."""
+    import numpy as np
+
+    array = np.array(values)
+    if array.dtype.kind == "U" and any(str(v).endswith("\0") for v in values):
+        return np.array([str(v) for v in values], dtype=object)
+    return array
+
+
 def _subcategory_draw(params: Any, name: str) -> Draw:
     import numpy as np
 
     keys = list(params.values)
-    choices = {key: np.array(vals) for key, vals in params.values.items()}
+    choices = {key: _choices(vals) for key, vals in params.values.items()}
     pickers = {key: (lambda g, n, o=options: o[g.integers(0, len(o), n)]) for key, options in choices.items()}
 
     def draw(batch: BatchInput, pos: np.ndarray, rng: ColumnRng, branch: int, round_: int) -> Any:

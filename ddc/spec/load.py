@@ -324,7 +324,8 @@ def _translate_one(err: dict[str, Any], data: Any, smap: SourceMap) -> Diagnosti
     if kind in bounds and bounds[kind][0] in ctx:
         limit = ctx[bounds[kind][0]]
         shown = f"{limit:g}" if isinstance(limit, float) else str(limit)
-        return Diagnostic(f"must be {bounds[kind][1]} {shown} (got {_describe(value)})", smap.span(path), text, code=kind)
+        message = f"must be {bounds[kind][1]} {shown} (got {_describe(value)})"
+        return Diagnostic(message, smap.span(path), text, code=kind)
 
     message = str(err.get("msg", "invalid value"))
     return Diagnostic(message[0].lower() + message[1:], smap.span(path), text, code=kind or "invalid")

@@ -76,7 +76,10 @@ def sandboxed_connection(
     a temporary file beside its target); its configuration is locked."""
     import duckdb
 
-    config: dict[str, str | bool | int] = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+    config: dict[str, str | bool | int | float | list[str]] = {
+        "autoinstall_known_extensions": False,
+        "autoload_known_extensions": False,
+    }
     if threads is not None:
         config["threads"] = threads
     con = duckdb.connect(config=config)

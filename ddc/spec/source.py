@@ -148,8 +148,8 @@ def read_source(text: str | bytes, name: str, path: Path | None = None) -> Sourc
                 code="syntax",
             )
         ) from exc
-    plain = _FastLoader is not None and not yaml.reader.Reader.NON_PRINTABLE.search(decoded)
-    check_structure(decoded, name, (_FastLoader, _Loader) if plain else (_Loader,))
+    plain = not yaml.reader.Reader.NON_PRINTABLE.search(decoded)
+    check_structure(decoded, name, (_FastLoader, _Loader) if _FastLoader is not None and plain else (_Loader,))
     fast = _fast_parse(decoded, name)
     if fast is not None:
         return Source(data=fast[0], map=fast[1], name=name, path=path, sha256=digest, text=decoded)

@@ -31,8 +31,9 @@ class MaterialisedSeed:
 
 
 def _open_seed(source: Any, base_dir: Path, target: Path) -> tuple[Any, str]:
-    """A locked-down connection over the seed's tables (shared rules with validation and the engine:
-    it reads the declared files only and writes only in ``target``'s private directory) and the SQL selecting the seed rows.
+    """A locked-down connection over the seed's tables and the SQL selecting the seed rows (shared
+    rules with validation and the engine: it reads the declared files, writes only in ``target``'s
+    private directory).
     One thread: a parallel hash join emits rows in a varying order (measured: three runs of a 1M-row
     join gave three different files); one thread is deterministic and as fast on 2 cores."""
     from ddc.spec.seed_files import SeedFileError, open_seed, seed_relation

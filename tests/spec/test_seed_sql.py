@@ -110,7 +110,7 @@ def test_a_read_only_join_of_the_declared_tables_still_works(
     command: tuple[str, ...], workspace: Path, home: Path, run: Run
 ) -> None:
     spec = write_spec(workspace, "SELECT p.name, q.age FROM people p JOIN people q USING (name) ORDER BY 1 -- last;")
-    code, out, err = run(command[0], str(spec), *command[1:])
+    code, _out, err = run(command[0], str(spec), *command[1:])
     assert (code, err if code else "") == (0, "")
     assert not (Path(home) / ".duckdb").exists()
 
