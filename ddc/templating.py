@@ -240,6 +240,28 @@ def _references(text: str) -> frozenset[str]:
     return frozenset(meta.find_undeclared_variables(parse_template(text)))
 
 
+def condition_problem(expression: str) -> str:
+    """Why a brace-less condition fails on every row, when that is knowable without data ('' otherwise):
+    a condition over no column that raises, or a division by a constant zero."""
+    try:
+        tree = parse_template("{{ " + expression + " }}")
+    except TemplateProblem:
+        return ""  # reported by the reference check
+    for node in tree.find_all((nodes.Div, nodes.FloorDiv, nodes.Mod)):
+        try:
+            divisor = node.right.as_const()
+        except nodes.Impossible:
+            continue
+        if isinstance(divisor, (int, float)) and not isinstance(divisor, bool) and divisor == 0:
+            return "division by zero"
+    if not _references("{{ " + expression + " }}"):
+        try:
+            render(compile_template("{{ " + expression + " }}"), {})
+        except RenderError as exc:
+            return f"{exc.kind}: {exc}"
+    return ""
+
+
 def expression_references(expression: str) -> set[str]:
     """References of a brace-less expression (sampler ``conditional_params`` keys)."""
     return template_references("{{ " + expression + " }}")

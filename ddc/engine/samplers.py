@@ -20,6 +20,7 @@ references and datetime constraints compare real instants, as the official engin
 from __future__ import annotations
 
 import datetime as _dt
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -87,21 +88,30 @@ class SamplerGenerator(SyncColumnGenerator):
         import numpy as np
 
         n = batch.num_rows
-        branch = self._branches(batch)
+        branch, errors = self._branches(batch)
         values = self._sample(batch, np.arange(n), branch, 0)
         if self.constraints:
             values = self._reject(batch, branch, values)
-        return self._output(values)
+        output = self._output(values)
+        return dataclasses.replace(output, errors=errors) if errors else output
 
-    def _branches(self, batch: BatchInput) -> np.ndarray:
+    def _branches(self, batch: BatchInput) -> tuple[np.ndarray, dict[int, str]]:
+        """Each row's params (0 = ``params``, i = the i-th condition) and the rows whose condition
+        failed to evaluate; those rows draw from ``params`` and their cell fails."""
         import numpy as np
 
         from ddc.engine.expressions import render_condition
 
         branch = np.zeros(batch.num_rows, dtype=np.int64)
+        errors: dict[int, str] = {}
         for i, condition in enumerate(self.conditions, start=1):
-            branch[render_condition(condition, batch.data, batch.num_rows)] = i
-        return branch
+            holds, failed = render_condition(condition, batch.data, batch.num_rows)
+            branch[holds] = i
+            for pos, cause in failed.items():
+                errors.setdefault(pos, cause)
+        if errors:
+            branch[list(errors)] = 0
+        return branch, errors
 
     def _sample(self, batch: BatchInput, positions: np.ndarray, branch: np.ndarray, round_: int) -> Any:
         import numpy as np

@@ -16,7 +16,7 @@ from ddc.spec.load import LoadedSpec
 from ddc.spec.seed_files import SeedFileError, SeedQueryRefused, describe_seed, seed_relation
 from ddc.spec.seeds import LocalFileSeedSource, QuerySeedSource
 from ddc.spec.source import PathKey, format_path
-from ddc.templating import TemplateProblem, expression_references, template_references
+from ddc.templating import TemplateProblem, condition_problem, expression_references, template_references
 
 #: Model aliases available when a spec has no ``model_configs`` (the official defaults).
 DEFAULT_MODEL_ALIASES: tuple[str, ...] = tuple(
@@ -242,6 +242,15 @@ def _samplers(c: _Checker) -> None:
             except TemplateProblem as exc:
                 c.error(path, f"condition {condition!r}: {exc}", code="template", key=True)
                 continue
+            problem = condition_problem(condition)
+            if problem:
+                c.error(
+                    path,
+                    f"condition {condition!r} cannot be evaluated: {problem}",
+                    "a condition that fails would fail every row it is evaluated on",
+                    "template",
+                    key=True,
+                )
             for ref in sorted(refs - set(samplers)):
                 hint = "conditions can only use sampler columns" if ref in c.known_names else c.suggest(ref)
                 c.error(
