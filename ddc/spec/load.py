@@ -150,10 +150,46 @@ def validate_source(src: Source) -> LoadedSpec:
     try:
         spec = Spec.model_validate(data)
     except ValidationError as exc:
-        raise SpecError(translate_validation_error(exc, data, smap)) from None
+        schema = translate_validation_error(exc, data, smap)
+        raise SpecError(schema + _checks_beside_schema_errors(exc, data, src, smap)) from None
     return LoadedSpec(
         spec=spec, source=Source(data, smap, src.name, src.path, src.sha256, src.text), library_version=library_version
     )
+
+
+def _checks_beside_schema_errors(
+    exc: ValidationError, data: dict[str, Any], src: Source, smap: SourceMap
+) -> list[Diagnostic]:
+    """The reference and template findings of the rest of the spec, so one pass reports them with the
+    schema errors. Only when every schema error lies inside a column: each such column is replaced by
+    a stand-in of the same name (others may reference it) whose own findings are dropped."""
+    broken: set[int] = set()
+    for err in exc.errors(include_url=False):
+        loc = tuple(err.get("loc", ()))
+        if len(loc) < 2 or loc[0] != "columns" or not isinstance(loc[1], int):
+            return []
+        broken.add(loc[1])
+    columns = data.get("columns")
+    if not isinstance(columns, list):
+        return []
+    patched = list(columns)
+    for i in broken:
+        name = columns[i].get("name") if isinstance(columns[i], dict) else None
+        stand_in = name if isinstance(name, str) and name.strip() else f"__ddc_invalid_column_{i}"
+        patched[i] = {"name": stand_in, "column_type": "sampler", "sampler_type": "uuid"}
+    try:
+        spec = Spec.model_validate({**data, "columns": patched})
+    except ValidationError:
+        return []
+    from ddc.spec.checks import check_spec
+
+    partial = LoadedSpec(spec=spec, source=Source(data, smap, src.name, src.path, src.sha256, src.text))
+    stand_ins = {format_path(("columns", i)) for i in broken}
+    return [
+        d
+        for d in check_spec(partial, describe=False)
+        if d.severity == "error" and not any(d.path == p or d.path.startswith((p + ".", p + "[")) for p in stand_ins)
+    ]
 
 
 def _non_finite(data: Any, path: PathKey) -> Iterator[tuple[PathKey, float]]:
