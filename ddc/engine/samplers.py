@@ -19,8 +19,8 @@ references and datetime constraints compare real instants, as the official engin
 
 from __future__ import annotations
 
-import datetime as _dt
 import dataclasses
+import datetime as _dt
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any

@@ -8,6 +8,7 @@ document would expand to and refuses it at the line of the alias or bracket that
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,8 +39,17 @@ def check_structure(text: str, name: str, loaders: tuple[type, ...]) -> None:
         try:
             _check_events(text, name, loader)
             return
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark
+            if mark is not None and "nesting depth" in str(exc.problem):
+                # libyaml stops at its own depth limit (1000) before yielding a single event (the
+                # pure-Python scanner is quadratic in open brackets): the text up to there nests past
+                # MAX_DEPTH and, cut short, yields its events.
+                with contextlib.suppress(yaml.YAMLError):
+                    _check_events(text[: mark.index], name, loader)
+                _refuse(name, exc, f"nested more than {MAX_DEPTH} levels deep", "flatten the structure")
         except yaml.YAMLError:
-            continue
+            pass
 
 
 def _check_events(text: str, name: str, loader: type) -> None:
@@ -89,7 +99,7 @@ def _check_events(text: str, name: str, loader: type) -> None:
 
 
 def _refuse(name: str, event: Any, message: str, hint: str) -> None:
-    mark = event.start_mark
+    mark = getattr(event, "start_mark", None) or event.problem_mark
     raise SpecError(
         Diagnostic(f"YAML {message}", SourceSpan(name, mark.line + 1, mark.column + 1), hint=hint, code="yaml-limit")
     )
