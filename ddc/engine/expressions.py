@@ -133,9 +133,7 @@ class TemplateRenderer:
             out[pos] = text
 
 
-def render_condition(
-    expression: str, data: Mapping[str, pa.Array], num_rows: int
-) -> tuple[np.ndarray, dict[int, str]]:
+def render_condition(expression: str, data: Mapping[str, pa.Array], num_rows: int) -> tuple[np.ndarray, dict[int, str]]:
     """Rows where a brace-less condition (a conditional_params key) renders exactly "True", and the
     rows where it failed to evaluate (their cells fail: a failure is never read as False)."""
     import numpy as np
