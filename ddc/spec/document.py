@@ -131,7 +131,11 @@ class SubmitSettings(SpecModel):
 class Spec(DataDesignerConfig):
     """A ddc spec: the Data Designer config plus ddc extensions (name, records, seed, providers, run, submit)."""
 
-    name: str | None = Field(default=None, description="Dataset and job name.")
+    name: str | None = Field(
+        default=None,
+        description="Dataset and job name; one path component (no `/`, `\\`, `.` or `..`): the dataset "
+        "directory under `-o`.",
+    )
     description: str | None = Field(default=None, description="What this dataset is for.")
     num_records: int | None = Field(default=None, ge=1, description="Records to generate; `-n` overrides; default 10.")
     random_seed: int | None = Field(
