@@ -57,7 +57,11 @@ def _int_bits(value: Any) -> int:
     return value.bit_length() if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
-_FORMAT_WIDTHS = re.compile(r"\d+")
+_DIGITS = re.compile(r"\d+")
+#: printf-style conversion specs: flags, width, precision (``*`` takes them from the arguments)
+_PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\d+|\*)?(?:\.(\d+|\*))?")
+#: str.format specs: the text after ``:`` in a replacement field (``{...}`` inside it takes an argument)
+_BRACE_SPEC = re.compile(r"\{[^{}:]*:((?:[^{}]|\{[^{}]*\})*)\}")
 
 
 def _check_binop(operator: str, left: Any, right: Any) -> None:
@@ -72,13 +76,31 @@ def _check_binop(operator: str, left: Any, right: Any) -> None:
         if _int_bits(left) > 1 and isinstance(right, int) and _int_bits(left) * right > MAX_INT_BITS:
             raise TooLarge(f"an integer power of more than {MAX_INT_BITS:,} bits")
     elif operator == "%" and isinstance(left, str):
-        _check_widths(left)
+        _check_widths(left, right, percent=True)
 
 
-def _check_widths(text: str) -> None:
-    """A format string's widths and precisions bound its output: refuse ``%1000000000d``."""
-    if any(len(digits) > 7 or int(digits) > MAX_SIZE for digits in _FORMAT_WIDTHS.findall(text)):
+def _check_widths(text: str, args: Any = (), *, percent: bool) -> None:
+    """A format string's widths and precisions bound its output: refuse ``%1000000000d`` and
+    ``{:>1000000000}``, and a width taken from an argument (``%*d``, ``{:{}}``) past MAX_SIZE."""
+    specs = _PERCENT_SPEC.findall(text) if percent else _BRACE_SPEC.findall(text)
+    numbers = [n for spec in specs for n in _DIGITS.findall("".join(spec))]
+    if any(len(n) > 7 or int(n) > MAX_SIZE for n in numbers):
         raise TooLarge(f"a format width of more than {MAX_SIZE:,}")
+    from_args = any("*" in "".join(spec) for spec in specs) if percent else any("{" in spec for spec in specs)
+    values = args if isinstance(args, (tuple, list)) else args.values() if isinstance(args, dict) else (args,)
+    if from_args and any(_too_wide(v) for v in values):
+        raise TooLarge(f"a format width of more than {MAX_SIZE:,}")
+
+
+def _mapping_values(args: tuple[Any, ...]) -> list[Any]:
+    """The values of format_map's one mapping argument."""
+    return list(args[0].values()) if len(args) == 1 and isinstance(args[0], dict) else []
+
+
+def _too_wide(value: Any) -> bool:
+    if isinstance(value, int):
+        return value > MAX_SIZE
+    return isinstance(value, str) and value.strip().isdigit() and (len(value.strip()) > 7 or int(value) > MAX_SIZE)
 
 
 def _check_call(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
@@ -93,9 +115,7 @@ def _check_call(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Non
         elif name == "replace":
             _check_replace(owner, *args[:2])
         elif name in {"format", "format_map"}:
-            _check_widths(owner)
-            if any(isinstance(a, int) and a > MAX_SIZE for a in (*args, *kwargs.values())):
-                raise TooLarge(f"a format width of more than {MAX_SIZE:,}")
+            _check_widths(owner, (*args, *kwargs.values(), *_mapping_values(args)), percent=False)
 
 
 def _check_replace(text: Any = "", old: Any = "", new: Any = "", *_: Any) -> None:

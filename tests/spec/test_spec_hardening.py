@@ -124,6 +124,8 @@ def test_conditions_that_cannot_evaluate_are_known_statically(condition: str, pr
         "{{ 2 ** 1000000000 }}",
         "{{ '%1000000000d' % 1 }}",
         "{{ '{:>1000000000}'.format(1) }}",
+        "{{ '%*d' % (1000000000, 1) }}",
+        "{{ '{0:{1}}'.format(1, '1000000000') }}",
         "{{ 'x'.ljust(1000000000) }}",
         "{{ ('x' * 5000000) | replace('x', 'xxx') }}",
         "{% for i in range(100000) %}{{ 'x' * 1000 }}{% endfor %}",
@@ -134,6 +136,11 @@ def test_a_template_cannot_allocate_past_the_sandbox_limit(template: str) -> Non
     with pytest.raises(RenderError):
         render_template(template, {})
     assert time.perf_counter() - start < 2
+
+
+def test_long_numbers_in_format_text_are_not_widths() -> None:
+    text = render_template("{{ '%s of 123456789' % 1 }} {{ '{} of 123456789'.format(2) }}", {})
+    assert text == "1 of 123456789 2 of 123456789"
 
 
 def test_bounded_operators_still_work_on_ordinary_values() -> None:
