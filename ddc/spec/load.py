@@ -58,7 +58,7 @@ class LoadedSpec:
 
 def load_spec(source: str | Path, *, name: str | None = None, check: bool = True) -> LoadedSpec:
     """Load a spec file (``Path`` or path string ending in .yaml/.yml/.json) or YAML text."""
-    if isinstance(source, Path) or (isinstance(source, str) and _looks_like_path(source)):
+    if isinstance(source, Path) or (isinstance(source, str) and looks_like_path(source)):
         path = Path(source)
         src = read_source(read_spec_file(path), name or str(path), path.resolve())
     else:
@@ -108,7 +108,7 @@ def read_spec_file(path: Path) -> bytes:
     return raw
 
 
-def _looks_like_path(text: str) -> bool:
+def looks_like_path(text: str) -> bool:
     """A path when a file of that name exists (even with a newline or ': ' in its name), or when it
     is one line ending in .yaml/.yml/.json; YAML text otherwise."""
     try:

@@ -152,3 +152,11 @@ def test_bounded_operators_still_work_on_ordinary_values() -> None:
 
 def test_crlf_in_template_text_and_literals_is_kept() -> None:
     assert render_template('a\r\n{{ x }}\r\n{{ "q\r\nz" }}', {"x": 1}) == "a\r\n1\r\nq\r\nz"
+
+
+def test_validate_names_a_file_whose_name_holds_a_newline(tmp_path: Path) -> None:
+    path = tmp_path / "bad\nname.yaml"
+    path.write_text("columns: 3\n", encoding="utf-8")
+    report = validate(str(path))
+    assert report.source == str(path)
+    assert [d.span.file for d in report.diagnostics if d.span is not None] == [str(path)]
