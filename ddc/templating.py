@@ -260,6 +260,28 @@ def _references(text: str) -> frozenset[str]:
     return frozenset(meta.find_undeclared_variables(parse_template(text)))
 
 
+_OPERATOR_OF = {nodes.Mul: "*", nodes.Pow: "**", nodes.Mod: "%"}
+
+
+def size_problem(text: str) -> str:
+    """Why a template would fail on every row by building too much from constants ('' otherwise):
+    ``{{ 'x' * 1000000000 }}`` is known at validate time, without building it."""
+    try:
+        tree = parse_template(text)
+    except TemplateProblem:
+        return ""
+    for node in tree.find_all(tuple(_OPERATOR_OF)):
+        try:
+            left, right = node.left.as_const(), node.right.as_const()
+        except nodes.Impossible:
+            continue
+        try:
+            _check_binop(_OPERATOR_OF[type(node)], left, right)
+        except TooLarge as exc:
+            return str(exc)
+    return ""
+
+
 def condition_problem(expression: str) -> str:
     """Why a brace-less condition fails on every row, when that is knowable without data ('' otherwise):
     a condition over no column that raises, or a division by a constant zero."""

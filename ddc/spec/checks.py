@@ -16,7 +16,13 @@ from ddc.spec.load import LoadedSpec
 from ddc.spec.seed_files import SeedFileError, SeedQueryRefused, describe_seed, seed_relation
 from ddc.spec.seeds import LocalFileSeedSource, QuerySeedSource
 from ddc.spec.source import PathKey, format_path
-from ddc.templating import TemplateProblem, condition_problem, expression_references, template_references
+from ddc.templating import (
+    TemplateProblem,
+    condition_problem,
+    expression_references,
+    size_problem,
+    template_references,
+)
 
 #: Model aliases available when a spec has no ``model_configs`` (the official defaults).
 DEFAULT_MODEL_ALIASES: tuple[str, ...] = tuple(
@@ -78,6 +84,14 @@ class _Checker:
             where = f" (template line {exc.lineno})" if exc.lineno and "\n" in text else ""
             self.error(path, f"{exc}{where}", code="template")
             return None
+        too_large = size_problem(text)
+        if too_large:
+            self.error(
+                path,
+                f"{what} cannot render: {too_large}",
+                "templates may build at most 10 million characters",
+                "template",
+            )
         self.references(path, refs, what)
         return refs
 

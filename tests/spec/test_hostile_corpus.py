@@ -61,7 +61,7 @@ def test_the_corpus_has_at_least_400_specs_of_every_family() -> None:
     specs = corpus()
     assert len(specs) >= 400
     families = {s.family.split("-")[0] for s in specs}
-    assert {"alias", "recursive", "deep", "name", "params", "non", "seed", "condition"} <= families
+    assert {"alias", "recursive", "deep", "name", "params", "non", "seed", "condition", "template"} <= families
 
 
 def _error_lines(result: dict[str, Any]) -> list[int]:
