@@ -20,6 +20,7 @@ one Python call per value and randomises KLL compaction, so neither fits a vecto
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -96,7 +97,11 @@ class RowSample:
         """``positions``: the rows' 0-based positions in the dataset; ``values``: float64, no NaN."""
         import numpy as np
 
-        keys = np.concatenate([self.keys, mix64(positions)])
+        new_keys = mix64(positions)
+        if len(self.keys) >= self.size:  # full: only rows that hash below the largest kept key can enter
+            entering = new_keys < self.keys.max()
+            new_keys, values = new_keys[entering], values[entering]
+        keys = np.concatenate([self.keys, new_keys])
         kept = np.concatenate([self.values, values])
         if len(keys) > self.size:
             chosen = np.argpartition(keys, self.size - 1)[: self.size]
@@ -167,11 +172,11 @@ class TopValues:
     def add(self, counts: pa.StructArray) -> None:
         """``counts``: the batch's ``pyarrow.compute.value_counts`` (fields ``values`` and ``counts``)."""
         import pyarrow as pa
-        import pyarrow.compute as pc
 
         batch = pa.table({"v": counts.field("values"), "n": counts.field("counts").cast(pa.int64())})
         if self.distinct is not None:
             self.distinct.add(hash_values(batch["v"].combine_chunks()))
+            batch = _misra_gries(batch)  # merging two summaries of k counters is a summary (Agarwal et al.)
         if self.table is None:
             merged = batch
         else:
@@ -180,13 +185,15 @@ class TopValues:
         if self.distinct is None and len(merged) > EXACT_DISTINCT:
             self.distinct = HyperLogLog()
             self.distinct.add(hash_values(merged["v"].combine_chunks()))
-        if self.distinct is not None and len(merged) > TOP_CAPACITY:
-            order = pc.select_k_unstable(merged, k=TOP_CAPACITY + 1, sort_keys=[("n", "descending")])
-            threshold = merged["n"].take(order[TOP_CAPACITY : TOP_CAPACITY + 1])[0].as_py()
-            merged = merged.take(order[:TOP_CAPACITY])
-            merged = pa.table({"v": merged["v"], "n": pc.subtract(merged["n"], threshold)})
-            merged = merged.filter(pc.greater(merged["n"], 0))
+        if self.distinct is not None:
+            merged = _misra_gries(merged)
         self.table = merged
+
+    def add_distinct_only(self, values: pa.Array) -> None:
+        """Past the cap, a column whose values are never categorical (numbers with over 10 distinct
+        values) only needs its distinct count: hash the values, skip the counting."""
+        assert self.distinct is not None
+        self.distinct.add(hash_values(values))
 
     def ranked(self, limit: int | None = None) -> list[tuple[Any, int]]:
         """(value, count) by count descending, ties by value ascending."""
@@ -209,6 +216,20 @@ class TopValues:
         return self.table["v"].take(order)[0].as_py()
 
 
+def _misra_gries(table: pa.Table) -> pa.Table:
+    """The ``TOP_CAPACITY`` largest counts, less the next largest (values at or below it are dropped)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if len(table) <= TOP_CAPACITY:
+        return table
+    order = pc.select_k_unstable(table, k=TOP_CAPACITY + 1, sort_keys=[("n", "descending")])
+    threshold = table["n"].take(order[TOP_CAPACITY : TOP_CAPACITY + 1])[0].as_py()
+    top = table.take(order[:TOP_CAPACITY])
+    top = pa.table({"v": top["v"], "n": pc.subtract(top["n"], threshold)})
+    return top.filter(pc.greater(top["n"], 0))
+
+
 def hash_values(values: pa.Array) -> np.ndarray:
     """64-bit hashes of non-null values: numbers by their bits (no DuckDB), anything else by DuckDB."""
     import numpy as np
@@ -219,12 +240,29 @@ def hash_values(values: pa.Array) -> np.ndarray:
     if pa.types.is_floating(values.type):
         floats = values.cast(pa.float64()).to_numpy(zero_copy_only=False)
         return mix64((floats + 0.0).view(np.uint64))  # -0.0 + 0.0 is 0.0: one value, as ==
+    hashed = _on_values(values, "hash(v)")
+    return np.asarray(hashed.to_numpy(zero_copy_only=False), dtype=np.uint64)
+
+
+def json_text(values: pa.Array) -> pa.Array:
+    """Nested values (structs, lists) as their JSON text, which Arrow can count."""
+    return _on_values(values, "CAST(to_json(v) AS VARCHAR)")
+
+
+def _on_values(values: pa.Array, expression: str) -> pa.Array:
+    """``expression`` of ``v`` over each value, in DuckDB (one connection per process, no file access)."""
+    import pyarrow as pa
+
+    con = _connection()
+    con.register("ddc_values", pa.table({"v": values}))
+    try:
+        return con.sql(f"SELECT {expression} FROM ddc_values").to_arrow_table().column(0).combine_chunks()
+    finally:
+        con.unregister("ddc_values")
+
+
+@functools.cache
+def _connection() -> Any:
     import duckdb
 
-    con = duckdb.connect(config={"enable_external_access": False})
-    try:
-        con.register("ddc_values", pa.table({"v": values}))
-        hashed = con.sql("SELECT hash(v) FROM ddc_values").to_arrow_table()
-    finally:
-        con.close()
-    return np.asarray(hashed.column(0).to_numpy(), dtype=np.uint64)
+    return duckdb.connect(config={"enable_external_access": False})

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ddc.engine.sketches import Moments, RowSample, TopValues
+from ddc.engine.sketches import Moments, RowSample, TopValues, json_text
 
 if TYPE_CHECKING:
     import numpy as np
@@ -103,7 +103,10 @@ class ColumnSummary:
                 self.date_like = pc.all(pc.match_substring_regex(present, _DATE)).as_py() is True
         if pa.types.is_struct(column.type) and column.type.get_field_index("is_valid") >= 0:
             self.valid += pc.sum(pc.fill_null(pc.cast(present.field("is_valid"), pa.bool_()), False)).as_py() or 0
-        self.top.add(pc.value_counts(_countable(present)))
+        if self.numeric and not self.top.exact:
+            self.top.add_distinct_only(present)  # over 100,000 distinct numbers: never categorical
+        else:
+            self.top.add(pc.value_counts(_countable(present)))
 
     def _add_numbers(self, column: pa.Array, positions: np.ndarray) -> None:
         import numpy as np
@@ -197,16 +200,9 @@ def _countable(values: pa.Array) -> pa.Array:
     """Values that Arrow can count: nested values (structs, lists) as their JSON text."""
     import pyarrow as pa
 
-    if not (pa.types.is_nested(values.type) or pa.types.is_dictionary(values.type)):
-        return values
-    import duckdb
-
-    con = duckdb.connect(config={"enable_external_access": False})
-    try:
-        con.register("ddc_values", pa.table({"v": values}))
-        return con.sql("SELECT CAST(to_json(v) AS VARCHAR) FROM ddc_values").to_arrow_table().column(0).combine_chunks()
-    finally:
-        con.close()
+    if pa.types.is_nested(values.type) or pa.types.is_dictionary(values.type):
+        return json_text(values)
+    return values
 
 
 def _category(value: Any) -> Any:
