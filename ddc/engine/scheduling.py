@@ -175,7 +175,15 @@ def drive(coroutine: Coroutine[Any, Any, Any], *, event_loop: bool) -> Any:
     if event_loop:
         import asyncio
 
-        return asyncio.run(coroutine)
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(coroutine)
+        # This thread already runs an event loop (a notebook, an async application): ours gets a thread.
+        import concurrent.futures
+
+        with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="ddc-run") as pool:
+            return pool.submit(asyncio.run, coroutine).result()
     undeclared = RunError(
         "a column kind waited on I/O but does not declare io_bound=True",
         hint="set io_bound=True on the ColumnKind of any column whose generator awaits",
