@@ -1,0 +1,192 @@
+"""Tool use (MCP) in `ddc run`: a scripted model on the loopback OpenAI server asks for tool calls, a real
+MCP server process (the SDK's FastMCP, tests/servers/mcp_server.py) answers them over stdio or streamable
+HTTP, and the results reach the model, the cell and its trace."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+
+pytest.importorskip("mcp")
+
+from ddc.engine import runner
+from ddc.errors import RunError
+from tests.llm.runner import spec_text
+from tests.servers.openai_server import OpenAIServer, RecordedRequest, tool_calling_reply
+
+SERVER = Path(__file__).resolve().parent.parent / "servers" / "mcp_server.py"
+
+COUNTRY_QUESTION = """
+  - name: country
+    column_type: sampler
+    sampler_type: category
+    params: {values: [France, Japan, Kenya]}
+  - name: answer
+    column_type: llm-text
+    model_alias: text
+    prompt: "What is the capital of {{ country }}?"
+    tool_alias: geo
+    with_trace: all_messages
+"""
+
+
+def stdio_provider(name: str = "tools") -> str:
+    return f"""
+  - name: {name}
+    command: {json.dumps(sys.executable)}
+    args: [{json.dumps(str(SERVER))}, stdio]
+"""
+
+
+def tools_extra(providers: str, *, allow: str = "", turns: int = 5, timeout: str = "") -> str:
+    return f"""
+mcp_providers:
+{providers}
+tool_configs:
+  - tool_alias: geo
+    providers: [tools]
+    max_tool_call_turns: {turns}
+{allow}
+{timeout}
+"""
+
+
+def ask_capital(request: RecordedRequest) -> list[tuple[str, dict[str, Any]]]:
+    country = request.user_text.removeprefix("What is the capital of ").rstrip("?")
+    return [("capital", {"country": country})]
+
+
+@pytest.fixture
+def http_mcp_server() -> Iterator[str]:
+    """The test MCP server over streamable HTTP, as a process on 127.0.0.1; yields its URL."""
+    process = subprocess.Popen(
+        [sys.executable, str(SERVER), "http"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    assert process.stdout is not None
+    try:
+        url = process.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:"), url
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        process.stdout.close()
+
+
+def run_tools_spec(server: OpenAIServer, tmp_path: Path, extra: str, columns: str = COUNTRY_QUESTION) -> Path:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(spec_text(server.base_url, columns, extra=extra) + "num_records: 3\n")
+    return runner.run(spec, output_dir=tmp_path / "out").path  # type: ignore[return-value]
+
+
+def rows(dataset: Path) -> list[dict[str, Any]]:
+    return pq.read_table(dataset / "parquet-files").to_pylist()
+
+
+def test_a_stdio_tool_answers_the_model(openai_server: OpenAIServer, tmp_path: Path) -> None:
+    openai_server.chat_reply = tool_calling_reply(ask_capital)
+    table = rows(run_tools_spec(openai_server, tmp_path, tools_extra(stdio_provider())))
+    capitals = {"France": "Paris", "Japan": "Tokyo", "Kenya": "Nairobi"}
+    assert [r["answer"] for r in table] == [f"answer: {capitals[r['country']]}" for r in table]
+
+
+def test_a_streamable_http_tool_answers_the_model(
+    openai_server: OpenAIServer, http_mcp_server: str, tmp_path: Path
+) -> None:
+    openai_server.chat_reply = tool_calling_reply(ask_capital)
+    provider = f"  - {{name: tools, provider_type: streamable_http, endpoint: {http_mcp_server}}}\n"
+    table = rows(run_tools_spec(openai_server, tmp_path, tools_extra(provider)))
+    assert {r["answer"] for r in table} <= {"answer: Paris", "answer: Tokyo", "answer: Nairobi"}
+
+
+def test_the_trace_holds_the_tool_call_and_its_result(openai_server: OpenAIServer, tmp_path: Path) -> None:
+    openai_server.chat_reply = tool_calling_reply(ask_capital)
+    row = rows(run_tools_spec(openai_server, tmp_path, tools_extra(stdio_provider())))[0]
+    trace = row["answer__trace"]
+    call, result, final = trace[-3:]
+    assert call["role"] == "assistant" and call["tool_calls"][0]["function"]["name"] == "capital"
+    assert {k: v for k, v in result.items() if v is not None} == {
+        "role": "tool",
+        "content": [{"type": "text", "text": row["answer"].removeprefix("answer: ")}],
+        "tool_call_id": call["tool_calls"][0]["id"],
+    }
+    assert final["role"] == "assistant" and final["content"][0]["text"] == row["answer"]
+
+
+def test_the_model_is_sent_the_tool_schemas(openai_server: OpenAIServer, tmp_path: Path) -> None:
+    openai_server.chat_reply = tool_calling_reply(ask_capital)
+    run_tools_spec(openai_server, tmp_path, tools_extra(stdio_provider(), allow="    allow_tools: [capital, add]"))
+    tools = openai_server.cell_requests[0].body["tools"]
+    assert [t["function"]["name"] for t in tools] == ["add", "capital"]
+    assert tools[1]["function"]["parameters"]["required"] == ["country"]
+
+
+def test_a_tool_outside_allow_tools_fails_the_cell(openai_server: OpenAIServer, tmp_path: Path) -> None:
+    openai_server.chat_reply = tool_calling_reply(lambda request: [("shout", {"text": "hi"})])
+    dataset = run_tools_spec(openai_server, tmp_path, tools_extra(stdio_provider(), allow="    allow_tools: [capital]"))
+    errors = [json.loads(line) for line in (dataset / "errors.jsonl").read_text().splitlines()]
+    assert [r["answer"] for r in rows(dataset)] == [None, None, None]
+    assert {(e["column"], e["message"]) for e in errors} == {
+        ("answer", "tool: tool 'shout' is not in allow_tools of 'geo'")
+    }
+
+
+def test_an_allowed_tool_the_server_lacks_stops_the_run_at_start(openai_server: OpenAIServer, tmp_path: Path) -> None:
+    with pytest.raises(RunError, match=r"allow_tools names 'weather', which no provider offers"):
+        run_tools_spec(openai_server, tmp_path, tools_extra(stdio_provider(), allow="    allow_tools: [weather]"))
+
+
+def test_a_tool_error_result_is_fed_back_to_the_model(openai_server: OpenAIServer, tmp_path: Path) -> None:
+    openai_server.chat_reply = tool_calling_reply(lambda request: [("broken", {})])
+    table = rows(run_tools_spec(openai_server, tmp_path, tools_extra(stdio_provider())))
+    assert "this tool always fails" in table[0]["answer"]
+
+
+def test_a_slow_tool_fails_its_cell_after_timeout_sec(openai_server: OpenAIServer, tmp_path: Path) -> None:
+    openai_server.chat_reply = tool_calling_reply(lambda request: [("slow", {"seconds": 5})])
+    dataset = run_tools_spec(openai_server, tmp_path, tools_extra(stdio_provider(), timeout="    timeout_sec: 0.3"))
+    message = json.loads((dataset / "errors.jsonl").read_text().splitlines()[0])["message"]
+    assert message.startswith("tool: tool 'slow' on MCP provider 'tools'") and "no answer within 0.3s" in message
+
+
+def test_tool_calls_beyond_max_turns_are_refused(openai_server: OpenAIServer, tmp_path: Path) -> None:
+    def insistent(request: RecordedRequest) -> str | dict[str, Any]:
+        last = request.body["messages"][-1]
+        if last["role"] == "tool" and "refused" in last["content"][0]["text"]:
+            return "giving up"
+        return {"role": "assistant", "content": None, "tool_calls": [
+            {"id": "c", "type": "function", "function": {"name": "add", "arguments": '{"a": 1, "b": 2}'}}]}  # fmt: skip
+
+    openai_server.chat_reply = insistent
+    table = rows(run_tools_spec(openai_server, tmp_path, tools_extra(stdio_provider(), turns=2)))
+    tool_results = [m["content"][0]["text"] for m in table[0]["answer__trace"] if m["role"] == "tool"]
+    assert table[0]["answer"] == "giving up" and tool_results[:2] == ["3", "3"] and "refused" in tool_results[2]
+
+
+def test_one_session_per_provider_serves_every_cell(openai_server: OpenAIServer, tmp_path: Path) -> None:
+    openai_server.chat_reply = tool_calling_reply(ask_capital)
+    dataset = run_tools_spec(openai_server, tmp_path, tools_extra(stdio_provider()))
+    report = json.loads((dataset / "metadata.json").read_text())
+    assert json.dumps(report).count("tool_calls") >= 1
+    assert len(rows(dataset)) == 3
+
+
+def test_an_undeclared_mcp_provider_is_one_line_error(openai_server: OpenAIServer, tmp_path: Path) -> None:
+    extra = tools_extra(stdio_provider("other"))
+    with pytest.raises(Exception, match=r"MCP provider 'tools' is not declared") as info:
+        run_tools_spec(openai_server, tmp_path, extra)
+    assert "\n" not in str(info.value)
+
+
+def test_a_server_that_does_not_start_is_one_line_error(openai_server: OpenAIServer, tmp_path: Path) -> None:
+    provider = f"  - {{name: tools, command: {json.dumps(sys.executable)}, args: [-c, 'raise SystemExit(3)']}}\n"
+    with pytest.raises(RunError, match=r"MCP provider 'tools' \(stdio: .*\): could not start a session") as info:
+        run_tools_spec(openai_server, tmp_path, tools_extra(provider))
+    assert "\n" not in str(info.value)
