@@ -190,3 +190,22 @@ def test_a_server_that_does_not_start_is_one_line_error(openai_server: OpenAISer
     with pytest.raises(RunError, match=r"MCP provider 'tools' \(stdio: .*\): could not start a session") as info:
         run_tools_spec(openai_server, tmp_path, tools_extra(provider))
     assert "\n" not in str(info.value)
+
+
+def test_the_mcp_example_runs_against_its_tool_server(openai_server: OpenAIServer, tmp_path: Path) -> None:
+    examples = Path(__file__).resolve().parent.parent.parent / "examples"
+    text = (examples / "mcp-tools.ddc.yaml").read_text(encoding="utf-8")
+    text = text.replace("http://127.0.0.1:8000/v1", openai_server.base_url).replace(
+        "command: python", f"command: {json.dumps(sys.executable)}"
+    )
+    (tmp_path / "mcp").mkdir()
+    (tmp_path / "mcp" / "geo_tools.py").write_text((examples / "mcp" / "geo_tools.py").read_text(encoding="utf-8"))
+    (tmp_path / "spec.yaml").write_text(text, encoding="utf-8")
+    openai_server.chat_reply = tool_calling_reply(
+        lambda request: [("capital", {"country": request.user_text.split(" about ")[1].split(",")[0]})]
+    )
+    dataset = runner.run(tmp_path / "spec.yaml", output_dir=tmp_path / "out", num_records=3).path
+    assert dataset is not None
+    table = rows(dataset)
+    calls = [m for r in table for m in r["fact_sheet__trace"] if m["role"] == "tool"]
+    assert len(calls) == 3 and all(r["fact_sheet"] != "answer: unknown" for r in table)
