@@ -54,8 +54,6 @@ def mode_diagnostics(loaded: LoadedSpec, mode: Mode, *, upload_seeds: bool = Fal
 def _run_tool_findings(loaded: LoadedSpec, used: set[str]) -> list[Diagnostic]:
     """Tool configs (used by a column) that ``ddc run`` cannot serve: an MCP provider not declared in
     ``mcp_providers``, or the ``mcp`` package missing."""
-    from importlib.util import find_spec
-
     spec = loaded.spec
     out: list[Diagnostic] = []
     declared = {p.name for p in spec.mcp_providers or ()}
@@ -69,13 +67,22 @@ def _run_tool_findings(loaded: LoadedSpec, used: set[str]) -> list[Diagnostic]:
                              f"[run] MCP provider {name!r} is not declared",
                              f"add it under mcp_providers (name: {name}, with command or endpoint)", "run-mcp")
                 )  # fmt: skip
-    if used and find_spec("mcp") is None:
+    if used and not _installed("mcp"):
         path: PathKey = ("tool_configs",) if spec.tool_configs else ("columns",)
         out.append(
             _finding(loaded, path, "[run] tool use (MCP) needs the mcp package",
                      "pip install 'ddc[mcp]'", "run-mcp-missing")
         )  # fmt: skip
     return out
+
+
+def _installed(module: str) -> bool:
+    import sys
+    from importlib.util import find_spec
+
+    if module in sys.modules:
+        return sys.modules[module] is not None
+    return find_spec(module) is not None
 
 
 def _resource_finding(

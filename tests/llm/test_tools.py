@@ -14,8 +14,6 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
-pytest.importorskip("mcp")
-
 from ddc.engine import runner
 from ddc.errors import RunError
 from tests.llm.runner import spec_text
@@ -209,3 +207,60 @@ def test_the_mcp_example_runs_against_its_tool_server(openai_server: OpenAIServe
     table = rows(dataset)
     calls = [m for r in table for m in r["fact_sheet__trace"] if m["role"] == "tool"]
     assert len(calls) == 3 and all(r["fact_sheet"] != "answer: unknown" for r in table)
+
+
+def run_findings(text: str) -> list[tuple[str, str]]:
+    from ddc.api import validate
+
+    report = validate(text, modes=("run",))
+    return [(d.code, d.path) for d in report.diagnostics if d.severity == "error"]
+
+
+TOOL_SPEC = """
+tool_configs:
+  - {tool_alias: geo, providers: [tools]}
+columns:
+  - {name: answer, column_type: llm-text, model_alias: nvidia-text, prompt: Hi, tool_alias: geo}
+"""
+
+
+def test_validate_for_run_accepts_a_declared_mcp_provider() -> None:
+    assert run_findings("mcp_providers:\n  - {name: tools, command: python}\n" + TOOL_SPEC) == []
+
+
+def test_validate_for_run_names_an_undeclared_mcp_provider() -> None:
+    assert run_findings(TOOL_SPEC) == [("run-mcp", "tool_configs[0].providers[0]")]
+
+
+def test_validate_for_run_names_the_missing_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "mcp", None)
+    assert ("run-mcp-missing", "tool_configs") in run_findings(
+        "mcp_providers:\n  - {name: tools, command: python}\n" + TOOL_SPEC
+    )
+
+
+def test_run_without_the_mcp_package_is_one_line_error_naming_the_extra(
+    openai_server: OpenAIServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "mcp", None)
+    with pytest.raises(RunError, match=r"needs the mcp package") as info:
+        run_tools_spec(openai_server, tmp_path, tools_extra(stdio_provider()))
+    assert "ddc[mcp]" in (info.value.hint or "")
+
+
+@pytest.mark.parametrize(
+    ("provider", "message"),
+    [
+        ("{name: t}", "give either command"),
+        ("{name: t, command: python, endpoint: 'http://127.0.0.1:1/mcp'}", "give either command"),
+        ("{name: t, provider_type: stdio, endpoint: 'http://127.0.0.1:1/mcp'}", "needs command"),
+        ("{name: t, endpoint: 'http://127.0.0.1:1/mcp', api_key: sk-123}", "must name an environment variable"),
+    ],
+    ids=["neither", "both", "stdio-without-command", "plaintext-key"],
+)
+def test_a_bad_mcp_provider_is_refused(provider: str, message: str) -> None:
+    from ddc.errors import SpecError
+    from ddc.spec.load import load_spec
+
+    with pytest.raises(SpecError, match=message):
+        load_spec(f"mcp_providers:\n  - {provider}\ncolumns:\n  - {{name: x, column_type: expression, expr: '1'}}\n")

@@ -32,10 +32,10 @@ CONNECT_TIMEOUT = 30.0
 
 def require_mcp() -> None:
     """One clear error when the mcp SDK is not installed."""
-    from importlib.util import find_spec
-
-    if find_spec("mcp") is None:
-        raise RunError("tool use (MCP) needs the mcp package, which is not installed", hint=MCP_EXTRA_HINT)
+    try:
+        import mcp  # noqa: F401
+    except ImportError:
+        raise RunError("tool use (MCP) needs the mcp package, which is not installed", hint=MCP_EXTRA_HINT) from None
 
 
 class ToolCallError(Exception):
