@@ -168,12 +168,21 @@ def test_tool_calls_beyond_max_turns_are_refused(openai_server: OpenAIServer, tm
     assert table[0]["answer"] == "giving up" and tool_results[:2] == ["3", "3"] and "refused" in tool_results[2]
 
 
-def test_one_session_per_provider_serves_every_cell(openai_server: OpenAIServer, tmp_path: Path) -> None:
+def test_one_session_per_provider_serves_every_cell_and_column(openai_server: OpenAIServer, tmp_path: Path) -> None:
+    openai_server.chat_reply = tool_calling_reply(lambda request: [("pid", {})])
+    second = COUNTRY_QUESTION + "\n".join(
+        ["  - name: again", "    column_type: llm-text", "    model_alias: text", "    prompt: 'Again: {{ country }}'",
+         "    tool_alias: geo", ""]
+    )  # fmt: skip
+    table = rows(run_tools_spec(openai_server, tmp_path, tools_extra(stdio_provider()), columns=second))
+    assert len({r[c] for r in table for c in ("answer", "again")}) == 1
+
+
+def test_the_tool_usage_is_reported_in_metadata(openai_server: OpenAIServer, tmp_path: Path) -> None:
     openai_server.chat_reply = tool_calling_reply(ask_capital)
     dataset = run_tools_spec(openai_server, tmp_path, tools_extra(stdio_provider()))
-    report = json.loads((dataset / "metadata.json").read_text())
-    assert json.dumps(report).count("tool_calls") >= 1
-    assert len(rows(dataset)) == 3
+    reports = json.loads((dataset / "metadata.json").read_text())["reports"]
+    assert reports["ddc.engine.llm.tools"] == {"geo": {"tool_calls": 3, "tool_errors": 0, "refused": 0}}
 
 
 def test_an_undeclared_mcp_provider_is_one_line_error(openai_server: OpenAIServer, tmp_path: Path) -> None:

@@ -6,13 +6,14 @@ and prints its URL (``http://127.0.0.1:PORT/mcp``) on the first line of stdout. 
 makes the HTTP server answer 401 unless the request carries ``Authorization: Bearer T``.
 
 Tools: ``add(a, b)``, ``capital(country)`` (a fixed table), ``broken()`` (always an error result),
-``slow(seconds)`` (sleeps, for timeouts), ``shout(text)`` (upper case).
+``slow(seconds)`` (sleeps, for timeouts), ``pid()`` (the server's process id), ``shout(text)``.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import socket
 import sys
 from typing import Any
@@ -47,6 +48,11 @@ def build_server() -> Any:
         return "done"
 
     @server.tool()
+    def pid() -> int:
+        """The server's process id (which process answered)."""
+        return os.getpid()
+
+    @server.tool()
     def shout(text: str) -> str:
         """Upper-case the text."""
         return text.upper()
@@ -63,6 +69,7 @@ def serve_http(require_token: str | None) -> None:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
+    sock.listen(128)  # connections made as soon as the URL is printed wait in the backlog
     print(f"http://127.0.0.1:{sock.getsockname()[1]}/mcp", flush=True)
     config = uvicorn.Config(app, log_level="warning", lifespan="on")
     asyncio.run(uvicorn.Server(config).serve(sockets=[sock]))
