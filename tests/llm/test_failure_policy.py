@@ -88,3 +88,13 @@ def test_upstream_failures_names_the_first_failed_dependency_per_row() -> None:
 
 def test_upstream_failures_is_empty_without_failed_dependencies() -> None:
     assert upstream_failures(("a",), {"b": np.array([True])}, 1) == (None, {})
+
+
+def test_a_batch_whose_every_upstream_cell_failed_still_completes(openai_server: OpenAIServer, tmp_path: Path) -> None:
+    openai_server.fault_policy = lambda request, number: None if request.is_health_probe else Fault.http(400)
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(spec_text(openai_server.base_url, CHAIN) + "num_records: 4\n")
+    dataset = runner.run(spec, output_dir=tmp_path / "out").path
+    assert dataset is not None
+    table = pq.read_table(dataset / "parquet-files").to_pylist()
+    assert [(r["essay"], r["title"], r["words"], r["shout"]) for r in table] == [(None, None, None, None)] * 4

@@ -61,11 +61,24 @@ def ask_capital(request: RecordedRequest) -> list[tuple[str, dict[str, Any]]]:
     return [("capital", {"country": country})]
 
 
+TOKEN = "mcp-test-token-7f3a"
+
+
 @pytest.fixture
 def http_mcp_server() -> Iterator[str]:
     """The test MCP server over streamable HTTP, as a process on 127.0.0.1; yields its URL."""
+    yield from _http_server()
+
+
+@pytest.fixture
+def gated_mcp_server() -> Iterator[str]:
+    """The same server, answering only requests that carry ``Authorization: Bearer TOKEN``."""
+    yield from _http_server("--require-token", TOKEN)
+
+
+def _http_server(*options: str) -> Iterator[str]:
     process = subprocess.Popen(
-        [sys.executable, str(SERVER), "http"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+        [sys.executable, str(SERVER), "http", *options], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
     )
     assert process.stdout is not None
     try:
@@ -102,6 +115,31 @@ def test_a_streamable_http_tool_answers_the_model(
     provider = f"  - {{name: tools, provider_type: streamable_http, endpoint: {http_mcp_server}}}\n"
     table = rows(run_tools_spec(openai_server, tmp_path, tools_extra(provider)))
     assert {r["answer"] for r in table} <= {"answer: Paris", "answer: Tokyo", "answer: Nairobi"}
+
+
+def test_the_bearer_token_is_read_from_the_named_variable(
+    openai_server: OpenAIServer, gated_mcp_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GEO_TOKEN", TOKEN)
+    openai_server.chat_reply = tool_calling_reply(ask_capital)
+    provider = (
+        f"  - {{name: tools, provider_type: streamable_http, endpoint: {gated_mcp_server}, api_key: GEO_TOKEN}}\n"
+    )
+    table = rows(run_tools_spec(openai_server, tmp_path, tools_extra(provider)))
+    assert all(r["answer"] != "answer: unknown" and r["answer"].startswith("answer: ") for r in table)
+
+
+def test_an_unset_token_variable_is_one_line_error(
+    openai_server: OpenAIServer, gated_mcp_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GEO_TOKEN", raising=False)
+    provider = (
+        f"  - {{name: tools, provider_type: streamable_http, endpoint: {gated_mcp_server}, api_key: GEO_TOKEN}}\n"
+    )
+    with pytest.raises(
+        RunError, match=r"^MCP provider 'tools' \(streamable_http: .*\): environment variable GEO_TOKEN"
+    ):
+        run_tools_spec(openai_server, tmp_path, tools_extra(provider))
 
 
 def test_the_trace_holds_the_tool_call_and_its_result(openai_server: OpenAIServer, tmp_path: Path) -> None:

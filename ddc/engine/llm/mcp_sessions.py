@@ -54,6 +54,7 @@ class MCPSession:
         self._closing = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._errlog: Any = None
+        self._headers: dict[str, str] | None = None
 
     @property
     def where(self) -> str:
@@ -63,6 +64,7 @@ class MCPSession:
 
     async def open(self) -> ClientSession:
         """Start the serving task and wait (bounded) for the initialised session."""
+        self._headers = {"Authorization": f"Bearer {self._api_key()}"} if self.provider.api_key else None
         loop = asyncio.get_running_loop()
         self._ready = loop.create_future()
         self._task = asyncio.create_task(self._serve(), name=f"mcp-{self.provider.name}")
@@ -108,7 +110,7 @@ class MCPSession:
             self._errlog = tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace")  # noqa: SIM115
             params = StdioServerParameters(command=p.command, args=list(p.args), env=dict(p.env), cwd=self.base_dir)
             return stdio_client(params, errlog=self._errlog)
-        headers = {"Authorization": f"Bearer {self._api_key()}"} if p.api_key else None
+        headers = self._headers
         assert p.endpoint is not None
         if p.transport == "sse":
             from mcp.client.sse import sse_client
