@@ -173,7 +173,7 @@ class BatchEngine:
         self.timings[name] += time.perf_counter() - started
         if name in self.cells_done:
             counts = self.cells_done[name]
-            counts[0] += batch.num_rows
+            counts[0] += batch.num_rows + len(causes)
             counts[1] += len(failed)
             self.observer.cells(name, counts[0], counts[1])
         for key, amount in output.stats.items():
