@@ -311,3 +311,39 @@ def test_a_bad_mcp_provider_is_refused(provider: str, message: str) -> None:
 
     with pytest.raises(SpecError, match=message):
         load_spec(f"mcp_providers:\n  - {provider}\ncolumns:\n  - {{name: x, column_type: expression, expr: '1'}}\n")
+
+
+STRUCTURED_QUESTION = """
+  - name: country
+    column_type: sampler
+    sampler_type: category
+    params: {values: [France, Japan, Kenya]}
+  - name: answer
+    column_type: llm-structured
+    model_alias: text
+    prompt: "What is the capital of {{ country }}?"
+    tool_alias: geo
+    output_format: {type: object, properties: {capital: {type: string}}, required: [capital]}
+"""
+
+
+def test_a_restart_after_an_unparsable_answer_does_not_call_the_tools_again(
+    openai_server: OpenAIServer, tmp_path: Path
+) -> None:
+    answered: set[str] = set()
+
+    def answer(results: list[str]) -> str:
+        if not results:  # the start-up health probe
+            return "hello"
+        if results[0] not in answered:  # the first answer after the tool result does not parse
+            answered.add(results[0])
+            return "no JSON here"
+        return json.dumps({"capital": results[0]})
+
+    openai_server.chat_reply = tool_calling_reply(
+        lambda request: [("capital", {"country": request.user_text.split("capital of ")[1].split("?")[0]})], answer
+    )
+    dataset = run_tools_spec(openai_server, tmp_path, tools_extra(stdio_provider()), columns=STRUCTURED_QUESTION)
+    reports = json.loads((dataset / "metadata.json").read_text())["reports"]["ddc.engine.llm.tools"]
+    assert {r["answer"]["capital"] for r in rows(dataset)} <= {"Paris", "Tokyo", "Nairobi"}
+    assert reports["geo"]["tool_calls"] == 3
