@@ -347,3 +347,13 @@ def test_a_restart_after_an_unparsable_answer_does_not_call_the_tools_again(
     reports = json.loads((dataset / "metadata.json").read_text())["reports"]["ddc.engine.llm.tools"]
     assert {r["answer"]["capital"] for r in rows(dataset)} <= {"Paris", "Tokyo", "Nairobi"}
     assert reports["geo"]["tool_calls"] == 3
+
+
+def test_the_stdio_server_is_stopped_when_the_run_ends(openai_server: OpenAIServer, tmp_path: Path) -> None:
+    import os
+
+    openai_server.chat_reply = tool_calling_reply(lambda request: [("pid", {})])
+    table = rows(run_tools_spec(openai_server, tmp_path, tools_extra(stdio_provider())))
+    server_pid = int(table[0]["answer"].removeprefix("answer: "))
+    with pytest.raises(ProcessLookupError):
+        os.kill(server_pid, 0)
