@@ -174,24 +174,23 @@ class LiveProgress(RunTracker):
 
     def __init__(self, console: Any = None, *, verbose: bool = False) -> None:
         from rich.console import Console
-        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+        from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
         from rich.table import Column
 
         super().__init__()
         self.verbose = verbose
         self.console = console or Console(stderr=True, highlight=False)
-        self.progress = Progress(
+        self.progress = _rich_types()[0](
             SpinnerColumn(finished_text=" "),
             TextColumn("{task.description}", table_column=Column(no_wrap=True, overflow="ellipsis", max_width=24)),
-            _BarColumn(bar_width=None, table_column=Column(ratio=1, min_width=4)),
-            _StatsColumn(table_column=Column(no_wrap=True, overflow="ellipsis")),
+            _rich_types()[1](bar_width=30),
+            _rich_types()[2](table_column=Column(no_wrap=True, overflow="ellipsis")),
             TimeElapsedColumn(),
             console=self.console,
-            expand=True,
             redirect_stdout=False,
             redirect_stderr=False,
         )
-        self.phase_task = self.progress.add_task("starting", total=None, unit="")
+        self.phase_task = self.progress.add_task("loading", total=None, unit="")
         self.rows_task: Any = None
         self.column_tasks: dict[str, Any] = {}
         self.progress.start()
@@ -237,10 +236,29 @@ class LiveProgress(RunTracker):
         self.progress.stop()
 
 
+#: Below this many columns the view drops the bars and the elapsed time: names and counts stay legible.
+NARROW = 60
+
+
 @functools.cache
-def _column_types() -> tuple[Any, Any]:
-    from rich.progress import BarColumn, ProgressColumn
+def _rich_types() -> tuple[Any, Any, Any]:
+    """rich classes of the view, made on first use so that rich is imported only when drawing."""
+    from rich.progress import BarColumn, Progress, ProgressColumn, TimeElapsedColumn
     from rich.text import Text
+
+    class FittedProgress(Progress):
+        """On a narrow terminal (measured at every redraw, so a resize is followed) only the spinner,
+        the name and the counts."""
+
+        def make_tasks_table(self, tasks: Any) -> Any:
+            if not hasattr(self, "live") or self.console.width >= NARROW:
+                return super().make_tasks_table(tasks)
+            wide = self.columns
+            self.columns = tuple(c for c in wide if not isinstance(c, (BarColumn, TimeElapsedColumn)))
+            try:
+                return super().make_tasks_table(tasks)
+            finally:
+                self.columns = wide
 
     class PhaseFreeBar(BarColumn):
         """A bar for records and cells; none on the phase line (whose length is unknown)."""
@@ -270,15 +288,7 @@ def _column_types() -> tuple[Any, Any]:
                 text.append(f" · ETA {_duration(task.time_remaining)}")
             return text
 
-    return PhaseFreeBar, StatsColumn
-
-
-def _BarColumn(**kwargs: Any) -> Any:  # classes made on first use, so rich is imported lazily
-    return _column_types()[0](**kwargs)
-
-
-def _StatsColumn(**kwargs: Any) -> Any:
-    return _column_types()[1](**kwargs)
+    return FittedProgress, PhaseFreeBar, StatsColumn
 
 
 def observer_for(*, quiet: bool, verbose: bool, stream: IO[str] | None = None) -> RunTracker:
