@@ -23,7 +23,7 @@ from ddc.engine.progress import Phase, RunObserver
 
 #: How a phase is named on screen.
 PHASE_LABELS: dict[str, str] = {
-    "seed": "reading seed data",
+    "seed": "seed data",
     "generation": "generation",
     "statistics": "statistics",
     "writing": "writing",
@@ -182,7 +182,10 @@ class LiveProgress(RunTracker):
         self.console = console or Console(stderr=True, highlight=False)
         self.progress = _rich_types()[0](
             SpinnerColumn(finished_text=" "),
-            TextColumn("{task.description}", table_column=Column(no_wrap=True, overflow="ellipsis", max_width=24)),
+            TextColumn(
+                "{task.description}",
+                table_column=Column(no_wrap=True, overflow="ellipsis", min_width=10, max_width=24),
+            ),
             _rich_types()[1](bar_width=30),
             _rich_types()[2](table_column=Column(no_wrap=True, overflow="ellipsis")),
             TimeElapsedColumn(),

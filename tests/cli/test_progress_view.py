@@ -20,7 +20,7 @@ from tests.servers.openai_server import OpenAIServer
 #: A whole line of the live view: spinner, what, then (bar, counts, rate, ETA, elapsed time) ending in
 #: a digit, a unit or the ellipsis of a cut line — never in the remains of a longer earlier line.
 LIVE_LINE = re.compile(
-    r"^\S?\s+(loading|reading seed data|generation|statistics|writing|done|records|essay)…?"
+    r"^(\S )?\s*(loading|seed data|generation|statistics|writing|done|records|essay)…?"
     r"( .*(\d| s|/s|…))?$"
 )
 ESSAY_CELLS = re.compile(r"^\S?\s+essay\b.*\b([1-9][\d,]*)/200\b")
