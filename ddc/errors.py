@@ -147,19 +147,19 @@ class ModelEndpointError(RunError):
 class SubmitError(DdcError):
     """NeMo Services rejected the job or the job ended badly."""
 
-    exit_code = ExitCode.JOB_FAILED
+    exit_code: int = ExitCode.JOB_FAILED
 
 
 class ServiceError(SubmitError):
     """HTTP, auth or connection error talking to NeMo Services."""
 
-    exit_code = ExitCode.SERVICE_ERROR
+    exit_code: int = ExitCode.SERVICE_ERROR
 
 
 class UsageError(DdcError):
     """Bad command-line usage."""
 
-    exit_code = ExitCode.USAGE
+    exit_code: int = ExitCode.USAGE
 
 
 class InternalError(Exception):

@@ -23,12 +23,17 @@ class Output:
     json: bool = False
 
 
-def output_options(json_help: str = "Print a machine-readable JSON summary on stdout.") -> Callable[..., Any]:
-    """Add ``-q/--quiet``, ``-v/--verbose`` and ``--json``; the command receives ``output: Output``."""
+def output_options(
+    json_help: str = "Print a machine-readable JSON summary on stdout.",
+    *,
+    verbose_help: str = "Also print phase and per-column timings.",
+) -> Callable[..., Any]:
+    """Add ``-q/--quiet``, ``-v/--verbose`` and ``--json`` (parameters ``quiet``, ``verbose``, ``as_json``;
+    ``make_output`` checks them)."""
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
         func = click.option("--json", "as_json", is_flag=True, help=json_help)(func)
-        func = click.option("-v", "--verbose", is_flag=True, help="Also print phase and per-column timings.")(func)
+        func = click.option("-v", "--verbose", is_flag=True, help=verbose_help)(func)
         func = click.option(
             "-q", "--quiet", is_flag=True, help="No progress and no summary; only warnings and errors (stderr)."
         )(func)
