@@ -172,7 +172,9 @@ def _duration(seconds: float) -> str:
 class LiveProgress(RunTracker):
     """The live view on a terminal, redrawn in place by rich (which clears what it drew before)."""
 
-    def __init__(self, console: Any = None, *, verbose: bool = False) -> None:
+    def __init__(
+        self, console: Any = None, *, verbose: bool = False, clock: Callable[[], float] | None = None
+    ) -> None:
         from rich.console import Console
         from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
         from rich.table import Column
@@ -190,6 +192,7 @@ class LiveProgress(RunTracker):
             _rich_types()[2](table_column=Column(no_wrap=True, overflow="ellipsis")),
             TimeElapsedColumn(),
             console=self.console,
+            get_time=clock,
             redirect_stdout=False,
             redirect_stderr=False,
         )
