@@ -172,9 +172,7 @@ def _duration(seconds: float) -> str:
 class LiveProgress(RunTracker):
     """The live view on a terminal, redrawn in place by rich (which clears what it drew before)."""
 
-    def __init__(
-        self, console: Any = None, *, verbose: bool = False, clock: Callable[[], float] | None = None
-    ) -> None:
+    def __init__(self, console: Any = None, *, verbose: bool = False, clock: Callable[[], float] | None = None) -> None:
         from rich.console import Console
         from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
         from rich.table import Column

@@ -56,7 +56,8 @@ def test_resuming_a_finished_run_says_there_was_nothing_left(
 ) -> None:
     assert ddc("run", str(spec), "-o", "out", "-q", cwd=tmp_path, env=subprocess_env).returncode == 0
     again = ddc("run", str(spec), "-o", "out", "--resume", cwd=tmp_path, env=subprocess_env)
-    assert again.stdout.splitlines()[0] == f"nothing left to do: {Path('out') / 'demo'} already holds all 12 records (seed 4)"
+    expected = f"nothing left to do: {Path('out') / 'demo'} already holds all 12 records (seed 4)"
+    assert again.stdout.splitlines()[0] == expected
 
 
 def test_a_usage_error_exits_2(spec: Path, tmp_path: Path, subprocess_env: dict[str, str]) -> None:
