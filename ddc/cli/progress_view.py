@@ -71,8 +71,8 @@ class RunTracker(RunObserver):
     def warning(self, message: str) -> None:
         self.warned.append(message)
 
-    def close(self) -> None:
-        """The run has ended (or failed): stop drawing, so what follows prints on clean lines."""
+    def close(self, *, ok: bool = True) -> None:
+        """The run has ended (``ok``) or failed: stop drawing, so what follows prints on clean lines."""
         self._end_phase()
 
 
@@ -126,13 +126,11 @@ class PlainProgress(RunTracker):
         super().warning(message)
         self._echo(f"warning: {message}")
 
-    def close(self) -> None:
-        if self.verbose and self._phase is not None:
-            name = self._phase
-            super().close()
+    def close(self, *, ok: bool = True) -> None:
+        name = self._phase
+        super().close(ok=ok)
+        if self.verbose and name is not None:
             self._echo(f"{PHASE_LABELS[name]}: {self.phase_seconds[name]:.2f} s")
-        else:
-            super().close()
 
     def _tick(self, final: bool = False) -> None:
         now = self.clock()
@@ -231,12 +229,13 @@ class LiveProgress(RunTracker):
 
         self.progress.console.print(Text(text, style=style), soft_wrap=False)
 
-    def close(self) -> None:
+    def close(self, *, ok: bool = True) -> None:
         name = self._phase
-        super().close()
+        super().close(ok=ok)
         if self.verbose and name is not None:
             self._print(f"{PHASE_LABELS[name]}: {self.phase_seconds[name]:.2f} s", style="dim")
-        self.progress.update(self.phase_task, total=1, completed=1, description="done")
+        label = "done" if ok else f"stopped ({PHASE_LABELS[name]})" if name else "stopped"
+        self.progress.update(self.phase_task, total=1, completed=1, description=label)
         self.progress.stop()
 
 

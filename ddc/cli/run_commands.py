@@ -103,8 +103,10 @@ def run(
             use_cache=not no_cache,
             adaptive_concurrency=adaptive_concurrency,
         )
-    finally:
-        observer.close()  # before any message: the live view stops, errors print on a line of their own
+    except BaseException:
+        observer.close(ok=False)  # before the message: the view stops, the error prints on a line of its own
+        raise
+    observer.close()
     for warning in result.warnings:
         if warning not in observer.warned:
             click.echo(f"warning: {warning}", err=True)

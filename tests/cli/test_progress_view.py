@@ -20,7 +20,7 @@ from tests.servers.openai_server import OpenAIServer
 #: A whole line of the live view: spinner, what, then (bar, counts, rate, ETA, elapsed time) ending in
 #: a digit, a unit or the ellipsis of a cut line — never in the remains of a longer earlier line.
 LIVE_LINE = re.compile(
-    r"^(\S )?\s*(loading|seed data|generation|statistics|writing|done|records|essay)…?"
+    r"^(\S )?\s*(loading|seed data|generation|statistics|writing|done|stopped|records|essay)…?"
     r"( .*(\d| s|/s|…))?$"
 )
 ESSAY_CELLS = re.compile(r"^\S?\s+essay\b.*\b([1-9][\d,]*)/200\b")
@@ -106,3 +106,27 @@ def test_plain_lines_come_every_interval_with_each_model_column() -> None:
         "records: 0/100, 0.0 records/s, ETA -",
         "  essay: 60/100 cells, 2 failed, 10.0 req/s, ETA 4 s",
     ]
+
+
+def test_an_error_prints_on_its_own_line_below_the_view(tmp_path: Path) -> None:
+    """Nothing listens on the endpoint: the start-up health check fails while the view is drawn."""
+    spec = tmp_path / "essays.yaml"
+    spec.write_text(spec_text("http://127.0.0.1:9/v1", TOPIC_ESSAY) + "name: essays\nnum_records: 20\n")
+    run = run_in_terminal(["run", str(spec), "-o", "out"], width=80, cwd=tmp_path, env=ddc_env(tmp_path / "home"))
+    lines = [line.rstrip() for line in run.final if line.strip()]
+    errors = [i for i, line in enumerate(lines) if line.startswith("error: ")]
+    assert run.returncode == 1 and errors, "\n".join(lines)
+    assert all(LIVE_LINE.match(line) for line in lines[: errors[0]]), "\n".join(lines)
+
+
+def test_runs_that_do_not_draw_never_import_rich(tmp_path: Path) -> None:
+    spec = tmp_path / "people.yaml"
+    spec.write_text("name: p\nnum_records: 5\ncolumns:\n  - {name: x, column_type: sampler, sampler_type: uuid}\n")
+    for options, out in ((["--quiet"], "q"), ([], "plain")):  # quiet, and plain lines into a pipe
+        result = subprocess.run(
+            [sys.executable, "-X", "importtime", "-m", "ddc", "run", str(spec), "-o", out, *options],
+            cwd=tmp_path, env=ddc_env(tmp_path), capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        imported = [line.split("|")[-1].strip() for line in result.stderr.splitlines() if "import time:" in line]
+        assert result.returncode == 0 and "ddc.engine.runner" in imported
+        assert not [name for name in imported if name.split(".")[0] == "rich"]
