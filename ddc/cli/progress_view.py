@@ -206,7 +206,7 @@ class LiveProgress(RunTracker):
 
     def start(self, done: int, total: int, cell_columns: Mapping[str, int]) -> None:
         super().start(done, total, cell_columns)
-        self.rows_task = self.progress.add_task("records", total=total, completed=done, unit="records")
+        self.rows_task = self.progress.add_task("records", total=total, completed=done, unit="records", base=done)
         for name, cells in cell_columns.items():
             self.column_tasks[name] = self.progress.add_task(f"  {name}", total=cells, unit="req", failed=0)
 
@@ -284,11 +284,15 @@ def _rich_types() -> tuple[Any, Any, Any]:
             if failed:
                 text.append(" · ")
                 text.append(f"{failed:,} failed", style="red")
-            speed = task.finished_speed or task.speed
-            if speed:
-                text.append(f" · {speed:,.1f} {unit}/s")
-            if not task.finished and task.time_remaining is not None:
-                text.append(f" · ETA {_duration(task.time_remaining)}")
+            # The average since generation started: cells finish in bursts (a batch's column at once),
+            # and a rate over the last few updates would swing by orders of magnitude.
+            elapsed = task.finished_time if task.finished else task.elapsed
+            new = done - task.fields.get("base", 0)
+            if elapsed and elapsed > 0.5 and new > 0:
+                rate = new / elapsed
+                text.append(f" · {rate:,.1f} {unit}/s")
+                if not task.finished and task.total is not None:
+                    text.append(f" · ETA {_duration((task.total - done) / rate)}")
             return text
 
     return FittedProgress, PhaseFreeBar, StatsColumn

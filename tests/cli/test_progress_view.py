@@ -23,6 +23,8 @@ LIVE_LINE = re.compile(
     r"^(\S )?\s*(loading|seed data|generation|statistics|writing|done|stopped|records|essay)…?"
     r"( .*(\d| s|/s|…))?$"
 )
+#: A line cut at the right edge of the terminal (it has no room for stale characters) starts like one.
+LIVE_HEAD = re.compile(r"^(\S )?\s*(generation|statistics|writing|records|essay)\b")
 ESSAY_CELLS = re.compile(r"^\S?\s+essay\b.*\b([1-9][\d,]*)/200\b")
 
 
@@ -40,8 +42,10 @@ def llm_spec(tmp_path: Path, server: OpenAIServer) -> Path:
 
 
 def test_model_column_cells_show_within_three_seconds(slow_server: OpenAIServer, tmp_path: Path) -> None:
-    """Counted from the view's first frame (the run has started): the interpreter's own start-up on a
-    loaded 2-core CI machine is not the view's to answer for."""
+    """Counted from the start of generation (the records bar appears): before it, the interpreter starts
+    and loads the spec and the model stack, which on a loaded 2-core CI machine is not the view's to
+    answer for. The engine reports a column's cells when the column of a batch is done (the 8-row batches
+    here); a per-cell report only makes this sooner."""
     spec = llm_spec(tmp_path, slow_server)
     run = run_in_terminal(
         ["run", str(spec), "-o", "out", "--batch-size", "8"],
@@ -51,8 +55,10 @@ def test_model_column_cells_show_within_three_seconds(slow_server: OpenAIServer,
         until=lambda lines: any(ESSAY_CELLS.match(line) for line in lines),
     )
     started = next(s.at for s in run.screens if any(line.strip() for line in s.lines))
+    generating = next(s.at for s in run.screens if any(" records " in line for line in s.lines))
     first = next(s.at for s in run.screens if any(ESSAY_CELLS.match(line) for line in s.lines))
-    assert first - started < 3.0
+    timeline = f"view at {started:.2f} s, generation at {generating:.2f} s, cells at {first:.2f} s"
+    assert first - generating < 3.0, timeline
 
 
 @pytest.mark.parametrize("width", [40, 80, 200])
@@ -68,7 +74,8 @@ def test_the_live_view_leaves_no_stale_characters(width: int, slow_server: OpenA
     during = [s.lines for s in run.screens if not any(line.startswith("wrote ") for line in s.lines)]
     for lines in during:  # every line on screen, at every moment, is one whole line of the view
         drawn = [line.rstrip() for line in lines if line.strip()]
-        assert len(drawn) <= 3 and all(LIVE_LINE.match(line) for line in drawn), "\n".join(drawn)
+        whole = [LIVE_LINE.match(line) or (len(line) == width and LIVE_HEAD.match(line)) for line in drawn]
+        assert len(drawn) <= 3 and all(whole), "\n".join(drawn)
     final = [line.rstrip() for line in run.final if line.strip()]
     view = final[: final.index(next(line for line in final if line.startswith("wrote ")))]
     assert [line.split()[0] for line in view] == ["done", "records", "essay"], "\n".join(final)
