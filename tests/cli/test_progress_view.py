@@ -45,10 +45,10 @@ def test_model_column_cells_show_within_three_seconds(slow_server: OpenAIServer,
     """Counted from the start of generation (the records bar appears): before it, the interpreter starts
     and loads the spec and the model stack, which on a loaded 2-core CI machine is not the view's to
     answer for. The engine reports a column's cells when the column of a batch is done (the 8-row batches
-    here); a per-cell report only makes this sooner."""
+    here: 4 rows); a per-cell report only makes this sooner."""
     spec = llm_spec(tmp_path, slow_server)
     run = run_in_terminal(
-        ["run", str(spec), "-o", "out", "--batch-size", "8"],
+        ["run", str(spec), "-o", "out", "--batch-size", "4"],
         width=100,
         cwd=tmp_path,
         env=ddc_env(tmp_path / "home"),
