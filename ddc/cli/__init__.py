@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "models": "ddc.cli.model_commands:models",
     "cache": "ddc.cli.model_commands:cache",
     "show": "ddc.cli.show_commands:show",
+    "report": "ddc.cli.report_commands:report",
 }
 
 
@@ -68,6 +69,7 @@ COMMAND_SUMMARIES: dict[str, str] = {
     "models": "Check the model endpoints a spec uses (one ping per alias).",
     "cache": "Clear the local cache of model responses.",
     "show": "Print records of a dataset (or a spec's preview) in full, one panel per record.",
+    "report": "Write a dataset's self-contained HTML report: a chart and figures per column.",
 }
 
 
