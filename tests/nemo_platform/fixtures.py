@@ -6,6 +6,8 @@ xdist would otherwise distribute with ``load``), so a single worker owns the one
 
 Without an installed platform the tests are skipped with the reason, unless
 ``DDC_REQUIRE_NEMO_PLATFORM=1`` (set by .ci/run whenever Python 3.12 exists), which makes them fail.
+While iterating on these tests, ``DDC_NEMO_ATTACH=ROOT,PORT,INSTANCE`` reuses an instance started by
+``NemoPlatform.start`` (its temporary folder, port and instance name) instead of starting one.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -48,6 +51,11 @@ def nemo_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NemoPlat
         if REQUIRED:
             pytest.fail(f"{exc} (DDC_REQUIRE_NEMO_PLATFORM=1)")
         pytest.skip(f"SKIPPED: real NeMo Platform tests: {exc}")
+    attach = os.environ.get("DDC_NEMO_ATTACH")  # ROOT,PORT,INSTANCE of a running instance (while iterating)
+    if attach:
+        root, port, instance = attach.split(",")
+        yield NemoPlatform(venv, Path(root), int(port), instance)
+        return
     platform = NemoPlatform(venv, tmp_path_factory.mktemp("nemo-platform"))
     platform.start()
     try:
