@@ -87,7 +87,9 @@ def _load(spec: str) -> Any:
     "--dd-version",
     metavar="V",
     default=None,
-    help="data-designer version the service pins (default: spec submit.dd_version, else 0.9.1).",
+    help="data-designer version the service pins (0.7.0, 0.9.0, 0.9.1, 0.9.6, 0.9.7), or platform-X.Y.Z for "
+    "the one NeMo Platform X.Y.Z pins (0.3.0 -> 0.7.0; 0.4.0-0.6.0 -> 0.9.1). Default: spec submit.dd_version, "
+    "else the one the service's platform pins (GET /cluster-info), else 0.9.1.",
 )
 @click.option(
     "--poll-interval",

@@ -24,7 +24,7 @@ from ddc.nemo.client import DEFAULT_TIMEOUT, NemoClient, resolve_base_url, resol
 from ddc.spec.load import LoadedSpec
 from ddc.submission.artifacts import DatasetCheck, check_dataset, extract_artifacts
 from ddc.submission.errors import ConfigRejectedError, JobFailedError, ServiceHTTPError
-from ddc.submission.payload import JobOptions, build_payload, preview_body
+from ddc.submission.payload import JobOptions, build_payload, check_options, preview_body
 from ddc.submission.preflight import check_submit
 from ddc.submission.seeds import (
     DEFAULT_SEED_FILESET,
@@ -134,7 +134,7 @@ def with_service_version(
     platform version (``GET /cluster-info``) through ``PLATFORM_PINS``; else the documented default."""
     from dataclasses import replace
 
-    from ddc.submission.versions import version_for_platform
+    from ddc.submission.versions import DEFAULT_VERSION, version_for_platform
 
     submit = loaded.spec.submit
     if options.dd_version or (submit is not None and submit.dd_version):
@@ -145,7 +145,8 @@ def with_service_version(
     version = version_for_platform(platform) if platform else None
     if version is None:
         return options
-    report(f"NeMo Platform {platform} pins data-designer {version}: the config is checked and shaped for it")
+    if version != DEFAULT_VERSION:
+        report(f"NeMo Platform {platform} pins data-designer {version}: the config is checked and shaped for it")
     return replace(options, dd_version=version)
 
 
@@ -158,6 +159,7 @@ def submit_spec(
 ) -> SubmitOutcome:
     """Check, shape and (unless a dry run) submit a spec; optionally wait, download and verify."""
     connection = connection or Connection()
+    check_options(options)  # names the service would refuse: refused before it is asked anything
     if not options.dry_run:  # a spec that cannot be submitted is refused before the service is asked anything
         _preflight(loaded, options, upload_seeds=options.upload_seeds, report=_ignore, version_checks=False)
         options = with_service_version(loaded, options, connection, report)

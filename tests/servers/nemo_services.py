@@ -41,6 +41,16 @@ JOB_REQUEST_KEYS = {
 REMOTE_SEED_TYPES = {"hf", "nmp", "directory", "file_contents"}
 FILESET_REF = re.compile(r"^(?:(?P<ws>[^/#]+)/)?(?P<fs>[^/#]+)#(?P<path>.+)$")
 TERMINAL = {"completed", "error", "cancelled"}
+#: nemo-platform 0.6.0's bodies for a missing project and for an over-long job name (their real causes are
+#: only in its log)
+INVALID_JOB_REQUEST = (
+    "Invalid job request. Check that the name, project, platform_spec, and referenced resources are valid for "
+    "this workspace, then try again."
+)
+STATE_CONFLICT = (
+    "Unable to create job because the request conflicts with existing platform state. Review the job name and "
+    "referenced resources, then try again."
+)
 
 #: A config validator returns a list of problems (empty when the config is valid).
 ConfigValidator = Callable[[dict[str, Any]], list[str]]
@@ -275,7 +285,7 @@ class NemoServices(LoopbackServer):
     def _job(self, ws: str, name: str) -> Job:
         job = self.jobs.get((ws, name))
         if job is None:
-            raise Rejected(404, f"Job '{name}' not found in workspace '{ws}'")
+            raise Rejected(404, f"Job '{name}' not found in workspace '{ws}'.")
         return job
 
     def _job_json(self, job: Job) -> dict[str, Any]:
@@ -388,15 +398,19 @@ class NemoServices(LoopbackServer):
         if not ENTITY_NAME.match(name):
             raise Rejected(422, [{"loc": ["body", "name"], "msg": "invalid entity name"}])
         if body.get("project") and (req.ws, body["project"]) not in self.projects:
-            raise Rejected(422, "Invalid job request. Please check the job specification and try again.")
+            raise Rejected(422, INVALID_JOB_REQUEST)
         if out is not None and (req.ws, out) not in self.filesets:
-            raise Rejected(422, f"fileset '{out}' not found or not accessible")
+            raise Rejected(422, f"fileset '{out}' not found or not accessible in workspace '{req.ws}'")
         self.validate_config(spec["config"], req.ws)
         with self._lock:
             results = (req.ws, f"job-fileset-{name}")
-            if (req.ws, name) in self.jobs or results in self.filesets or len(results[1]) > 63:
-                # what 0.6.0 answers for a taken name, a leftover results fileset and an over-long name alike
-                raise Rejected(409, "The request conflicts with existing platform state.")
+            if (req.ws, name) in self.jobs:
+                raise Rejected(409, f"Job '{name}' already exists in workspace '{req.ws}'. Choose a different job "
+                                    "name or delete the existing job before creating a new one.")  # fmt: skip
+            if results in self.filesets:
+                raise Rejected(409, f"Fileset '{req.ws}/{results[1]}' already exists")
+            if len(results[1]) > 63:
+                raise Rejected(409, STATE_CONFLICT)  # 0.6.0: the cause (the fileset name) is only in its log
             self.filesets[results] = {}
             job = Job(name, req.ws, body, list(self.statuses), time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
             self._log(job, "job created")
@@ -465,20 +479,22 @@ class NemoServices(LoopbackServer):
     def get_result(self, req: Request) -> tuple[int, Any]:
         job = self._job(req.ws, req.match["name"])
         if job.status != "completed" or req.match["result"] not in {"artifacts", "analysis"}:
-            raise Rejected(404, f"Result '{req.match['result']}' not found for job '{job.name}'")
+            raise Rejected(
+                404, f"Result '{req.match['result']}' for job '{job.name}' not found in workspace '{req.ws}'."
+            )
         return 200, self._result_json(job, req.match["result"])
 
     def download_result(self, req: Request) -> tuple[int, Any]:
         job = self._job(req.ws, req.match["name"])
         result = req.match["result"]
         if job.status != "completed" or result not in {"artifacts", "analysis"}:
-            raise Rejected(404, f"Result '{result}' not found for job '{job.name}'")
+            raise Rejected(404, f"Result '{result}' for job '{job.name}' not found in workspace '{req.ws}'.")
         if result == "analysis":
             return 200, {"num_records": job.num_records, "column_statistics": []}
         data = self.artifacts_override if self.artifacts_override is not None else self.artifacts_tarball(job)
         return 200, Raw(
             data,
-            "application/octet-stream",
+            "application/x-tar",
             {"Content-Disposition": 'attachment; filename="artifacts.tar.gz"'},
         )
 
@@ -569,7 +585,7 @@ class NemoServices(LoopbackServer):
         key = (req.ws, body["name"])
         with self._lock:
             if key in self.filesets:
-                raise Rejected(409, f"Fileset '{body['name']}' already exists in workspace '{req.ws}'")
+                raise Rejected(409, f"Fileset '{req.ws}/{body['name']}' already exists")
             self.filesets[key] = {}
         return 201, {"name": body["name"], "workspace": req.ws, "purpose": body.get("purpose")}
 
@@ -623,13 +639,13 @@ class NemoServices(LoopbackServer):
 
     def secret_metadata(self, req: Request) -> tuple[int, Any]:
         if (req.ws, req.match["name"]) not in self.secrets:
-            raise Rejected(404, f"Could not find secret '{req.match['name']}' in workspace '{req.ws}'")
+            raise Rejected(404, f"Secret {req.ws}/{req.match['name']} not found")
         return 200, {"name": req.match["name"], "workspace": req.ws}
 
     def access_secret(self, req: Request) -> tuple[int, Any]:
         value = self.secrets.get((req.ws, req.match["name"]))
         if value is None:
-            raise Rejected(404, f"Could not find secret '{req.match['name']}' in workspace '{req.ws}'")
+            raise Rejected(404, f"Secret {req.ws}/{req.match['name']} not found")
         return 200, {"name": req.match["name"], "value": value}
 
     def list_providers(self, req: Request) -> tuple[int, Any]:
@@ -639,7 +655,7 @@ class NemoServices(LoopbackServer):
     def get_provider(self, req: Request) -> tuple[int, Any]:
         provider = self.providers.get((req.ws, req.match["name"]))
         if provider is None:
-            raise Rejected(404, f"Provider '{req.match['name']}' not found in workspace '{req.ws}'")
+            raise Rejected(404, f"Model provider not found: {req.ws}/{req.match['name']}")
         return 200, provider
 
     def gateway(self, req: Request) -> tuple[int, Any]:

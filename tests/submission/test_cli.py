@@ -148,7 +148,7 @@ def test_jobs_download_of_an_unfinished_job_exits_2_saying_there_are_no_results(
     result = ddc("jobs", "download", "reviews", "-o", str(tmp_path / "dl"), "--base-url", nemo.base_url)
     assert result.exit_code == 2
     assert "job reviews is created: the artifacts may be partial" in result.err
-    assert "Result 'artifacts' not found" in result.err
+    assert "Result 'artifacts' for job 'reviews' not found" in result.err
 
 
 def test_a_compiled_module_submits_the_same_body_as_its_spec(ddc, simple_spec: Path, tmp_path: Path) -> None:
