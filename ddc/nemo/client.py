@@ -89,6 +89,30 @@ def format_detail(payload: Any) -> str:
     return text if len(text) <= _MAX_DETAIL else text[: _MAX_DETAIL - 3] + "..."
 
 
+#: What to do about the 4xx bodies nemo-platform 0.6.0 sends whose cause is not obvious from the text.
+CAUSE_HINTS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^Invalid job request"), "the service does not say which part; its usual cause is a project "
+     "that does not exist (`ddc validate SPEC --for submit --online` checks it)"),
+    (re.compile(r"conflicts with existing platform state"), "a job name over 51 characters (its results fileset "
+     "job-fileset-NAME would exceed 63), or a fileset job-fileset-NAME left behind; pass another --name"),
+    (re.compile(r"Fileset '([^/']+)/(job-fileset-[^']+)' already exists"), r"a refused or deleted job left fileset "
+     r"\1/\2 behind: delete it (nemo files filesets delete \2 --workspace \1) or pass another --name"),
+    (re.compile(r"fileset '([^']+)' not found or not accessible"), r"create the output fileset \1 first, or pass "
+     "--create-output-location"),
+    (re.compile(r"Cannot access provider '([^']+)'"), r"check that provider \1 exists (nemo inference providers "
+     "list) and submit.providers maps to it"),
+)  # fmt: skip
+
+
+def cause_hint(detail: str) -> str | None:
+    """What to do about a known error body, or None."""
+    for pattern, hint in CAUSE_HINTS:
+        match = pattern.search(detail)
+        if match:
+            return match.expand(hint)
+    return None
+
+
 class NemoClient:
     """A session with one NeMo Services deployment and workspace."""
 
@@ -153,15 +177,16 @@ class NemoClient:
         except ValueError:
             detail = response.text.strip()[:_MAX_DETAIL]
         detail = self.redact(detail)
+        known = cause_hint(detail)
         if status == 422:
-            return ConfigRejectedError(f"NeMo Services rejected the request ({what}): {detail}")
+            return ConfigRejectedError(f"NeMo Services rejected the request ({what}): {detail}", hint=known or "")
         hints = {
             401: "set NMP_ACCESS_TOKEN to a valid access token (`nemo auth token` prints one)",
             403: "the token lacks the data-designer (or files) scope for this workspace",
             404: "check the name and --workspace",
             409: "the request conflicts with what the service has (the message says what)",
         }
-        hint = hints.get(status, "the service failed; try again later" if status >= 500 else "")
+        hint = known or hints.get(status, "the service failed; try again later" if status >= 500 else "")
         text = f"NeMo Services answered HTTP {status} ({what})" + (f": {detail}" if detail else "")
         return ServiceHTTPError(self.redact(text), status=status, hint=hint)
 

@@ -398,6 +398,8 @@ class NemoServices(LoopbackServer):
         if not ENTITY_NAME.match(name):
             raise Rejected(422, [{"loc": ["body", "name"], "msg": "invalid entity name"}])
         if body.get("project") and (req.ws, body["project"]) not in self.projects:
+            with self._lock:  # 0.6.0 has created the results fileset by then, and leaves it behind
+                self.filesets.setdefault((req.ws, f"job-fileset-{name}"), {})
             raise Rejected(422, INVALID_JOB_REQUEST)
         if out is not None and (req.ws, out) not in self.filesets:
             raise Rejected(422, f"fileset '{out}' not found or not accessible in workspace '{req.ws}'")

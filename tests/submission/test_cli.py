@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.servers.nemo_services import NemoServices
-from tests.submission.conftest import TOKEN, write_spec
+from tests.submission.conftest import write_spec
 
 FAST = ("--poll-interval", "0")
 
@@ -86,27 +86,10 @@ def test_a_malicious_artifacts_archive_exits_3_and_writes_nothing(
     assert not (tmp_path / "escaped.txt").exists()
 
 
-def test_preview_remote_prints_records_as_a_table(ddc, nemo: NemoServices, simple_spec: Path, token_env: str) -> None:
-    result = ddc("preview", "--remote", str(simple_spec), "-n", "2", "--base-url", nemo.base_url)
-    assert result.exit_code == 0, result.err
-    assert result.out.splitlines() == [
-        "topic    review", "-------  --------", "topic-0  review-0", "topic-1  review-1", "2 record(s)",
-    ]  # fmt: skip
-
-
 def test_preview_remote_above_ten_records_exits_1(ddc, nemo: NemoServices, simple_spec: Path, token_env: str) -> None:
     result = ddc("preview", "--remote", str(simple_spec), "-n", "11", "--base-url", nemo.base_url)
     assert result.exit_code == 1
     assert "at most 10 records" in result.err
-
-
-def test_the_service_refuses_more_than_ten_preview_records_with_422(nemo: NemoServices) -> None:
-    from ddc.nemo.client import NemoClient
-    from ddc.submission.errors import ConfigRejectedError
-
-    body = {"config": {"columns": [{"name": "a", "column_type": "expression", "expr": "x"}]}, "num_records": 11}
-    with NemoClient(nemo.base_url, token=TOKEN) as client, pytest.raises(ConfigRejectedError, match="Max num"):
-        list(client.preview(body))
 
 
 def test_preview_remote_error_frame_exits_3(ddc, nemo: NemoServices, simple_spec: Path, token_env: str) -> None:
@@ -157,3 +140,25 @@ def test_a_compiled_module_submits_the_same_body_as_its_spec(ddc, simple_spec: P
     from_module = ddc("submit", str(module), "--dry-run")
     assert from_module.exit_code == 0, from_module.err
     assert json.loads(from_module.out) == json.loads(ddc("submit", str(simple_spec), "--dry-run").out)
+
+
+def test_the_fileset_a_refused_create_left_behind_is_removed(
+    ddc, nemo: NemoServices, simple_spec: Path, token_env: str
+) -> None:
+    nemo.fail("GET", r"/projects/gone$", 200, body={"name": "gone"})  # deleted between the check and the create
+    result = ddc("submit", str(simple_spec), "--base-url", nemo.base_url, "--project", "gone")
+    assert result.exit_code == 1
+    assert "removed fileset default/job-fileset-reviews, which the refused create had left behind" in result.err
+    assert ("default", "job-fileset-reviews") not in nemo.filesets
+
+
+def test_a_leftover_that_cannot_be_removed_is_explained_with_the_command(
+    ddc, nemo: NemoServices, simple_spec: Path, token_env: str
+) -> None:
+    nemo.fail("GET", r"/projects/gone$", 200, body={"name": "gone"})
+    nemo.fail("DELETE", r"/filesets/job-fileset-reviews$", 500)
+    result = ddc("submit", str(simple_spec), "--base-url", nemo.base_url, "--project", "gone")
+    assert result.exit_code == 1
+    assert len(result.err.strip().splitlines()) == 1
+    assert "left fileset default/job-fileset-reviews" in result.err
+    assert "`nemo files filesets delete job-fileset-reviews --workspace default`" in result.err

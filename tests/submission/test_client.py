@@ -157,3 +157,24 @@ def test_uploads_are_sent_as_octet_stream(nemo: NemoServices, tmp_path: Path) ->
         client.upload_file("seeds", "seed.parquet", local)
     [upload] = nemo.requests_to("PUT", r"/filesets/seeds/-/seed.parquet$")
     assert upload.headers["Content-Type"] == "application/octet-stream"
+
+
+def test_the_409_for_an_over_long_job_name_explains_the_51_character_limit(nemo: NemoServices) -> None:
+    with client_for(nemo) as client, pytest.raises(ServiceHTTPError) as info:
+        client.create_job({**MINIMAL_JOB, "name": "a" * 52})
+    assert info.value.status == 409
+    assert "job name over 51 characters" in info.value.hint
+
+
+def test_the_422_for_a_missing_output_fileset_says_what_to_do(nemo: NemoServices) -> None:
+    with client_for(nemo) as client, pytest.raises(ConfigRejectedError) as info:
+        client.create_job({**MINIMAL_JOB, "output_location": "results"})
+    assert "fileset 'results' not found" in info.value.message
+    assert info.value.hint == "create the output fileset results first, or pass --create-output-location"
+
+
+def test_a_leftover_results_fileset_is_named_with_the_command_that_removes_it(nemo: NemoServices) -> None:
+    nemo.add_fileset("default", "job-fileset-nightly")
+    with client_for(nemo) as client, pytest.raises(ServiceHTTPError) as info:
+        client.create_job({**MINIMAL_JOB, "name": "nightly"})
+    assert "nemo files filesets delete job-fileset-nightly --workspace default" in info.value.hint
