@@ -1,8 +1,10 @@
 """Fixtures for tests against the real NeMo Platform (a pytest plugin loaded by tests/conftest.py).
 
-The platform starts once per test run, and only when a collected test asks for ``nemo_platform``:
-such tests are put in one xdist group and the run uses ``--dist loadgroup`` (switched on here when
-xdist would otherwise distribute with ``load``), so a single worker owns the one instance.
+The platform starts once per test run, and only when a test asks for ``nemo_platform``. Under
+pytest-xdist every worker's session fixture meets at a file lock in the run's shared temporary folder:
+the first one starts the platform and records where it is, the others attach to it, and the last one
+to finish stops it (a reference count in the same record). (xdist's ``loadgroup`` would pin the tests
+to one worker instead, but it does not group here: pytest 9 with xdist 3.8 runs marked tests on both.)
 
 Without an installed platform the tests are skipped with the reason, unless
 ``DDC_REQUIRE_NEMO_PLATFORM=1`` (set by .ci/run whenever Python 3.12 exists), which makes them fail.
@@ -12,8 +14,11 @@ While iterating on these tests, ``DDC_NEMO_ATTACH=ROOT,PORT,INSTANCE`` reuses an
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,27 +27,38 @@ import pytest
 from tests.nemo_platform.platform import NemoPlatform, PlatformUnavailable, describe, installed_venv
 from tests.servers.openai_server import OpenAIServer
 
-GROUP = "nemo-platform"
 REQUIRED = os.environ.get("DDC_REQUIRE_NEMO_PLATFORM") == "1"
-_PLATFORM_FIXTURES = {"nemo_platform", "gateway_provider"}
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "nemo_platform: runs against the real NeMo Platform services")
-    if getattr(config.option, "dist", None) == "load":
-        config.option.dist = "loadgroup"  # one worker owns the platform (see the module docstring)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
-        if _PLATFORM_FIXTURES & set(getattr(item, "fixturenames", ())):
+        if "nemo_platform" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.nemo_platform)
-            item.add_marker(pytest.mark.xdist_group(GROUP))
+
+
+def _shared_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The temporary folder every xdist worker of this run shares (each worker's basetemp is inside it)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @pytest.fixture(scope="session")
 def nemo_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NemoPlatform]:
-    """The real NeMo Platform services on 127.0.0.1, shared by every test of the run.
+    """The real NeMo Platform services on 127.0.0.1, shared by every test (and worker) of the run.
 
     Tests share its state: give every job, fileset, secret and provider a name from ``unique``."""
     try:
@@ -51,19 +67,37 @@ def nemo_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NemoPlat
         if REQUIRED:
             pytest.fail(f"{exc} (DDC_REQUIRE_NEMO_PLATFORM=1)")
         pytest.skip(f"SKIPPED: real NeMo Platform tests: {exc}")
-    attach = os.environ.get("DDC_NEMO_ATTACH")  # ROOT,PORT,INSTANCE of a running instance (while iterating)
+    attach = os.environ.get("DDC_NEMO_ATTACH")
     if attach:
         root, port, instance = attach.split(",")
         yield NemoPlatform(venv, Path(root), int(port), instance)
         return
-    platform = NemoPlatform(venv, tmp_path_factory.mktemp("nemo-platform"))
-    platform.start()
+    shared = _shared_dir(tmp_path_factory)
+    lock, record = shared / "nemo-platform.lock", shared / "nemo-platform.json"
+    with _locked(lock):
+        if record.is_file():
+            state = json.loads(record.read_text(encoding="utf-8"))
+            platform = NemoPlatform(venv, Path(state["root"]), int(state["port"]), state["instance"])
+        else:
+            root = shared / "nemo-platform"
+            root.mkdir(exist_ok=True)
+            platform = NemoPlatform(venv, root).start()
+            state = {"root": str(root), "port": platform.port, "instance": platform.instance, "users": 0}
+        state["users"] += 1
+        record.write_text(json.dumps(state), encoding="utf-8")
     try:
         yield platform
     finally:
-        platform.stop()
+        with _locked(lock):
+            state = json.loads(record.read_text(encoding="utf-8"))
+            state["users"] -= 1
+            if state["users"] > 0:
+                record.write_text(json.dumps(state), encoding="utf-8")
+            else:
+                record.unlink()
+                platform.stop()
         timings = os.environ.get("DDC_NEMO_TIMINGS")
-        if timings:
+        if timings and platform.timings.start_seconds:
             with open(timings, "a", encoding="utf-8") as handle:
                 handle.write(describe(platform.timings) + "\n")
 

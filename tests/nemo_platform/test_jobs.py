@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -81,7 +82,8 @@ def test_jobs_logs_prints_the_engine_log_unwrapped(nemo_platform: NemoPlatform, 
 def test_each_log_entry_is_a_stderr_prefixed_json_record(client: NemoClient, finished_job: str) -> None:
     entry = client.job_logs(finished_job, limit=1)["data"][0]
     assert entry["message"].startswith("[stderr] {")
-    assert format_log_message(entry).startswith("info: ")
+    record = json.loads(entry["message"].removeprefix("[stderr] "))
+    assert format_log_message(entry) == f"{record['levelname'].lower()}: {record['message']}"
 
 
 def test_jobs_download_extracts_the_dataset_and_the_analysis(
