@@ -98,6 +98,12 @@ def _check_version(found: _Findings, dd_version: str | None) -> None:
             code="version",
         )
         return
+    if version == "0.7.0" and spec.submit is not None and spec.submit.output_location:
+        path = ("submit", "output_location")
+        found.items.append(Diagnostic(
+            "NeMo Platform 0.3.0 (data-designer 0.7.0) ignores output_location: the artifacts stay in the "
+            "job's own fileset", found.loaded.source.map.span(path), format_path(path), "", "warning", "version",
+        ))  # fmt: skip
     _, problems = shape_for_version(dd_config(spec), version)
     for problem in problems:
         found.error(

@@ -201,3 +201,13 @@ def test_validate_for_submit_checks_the_chosen_version(tmp_path: Path) -> None:
         """)  # fmt: skip
     [finding] = [d for d in check_submit(load_spec(spec)) if d.code == "version"]
     assert "the target is 0.7.0" in finding.message
+
+
+def test_an_output_location_is_a_warning_for_platform_0_3_0_which_ignores_it(tmp_path: Path) -> None:
+    spec = write_spec(tmp_path, """\
+        columns:
+          - {name: a, column_type: sampler, sampler_type: uuid}
+        submit: {dd_version: platform-0.3.0, output_location: results}
+        """)  # fmt: skip
+    [finding] = [d for d in check_submit(load_spec(spec)) if d.code == "version"]
+    assert finding.severity == "warning" and "ignores output_location" in finding.message
