@@ -30,14 +30,22 @@ from tests.servers.openai_server import OpenAIServer
 REQUIRED = os.environ.get("DDC_REQUIRE_NEMO_PLATFORM") == "1"
 
 
+#: Per-test limit (pytest-timeout) for these tests: the first one also starts the platform (up to
+#: READY_TIMEOUT) and a job runs the official engine in a subprocess; the suite's default is shorter.
+TEST_TIMEOUT = 900
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "nemo_platform: runs against the real NeMo Platform services")
+    if not config.pluginmanager.hasplugin("timeout"):  # the marker is pytest-timeout's; harmless without it
+        config.addinivalue_line("markers", "timeout(seconds): per-test time limit (pytest-timeout)")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if "nemo_platform" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.nemo_platform)
+            item.add_marker(pytest.mark.timeout(TEST_TIMEOUT))
 
 
 def _shared_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
