@@ -419,6 +419,42 @@ class NemoClient:
         )
         return dict(self.request("GET", path, what=f"provider {reference}") or {})
 
+    def create_secret(self, reference: str, value: str) -> bool:
+        """Create a Secrets API secret (``workspace/name`` or ``name``); False when it already exists."""
+        workspace, _, name = reference.rpartition("/")
+        self.redact.add(value)
+        try:
+            self.request(
+                "POST",
+                SECRETS_PREFIX.format(ws=quote(workspace or self.workspace, safe="")) + "/secrets",
+                what=f"create secret {reference}",
+                json_body={"name": name, "value": value},
+            )
+        except ServiceHTTPError as exc:
+            if exc.status == 409:
+                return False
+            raise
+        return True
+
+    def create_provider(self, reference: str, host_url: str, api_key_secret: str | None) -> bool:
+        """Register an Inference Gateway provider (the Models API); False when it already exists."""
+        workspace, _, name = reference.rpartition("/")
+        body: dict[str, Any] = {"name": name, "host_url": host_url}
+        if api_key_secret:
+            body["api_key_secret_name"] = api_key_secret.rpartition("/")[2]
+        try:
+            self.request(
+                "POST",
+                f"/apis/models/v2/workspaces/{quote(workspace or self.workspace, safe='')}/providers",
+                what=f"create provider {reference}",
+                json_body=body,
+            )
+        except ServiceHTTPError as exc:
+            if exc.status == 409:
+                return False
+            raise
+        return True
+
     def secret_exists(self, reference: str) -> bool:
         """Whether a secret exists, from its metadata (``GET .../secrets/NAME``): its value is never read."""
         workspace, _, name = reference.rpartition("/")

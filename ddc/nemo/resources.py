@@ -108,6 +108,16 @@ def fetch_fileset_seed(
     return str(base / pattern.lstrip("/")), downloaded
 
 
+def fetch_fileset_directory(access: NemoAccess, reference: str, *, root: Path | None = None) -> Path:
+    """Download every file under ``workspace/fileset#dir`` into the cache (files already there with the
+    listed size are kept); return the local directory, which mirrors the fileset's."""
+    workspace, fileset, directory = parse_fileset_ref(reference, access.workspace)
+    directory = directory.strip("/")
+    pattern = f"{directory}/*" if directory else "*"
+    local, _ = fetch_fileset_seed(access, f"{workspace}/{fileset}#{pattern}", root=root)
+    return Path(local).parent
+
+
 def resolve_secret(value: str, access: NemoAccess | None) -> str:
     """A secret reference as the local composite resolver reads it: environment variable, then the
     Secrets API (``workspace/name`` when NeMo access is configured), then the value itself."""

@@ -254,13 +254,14 @@ class NemoPlatform:
     def upload(self, local: Path, fileset: str, remote: str | None = None) -> None:
         """Upload ``local`` into ``fileset`` (created if missing) as ``remote`` (default: its name)."""
         self.create_fileset(fileset)
+        folder, _, name = (remote or local.name).rpartition("/")
         source = local
-        if remote is not None and remote != local.name:
-            staging = self.root / "uploads" / uuid.uuid4().hex / remote
-            staging.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(local, staging)
-            source = staging
-        self.nemo("files", "upload", str(source), fileset, "--workspace", self.workspace)
+        if name != local.name:  # the CLI keeps the file's own name: upload a copy named as asked
+            source = self.root / "uploads" / uuid.uuid4().hex / name
+            source.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(local, source)
+        where = ("--remote-path", f"{folder}/") if folder else ()
+        self.nemo("files", "upload", str(source), fileset, "--workspace", self.workspace, *where)
 
     def create_secret(self, name: str, value: str) -> None:
         self.nemo("secrets", "create", name, "--workspace", self.workspace, "--value", value)
