@@ -78,7 +78,18 @@ def _load(spec: str) -> Any:
 @_connection_options
 @click.option("--name", default=None, help="Job name (default: the spec's name; else the service picks one).")
 @click.option("--project", metavar="P", default=None, help="NeMo project of the job.")
-@click.option("--output-location", metavar="FILESET", default=None, help="Fileset receiving the artifacts.")
+@click.option(
+    "--output-location",
+    metavar="FILESET",
+    default=None,
+    help="Fileset receiving the artifacts (default: spec submit.output_location). It must exist: submit "
+    "checks it before creating anything.",
+)
+@click.option(
+    "--create-output-location",
+    is_flag=True,
+    help="Create the output fileset when it does not exist (instead of refusing to submit).",
+)
 @click.option("--dry-run", is_flag=True, help="Print the exact JSON body and send nothing.")
 @click.option("--wait", is_flag=True, help="Poll until the job ends, streaming its log lines.")
 @click.option(
@@ -94,7 +105,9 @@ def _load(spec: str) -> Any:
     "--dd-version",
     metavar="V",
     default=None,
-    help="data-designer version the service pins (default: spec submit.dd_version, else 0.9.1).",
+    help="data-designer version the service pins (0.7.0, 0.9.0, 0.9.1, 0.9.6, 0.9.7), or platform-X.Y.Z for "
+    "the one NeMo Platform X.Y.Z pins (0.3.0 -> 0.7.0; 0.4.0-0.6.0 -> 0.9.1). Default: spec submit.dd_version, "
+    "else the one the service's platform pins (GET /cluster-info), else 0.9.1.",
 )
 @click.option(
     "--poll-interval",
@@ -113,6 +126,7 @@ def submit(
     name: str | None,
     project: str | None,
     output_location: str | None,
+    create_output_location: bool,
     dry_run: bool,
     wait: bool,
     download: Path | None,
@@ -126,7 +140,8 @@ def submit(
 ) -> None:
     """Submit SPEC as a Data Designer job to NeMo Services.
 
-    Checks the spec for what the service cannot do before sending anything. Exit codes: 0 completed
+    Checks the spec for what the service cannot do before sending anything, then that the project and
+    the output fileset exist and the job name is free, before creating anything. Exit codes: 0 completed
     (or submitted), 1 rejected (pre-flight or HTTP 422), 2 HTTP/auth/connection, 3 job error or cancelled.
 
     \b
@@ -140,7 +155,8 @@ def submit(
 
     options = SubmitOptions(
         num_records=num_records, name=name, project=project, output_location=output_location,
-        workspace=workspace, dd_version=dd_version, upload_seeds=upload_seeds, seed_fileset=seed_fileset,
+        create_output_location=create_output_location, workspace=workspace, dd_version=dd_version,
+        upload_seeds=upload_seeds, seed_fileset=seed_fileset,
         dry_run=dry_run, wait=wait, download=download, poll_interval=poll_interval,
     )  # fmt: skip
     output = make_output(quiet, verbose, as_json)
