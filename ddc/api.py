@@ -115,8 +115,10 @@ def validate(source: SpecInput, *, modes: tuple[Mode, ...] = (), online: bool = 
     from ddc.compile.modes import explain, mode_diagnostics
     from ddc.compile.plan import plan_spec
     from ddc.spec.checks import check_spec
+    from ddc.spec.load import looks_like_path
 
-    name = str(source) if isinstance(source, (str, Path)) and "\n" not in str(source) else "<spec>"
+    is_path = isinstance(source, Path) or (isinstance(source, str) and looks_like_path(source))
+    name = str(source) if is_path else "<spec>"
     try:
         loaded = load(source, check=False)
     except SpecError as exc:

@@ -133,16 +133,18 @@ class TemplateRenderer:
             out[pos] = text
 
 
-def render_condition(expression: str, data: Mapping[str, pa.Array], num_rows: int) -> np.ndarray:
-    """Rows where a brace-less condition (a conditional_params key) renders exactly "True"."""
+def render_condition(expression: str, data: Mapping[str, pa.Array], num_rows: int) -> tuple[np.ndarray, dict[int, str]]:
+    """Rows where a brace-less condition (a conditional_params key) renders exactly "True", and the
+    rows where it failed to evaluate (their cells fail: a failure is never read as False)."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
     rendered = TemplateRenderer("{{ " + expression + " }}").render(data, num_rows)
+    errors = {pos: f"condition {expression!r}: {cause}" for pos, cause in rendered.errors.items()}
     if isinstance(rendered.values, pa.Array):
-        return pc.fill_null(pc.equal(rendered.values, "True"), False).to_numpy(zero_copy_only=False)
-    return np.array([v == "True" for v in rendered.values], dtype=bool)
+        return pc.fill_null(pc.equal(rendered.values, "True"), False).to_numpy(zero_copy_only=False), errors
+    return np.array([v == "True" for v in rendered.values], dtype=bool), errors
 
 
 class ExpressionGenerator(SyncColumnGenerator):

@@ -208,6 +208,7 @@ def run(
     ``progress`` is a ``RunObserver`` or a plain ``progress(done, total)`` callable, called when
     generation starts (``done``: the rows a resumed run had already written) and after each batch."""
     from ddc.compile.plan import plan_spec
+    from ddc.spec.document import dataset_name_problem
 
     loaded = _load(spec)
     probe = plan_spec(loaded)
@@ -221,6 +222,8 @@ def run(
     name = probe.spec.name or (loaded.source.path.stem.split(".")[0] if loaded.source.path else "dataset")
     if partition is not None:
         name = f"{name}-part{partition[0]}of{partition[1]}"
+    if dataset_name_problem(name):  # validated for specs; a file stem or a partition suffix stays one component
+        raise UsageError(f"dataset name {name!r} {dataset_name_problem(name)}")
     dataset_dir = Path(output_dir or probe.run.output_dir) / name if write else None
 
     previous: dict[str, Any] | None = None

@@ -19,6 +19,7 @@ references and datetime constraints compare real instants, as the official engin
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 from collections.abc import Callable
 from pathlib import Path
@@ -87,21 +88,30 @@ class SamplerGenerator(SyncColumnGenerator):
         import numpy as np
 
         n = batch.num_rows
-        branch = self._branches(batch)
+        branch, errors = self._branches(batch)
         values = self._sample(batch, np.arange(n), branch, 0)
         if self.constraints:
             values = self._reject(batch, branch, values)
-        return self._output(values)
+        output = self._output(values)
+        return dataclasses.replace(output, errors=errors) if errors else output
 
-    def _branches(self, batch: BatchInput) -> np.ndarray:
+    def _branches(self, batch: BatchInput) -> tuple[np.ndarray, dict[int, str]]:
+        """Each row's params (0 = ``params``, i = the i-th condition) and the rows whose condition
+        failed to evaluate; those rows draw from ``params`` and their cell fails."""
         import numpy as np
 
         from ddc.engine.expressions import render_condition
 
         branch = np.zeros(batch.num_rows, dtype=np.int64)
+        errors: dict[int, str] = {}
         for i, condition in enumerate(self.conditions, start=1):
-            branch[render_condition(condition, batch.data, batch.num_rows)] = i
-        return branch
+            holds, failed = render_condition(condition, batch.data, batch.num_rows)
+            branch[holds] = i
+            for pos, cause in failed.items():
+                errors.setdefault(pos, cause)
+        if errors:
+            branch[list(errors)] = 0
+        return branch, errors
 
     def _sample(self, batch: BatchInput, positions: np.ndarray, branch: np.ndarray, round_: int) -> Any:
         import numpy as np
@@ -295,7 +305,7 @@ def _make_draw(sampler_type: str, params: Any, name: str, context: RunContext) -
         return draw
 
     if sampler_type == "category":
-        values = np.array(params.values)
+        values = _choices(params.values)
         weights = None if params.weights is None else np.asarray(params.weights, dtype=np.float64)
         return simple(lambda g, n: values[g.choice(len(values), size=n, p=weights)])
     if sampler_type == "subcategory":
@@ -330,11 +340,22 @@ def _make_draw(sampler_type: str, params: Any, name: str, context: RunContext) -
     raise RunError(f"column {name!r}: unknown sampler_type {sampler_type!r}")
 
 
+def _choices(values: list[Any]) -> np.ndarray:
+    """The values to draw from, as numpy stores them -- but a fixed-width string array drops trailing
+    NUL bytes ("a\\0" reads back "a"), so strings it would change stay Python strings."""
+    import numpy as np
+
+    array = np.array(values)
+    if array.dtype.kind == "U" and any(str(v).endswith("\0") for v in values):
+        return np.array([str(v) for v in values], dtype=object)
+    return array
+
+
 def _subcategory_draw(params: Any, name: str) -> Draw:
     import numpy as np
 
     keys = list(params.values)
-    choices = {key: np.array(vals) for key, vals in params.values.items()}
+    choices = {key: _choices(vals) for key, vals in params.values.items()}
     pickers = {key: (lambda g, n, o=options: o[g.integers(0, len(o), n)]) for key, options in choices.items()}
 
     def draw(batch: BatchInput, pos: np.ndarray, rng: ColumnRng, branch: int, round_: int) -> Any:

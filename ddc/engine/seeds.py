@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     import duckdb
     import pyarrow as pa
 
+    from ddc.spec.seed_files import SeedRelation
     from ddc.spec.seeds import SeedConfig
 
 _ROW_FILE = "__ddc_seed_file"
@@ -94,6 +95,8 @@ def _relation(
         )
     try:
         relation = seed_relation(source, base_dir)
+        if source.seed_type == "query":
+            return _materialise_query(con, relation)
         paths = list(relation.tables.values())
         keyed = source.seed_type == "local" and paths[0].lower().endswith(".parquet")
         for name, path in relation.tables.items():
@@ -108,15 +111,22 @@ def _relation(
     return _Relation(relation.sql, ())
 
 
-def _materialise_query(con: duckdb.DuckDBPyConnection, sql: str) -> _Relation:
-    """Run the query once, on one thread: a parallel join returns rows in an order that can change
-    from run to run, and ``ordered`` seeds (and cycling) need one fixed order."""
-    threads = con.execute("SELECT current_setting('threads')").fetchall()[0][0]
-    con.execute("SET threads = 1").fetchall()
+def _materialise_query(con: duckdb.DuckDBPyConnection, relation: SeedRelation) -> _Relation:
+    """Run the query once, in a locked-down connection that can read only its tables
+    (``ddc.spec.seed_sql``), into a temporary table of ``con``. One thread: a parallel join returns
+    rows in an order that can change from run to run, and ``ordered`` seeds (and cycling) need one
+    fixed order."""
+    from ddc.spec.seed_files import open_seed
+
+    sandbox = open_seed(relation, threads=1)
     try:
-        con.execute(f"CREATE TEMP TABLE ddc_query_seed AS {sql}").fetchall()
+        con.register("ddc_query_rows", sandbox.sql(relation.sql).to_arrow_reader(65_536))
+        try:
+            con.execute("CREATE TEMP TABLE ddc_query_seed AS SELECT * FROM ddc_query_rows").fetchall()
+        finally:
+            con.unregister("ddc_query_rows")
     finally:
-        con.execute(f"SET threads = {int(threads)}").fetchall()
+        sandbox.close()
     return _Relation("SELECT * FROM ddc_query_seed", ())
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict
@@ -21,6 +22,8 @@ def normalised_weights(values: Sequence[object], weights: Sequence[float]) -> li
     if any(w < 0 for w in weights):
         raise ValueError("weights must not be negative")
     total = sum(weights)
+    if not math.isfinite(total):
+        raise ValueError("weights must be finite numbers whose sum is finite")
     if total == 0:
         raise ValueError("weights must sum to a non-zero value")
     return [w / total for w in weights]

@@ -13,10 +13,16 @@ from typing import Any
 
 from ddc.errors import Diagnostic, RunError
 from ddc.spec.load import LoadedSpec
-from ddc.spec.seed_files import SeedFileError, describe_seed, seed_relation
+from ddc.spec.seed_files import SeedFileError, SeedQueryRefused, describe_seed, seed_relation
 from ddc.spec.seeds import LocalFileSeedSource, QuerySeedSource
 from ddc.spec.source import PathKey, format_path
-from ddc.templating import TemplateProblem, expression_references, template_references
+from ddc.templating import (
+    TemplateProblem,
+    condition_problem,
+    expression_references,
+    size_problem,
+    template_references,
+)
 
 #: Model aliases available when a spec has no ``model_configs`` (the official defaults).
 DEFAULT_MODEL_ALIASES: tuple[str, ...] = tuple(
@@ -78,6 +84,14 @@ class _Checker:
             where = f" (template line {exc.lineno})" if exc.lineno and "\n" in text else ""
             self.error(path, f"{exc}{where}", code="template")
             return None
+        too_large = size_problem(text)
+        if too_large:
+            self.error(
+                path,
+                f"{what} cannot render: {too_large}",
+                "templates may build at most 10 million characters",
+                "template",
+            )
         self.references(path, refs, what)
         return refs
 
@@ -100,6 +114,9 @@ def _seed_columns(c: _Checker) -> list[str] | None:
         return None
     try:
         relation = seed_relation(seed.source, c.loaded.base_dir)
+    except SeedQueryRefused as exc:
+        c.error(("seed_config", "source", "query"), str(exc), exc.hint, "seed-sql")
+        return None
     except SeedFileError as exc:
         field = "path" if isinstance(seed.source, LocalFileSeedSource) else "tables"
         path: PathKey = ("seed_config", "source", field)
@@ -262,6 +279,15 @@ def _samplers(c: _Checker) -> None:
             except TemplateProblem as exc:
                 c.error(path, f"condition {condition!r}: {exc}", code="template", key=True)
                 continue
+            problem = condition_problem(condition)
+            if problem:
+                c.error(
+                    path,
+                    f"condition {condition!r} cannot be evaluated: {problem}",
+                    "a condition that fails would fail every row it is evaluated on",
+                    "template",
+                    key=True,
+                )
             for ref in sorted(refs - set(samplers)):
                 hint = "conditions can only use sampler columns" if ref in c.known_names else c.suggest(ref)
                 c.error(

@@ -182,7 +182,11 @@ class SubmitSettings(SpecModel):
 class Spec(DataDesignerConfig):
     """A ddc spec: the Data Designer config plus ddc extensions (name, records, seed, providers, run, submit)."""
 
-    name: str | None = Field(default=None, description="Dataset and job name.")
+    name: str | None = Field(
+        default=None,
+        description="Dataset and job name; one path component (no `/`, `\\`, `.` or `..`): the dataset "
+        "directory under `-o`.",
+    )
     description: str | None = Field(default=None, description="What this dataset is for.")
     num_records: int | None = Field(default=None, ge=1, description="Records to generate; `-n` overrides; default 10.")
     random_seed: int | None = Field(
@@ -199,5 +203,28 @@ class Spec(DataDesignerConfig):
     run: RunSettings | None = Field(default=None, description="Defaults for `ddc run`.")
     submit: SubmitSettings | None = Field(default=None, description="Defaults for `ddc submit`.")
 
+    @field_validator("name")
+    @classmethod
+    def _one_path_component(cls, value: str | None) -> str | None:
+        if value is not None:
+            problem = dataset_name_problem(value)
+            if problem:
+                raise ValueError(f"{value!r} {problem}")
+        return value
+
     def canonical_fields(self) -> dict[str, object]:
         return {name: getattr(self, name) for name in CONFIG_FIELDS}
+
+
+def dataset_name_problem(name: str) -> str:
+    """Why ``name`` cannot be the dataset directory under ``-o`` ('' when it can): one path component,
+    so ``../x``, ``/abs`` or ``a/../../b`` never write outside the output directory."""
+    if not name.strip():
+        return "must not be blank"
+    if name in {".", ".."} or "/" in name or "\\" in name:
+        return "must be a single directory name (no '/', '\\', '.' or '..'), it names the dataset directory under -o"
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+        return "must not contain control characters"
+    if len(name.encode("utf-8")) > 200:
+        return "is longer than 200 bytes"
+    return ""

@@ -7,8 +7,10 @@ Accepts the bare form (``columns:`` at the root) and the official wrapped form w
 from __future__ import annotations
 
 import difflib
+import math
 import types
 import typing
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Union
@@ -56,17 +58,9 @@ class LoadedSpec:
 
 def load_spec(source: str | Path, *, name: str | None = None, check: bool = True) -> LoadedSpec:
     """Load a spec file (``Path`` or path string ending in .yaml/.yml/.json) or YAML text."""
-    if isinstance(source, Path) or (isinstance(source, str) and "\n" not in source and _looks_like_path(source)):
+    if isinstance(source, Path) or (isinstance(source, str) and looks_like_path(source)):
         path = Path(source)
-        try:
-            raw = path.read_bytes()
-        except FileNotFoundError:
-            raise SpecError(f"{path}: no such file") from None
-        except IsADirectoryError:
-            raise SpecError(f"{path}: is a directory, not a spec file") from None
-        except OSError as exc:
-            raise SpecError(f"{path}: cannot read ({exc.strerror})") from None
-        src = read_source(raw, name or str(path), path.resolve())
+        src = read_source(read_spec_file(path), name or str(path), path.resolve())
     else:
         src = read_source(source, name or "<string>")
     loaded = validate_source(src)
@@ -80,8 +74,49 @@ def load_spec(source: str | Path, *, name: str | None = None, check: bool = True
     return loaded
 
 
-def _looks_like_path(text: str) -> bool:
-    return text.endswith((".yaml", ".yml", ".json")) or Path(text).exists()
+#: A spec larger than this is refused before it is read (no spec comes near; /dev/zero would never end).
+MAX_SPEC_BYTES = 16 << 20
+
+
+def read_spec_file(path: Path) -> bytes:
+    """The bytes of a spec file: a regular file (not a FIFO or a device, which could block or never
+    end) of at most MAX_SPEC_BYTES."""
+    import stat
+
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise SpecError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise SpecError(f"{path}: cannot read ({exc.strerror})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise SpecError(f"{path}: is a directory, not a spec file")
+    if not stat.S_ISREG(info.st_mode):
+        raise SpecError(f"{path}: not a regular file", hint="a spec is a YAML or JSON file")
+    if info.st_size > MAX_SPEC_BYTES:
+        raise SpecError(
+            f"{path}: {info.st_size:,} bytes is more than a spec may hold ({MAX_SPEC_BYTES:,})",
+            hint="keep data in seed files, not in the spec",
+        )
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_SPEC_BYTES + 1)
+    except OSError as exc:
+        raise SpecError(f"{path}: cannot read ({exc.strerror})") from None
+    if len(raw) > MAX_SPEC_BYTES:  # it grew since stat
+        raise SpecError(f"{path}: more than {MAX_SPEC_BYTES:,} bytes, more than a spec may hold")
+    return raw
+
+
+def looks_like_path(text: str) -> bool:
+    """A path when a file of that name exists (even with a newline or ': ' in its name), or when it
+    is one line ending in .yaml/.yml/.json; YAML text otherwise."""
+    try:
+        if Path(text).exists():
+            return True
+    except (OSError, ValueError):  # too long for a file name, or a NUL byte: text
+        return False
+    return "\n" not in text and text.endswith((".yaml", ".yml", ".json"))
 
 
 def validate_source(src: Source) -> LoadedSpec:
@@ -100,13 +135,73 @@ def validate_source(src: Source) -> LoadedSpec:
         raise SpecError(
             Diagnostic("missing required key 'columns'", smap.span(()), hint="add a `columns:` list", code="missing")
         )
+    not_finite = [
+        Diagnostic(
+            f"{value} is not a finite number",
+            smap.span(path),
+            format_path(path),
+            hint="use a finite number (YAML reads .inf and .nan as infinity and not-a-number)",
+            code="type",
+        )
+        for path, value in _non_finite(data, ())
+    ]
+    if not_finite:
+        raise SpecError(not_finite)
     try:
         spec = Spec.model_validate(data)
     except ValidationError as exc:
-        raise SpecError(translate_validation_error(exc, data, smap)) from None
+        schema = translate_validation_error(exc, data, smap)
+        raise SpecError(schema + _checks_beside_schema_errors(exc, data, src, smap)) from None
     return LoadedSpec(
         spec=spec, source=Source(data, smap, src.name, src.path, src.sha256, src.text), library_version=library_version
     )
+
+
+def _checks_beside_schema_errors(
+    exc: ValidationError, data: dict[str, Any], src: Source, smap: SourceMap
+) -> list[Diagnostic]:
+    """The reference and template findings of the rest of the spec, so one pass reports them with the
+    schema errors. Only when every schema error lies inside a column: each such column is replaced by
+    a stand-in of the same name (others may reference it) whose own findings are dropped."""
+    broken: set[int] = set()
+    for err in exc.errors(include_url=False):
+        loc = tuple(err.get("loc", ()))
+        if len(loc) < 2 or loc[0] != "columns" or not isinstance(loc[1], int):
+            return []
+        broken.add(loc[1])
+    columns = data.get("columns")
+    if not isinstance(columns, list):
+        return []
+    patched = list(columns)
+    for i in broken:
+        name = columns[i].get("name") if isinstance(columns[i], dict) else None
+        stand_in = name if isinstance(name, str) and name.strip() else f"__ddc_invalid_column_{i}"
+        patched[i] = {"name": stand_in, "column_type": "sampler", "sampler_type": "uuid"}
+    try:
+        spec = Spec.model_validate({**data, "columns": patched})
+    except ValidationError:
+        return []
+    from ddc.spec.checks import check_spec
+
+    partial = LoadedSpec(spec=spec, source=Source(data, smap, src.name, src.path, src.sha256, src.text))
+    stand_ins = {format_path(("columns", i)) for i in broken}
+    return [
+        d
+        for d in check_spec(partial, describe=False)
+        if d.severity == "error" and not any(d.path == p or d.path.startswith((p + ".", p + "[")) for p in stand_ins)
+    ]
+
+
+def _non_finite(data: Any, path: PathKey) -> Iterator[tuple[PathKey, float]]:
+    """Every inf and nan in the document: no parameter means them, and canonical JSON cannot hold them."""
+    if isinstance(data, float) and not math.isfinite(data):
+        yield path, data
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            yield from _non_finite(value, (*path, key))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from _non_finite(value, (*path, index))
 
 
 def _unwrap(src: Source) -> tuple[Any, SourceMap, str | None]:
@@ -259,6 +354,14 @@ def _translate_one(err: dict[str, Any], data: Any, smap: SourceMap) -> Diagnosti
     if kind.endswith("_type") or kind.endswith("_parsing") or kind in {"model_attributes_type", "dict_type"}:
         expected = _TYPE_NAMES.get(kind.removesuffix("_parsing").removesuffix("_type"), kind.split("_")[0])
         return Diagnostic(f"expected {expected}, got {_describe(value)}", smap.span(path), text, code="type")
+
+    bounds = {"greater_than_equal": ("ge", "at least"), "less_than_equal": ("le", "at most")}
+    bounds |= {"greater_than": ("gt", "above"), "less_than": ("lt", "below")}
+    if kind in bounds and bounds[kind][0] in ctx:
+        limit = ctx[bounds[kind][0]]
+        shown = f"{limit:g}" if isinstance(limit, float) else str(limit)
+        message = f"must be {bounds[kind][1]} {shown} (got {_describe(value)})"
+        return Diagnostic(message, smap.span(path), text, code=kind)
 
     message = str(err.get("msg", "invalid value"))
     return Diagnostic(message[0].lower() + message[1:], smap.span(path), text, code=kind or "invalid")

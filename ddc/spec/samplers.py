@@ -19,6 +19,24 @@ from ddc.spec.vocab import FAKER_LOCALES, MAX_AGE, MIN_AGE, PERSONA_LOCALES
 
 _DECIMALS = "Round sampled values to this many decimal places; null keeps full precision."
 
+#: The parameter domains checked at validate time, so that no value a spec may hold crashes a run:
+#: magnitudes whose squares (statistics) still fit a float, counts numpy can draw, offsets datetime64
+#: can add, and roundings a float can express.
+MAX_MAGNITUDE = 1e100
+MAX_COUNT = 10**15
+MAX_DECIMALS = 15
+MAX_OFFSET_SECONDS = 10_000 * 366 * 86_400  # ten thousand years
+#: the largest float an int64 holds with room to spare (convert_to: int)
+MAX_INT_FLOAT = 9.0e18
+
+
+def _decimals() -> Any:
+    return Field(default=None, ge=-MAX_DECIMALS, le=MAX_DECIMALS, description=_DECIMALS)
+
+
+def _real(description: str, *, ge: float = -MAX_MAGNITUDE) -> Any:
+    return Field(ge=ge, le=MAX_MAGNITUDE, description=description)
+
 
 class CategoryParams(SpecModel):
     """Sample from a list of values, optionally weighted."""
@@ -58,9 +76,9 @@ class SubcategoryParams(SpecModel):
 class UniformParams(SpecModel):
     """Continuous uniform distribution on [low, high)."""
 
-    low: float = Field(description="Lower bound (inclusive).")
-    high: float = Field(description="Upper bound (exclusive).")
-    decimal_places: int | None = Field(default=None, description=_DECIMALS)
+    low: float = _real("Lower bound (inclusive).")
+    high: float = _real("Upper bound (exclusive).")
+    decimal_places: int | None = _decimals()
     sampler_type: Literal["uniform"] = Field(default="uniform", description="Always `uniform`.")
 
     @model_validator(mode="after")
@@ -73,9 +91,9 @@ class UniformParams(SpecModel):
 class GaussianParams(SpecModel):
     """Normal distribution."""
 
-    mean: float = Field(description="Mean of the distribution.")
-    stddev: float = Field(description="Standard deviation of the distribution.")
-    decimal_places: int | None = Field(default=None, description=_DECIMALS)
+    mean: float = _real("Mean of the distribution.")
+    stddev: float = _real("Standard deviation of the distribution (not negative).", ge=0.0)
+    decimal_places: int | None = _decimals()
     sampler_type: Literal["gaussian"] = Field(default="gaussian", description="Always `gaussian`.")
 
 
@@ -100,7 +118,7 @@ class BernoulliMixtureParams(SpecModel):
 class BinomialParams(SpecModel):
     """Number of successes in n trials with success probability p."""
 
-    n: int = Field(description="Number of trials.")
+    n: int = Field(ge=0, le=MAX_COUNT, description="Number of trials.")
     p: float = Field(ge=0.0, le=1.0, description="Success probability of each trial.")
     sampler_type: Literal["binomial"] = Field(default="binomial", description="Always `binomial`.")
 
@@ -108,7 +126,7 @@ class BinomialParams(SpecModel):
 class PoissonParams(SpecModel):
     """Poisson distribution."""
 
-    mean: float = Field(description="Mean (lambda) of the distribution.")
+    mean: float = Field(ge=0.0, le=MAX_COUNT, description="Mean (lambda) of the distribution (not negative).")
     sampler_type: Literal["poisson"] = Field(default="poisson", description="Always `poisson`.")
 
 
@@ -117,7 +135,7 @@ class ScipyParams(SpecModel):
 
     dist_name: str = Field(description="Name of a scipy.stats distribution, e.g. `lognorm`.")
     dist_params: dict[str, Any] = Field(description="Keyword arguments of the distribution.")
-    decimal_places: int | None = Field(default=None, description=_DECIMALS)
+    decimal_places: int | None = _decimals()
     sampler_type: Literal["scipy"] = Field(default="scipy", description="Always `scipy`.")
 
 
@@ -173,6 +191,9 @@ class TimedeltaParams(SpecModel):
     def _min_below_max(self) -> TimedeltaParams:
         if self.dt_min >= self.dt_max:
             raise ValueError(f"dt_min must be below dt_max (got {self.dt_min} >= {self.dt_max})")
+        seconds = {"D": 86_400, "h": 3_600, "m": 60, "s": 1}[self.unit]
+        if self.dt_max * seconds > MAX_OFFSET_SECONDS:
+            raise ValueError(f"dt_max {self.dt_max} {self.unit} is more than ten thousand years")
         return self
 
 
@@ -281,7 +302,21 @@ class _SamplerColumnBase(SpecModel):
                 raise ValueError(f"convert_to {target!r} has no strftime directives; use e.g. '%Y-%m-%d'")
         elif sampler_type not in {"uuid", "person", "person_from_faker"} and target not in {"int", "float", "str"}:
             raise ValueError(f"convert_to must be one of int, float, str for a {sampler_type} sampler (got {target!r})")
+        if target == "int":
+            params = [getattr(self, "params", None), *getattr(self, "conditional_params", {}).values()]
+            widest = max((_reach(p) for p in params), default=0.0)
+            if widest > MAX_INT_FLOAT:
+                raise ValueError(f"convert_to int: values reach {widest:.3g}, beyond a 64-bit integer")
         return self
+
+
+def _reach(params: Any) -> float:
+    """How far from zero a uniform or gaussian sampler's values go (40 standard deviations)."""
+    if isinstance(params, UniformParams):
+        return max(abs(params.low), abs(params.high))
+    if isinstance(params, GaussianParams):
+        return abs(params.mean) + 40 * params.stddev
+    return 0.0
 
 
 def _conditional(params: type) -> Any:

@@ -25,6 +25,14 @@ class SeedFileError(ValueError):
     """A seed path that does not resolve; the caller attaches the spec position."""
 
 
+class SeedQueryRefused(SeedFileError):
+    """A seed query that is not one read-only statement (see ``ddc.spec.seed_sql``)."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
 def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -95,26 +103,44 @@ def seed_relation(source: Any, base_dir: Path) -> SeedRelation:
         path = resolve_seed_path(source.path, base_dir)
         return SeedRelation(sql="SELECT * FROM ddc_seed", tables={"ddc_seed": path})
     if isinstance(source, QuerySeedSource):
+        from ddc.spec.seed_sql import SeedQueryError, read_only_statement
+
+        try:
+            sql = read_only_statement(source.query)
+        except SeedQueryError as exc:
+            raise SeedQueryRefused(str(exc), exc.hint) from None
         tables = {name: resolve_seed_path(path, base_dir) for name, path in source.tables.items()}
-        return SeedRelation(sql=source.query.strip().rstrip(";"), tables=tables)
+        return SeedRelation(sql=sql, tables=tables)
     raise SeedFileError(f"seed_type {source.seed_type!r} is not a local seed")
 
 
-def register_seed(con: duckdb.DuckDBPyConnection, relation: SeedRelation) -> str:
-    """Create the seed's views in ``con`` and return the SQL selecting the seed rows."""
+def open_seed(
+    relation: SeedRelation, *, threads: int | None = None, writable: Sequence[str] = ()
+) -> duckdb.DuckDBPyConnection:
+    """A locked-down connection holding the seed's views (see ``ddc.spec.seed_sql``): the seed's SQL
+    can read the declared files and nothing else. Raises SeedFileError for a bad path."""
+    from ddc.spec.seed_sql import sandboxed_connection
+
+    views: dict[str, str] = {}
+    files: list[str] = []
     for name, path in relation.tables.items():
-        con.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS SELECT * FROM {reader_sql(path)}')
-    return relation.sql
+        expanded = expand_seed_path(path)
+        views[name] = f"SELECT * FROM {reader_sql(expanded)}"
+        files.extend(expanded)
+    return sandboxed_connection(views, files, threads=threads, writable=writable)
 
 
 def describe_seed(relation: SeedRelation) -> list[tuple[str, str]]:
-    """(column, DuckDB type) of the seed, without reading its rows. Raises RunError on bad SQL."""
+    """(column, DuckDB type) of the seed, without reading its rows (DESCRIBE only binds the query).
+    Raises RunError on bad SQL or on a file the query may not read."""
     import duckdb
 
-    con = duckdb.connect()
     try:
-        sql = register_seed(con, relation)
-        rows = con.execute(f"DESCRIBE {sql}").fetchall()
+        con = open_seed(relation)
+    except duckdb.Error as exc:
+        raise RunError(_duckdb_message(exc)) from exc
+    try:
+        rows = con.execute(f"DESCRIBE {relation.sql}").fetchall()
     except duckdb.Error as exc:
         raise RunError(_duckdb_message(exc)) from exc
     finally:

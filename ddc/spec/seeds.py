@@ -106,7 +106,10 @@ class QuerySeedSource(SpecModel):
         min_length=1,
         description="Table name -> file or glob (csv, parquet, json, jsonl), relative to the spec file.",
     )
-    query: str = Field(description="DuckDB SQL over the tables, e.g. `SELECT * FROM a JOIN b USING (id)`.")
+    query: str = Field(
+        description="One read-only DuckDB SELECT over the tables, e.g. `SELECT * FROM a JOIN b USING (id)`; "
+        "it can read the declared tables and nothing else."
+    )
 
     @field_validator("tables")
     @classmethod

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from ddc.errors import Diagnostic, SourceSpan, SpecError
+from ddc.spec.source_limits import check_structure
 
 PathKey = tuple[str | int, ...]
 
@@ -147,6 +148,8 @@ def read_source(text: str | bytes, name: str, path: Path | None = None) -> Sourc
                 code="syntax",
             )
         ) from exc
+    plain = not yaml.reader.Reader.NON_PRINTABLE.search(decoded)
+    check_structure(decoded, name, (_FastLoader, _Loader) if _FastLoader is not None and plain else (_Loader,))
     fast = _fast_parse(decoded, name)
     if fast is not None:
         return Source(data=fast[0], map=fast[1], name=name, path=path, sha256=digest, text=decoded)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,16 +30,19 @@ class MaterialisedSeed:
     num_rows: int
 
 
-def _seed_sql(con: Any, source: Any, base_dir: Path) -> str:
-    """Register the seed's tables in ``con`` (shared rules with validation and the engine) and return
-    the SQL selecting the seed rows."""
-    from ddc.spec.seed_files import SeedFileError, register_seed, seed_relation
+def _open_seed(source: Any, base_dir: Path, target: Path) -> tuple[Any, str]:
+    """A locked-down connection over the seed's tables and the SQL selecting the seed rows (shared
+    rules with validation and the engine: it reads the declared files, writes only in ``target``'s
+    private directory).
+    One thread: a parallel hash join emits rows in a varying order (measured: three runs of a 1M-row
+    join gave three different files); one thread is deterministic and as fast on 2 cores."""
+    from ddc.spec.seed_files import SeedFileError, open_seed, seed_relation
 
     try:
         relation = seed_relation(source, base_dir)
     except SeedFileError as exc:
         raise RunError(f"cannot read the seed: {exc}") from exc
-    return register_seed(con, relation)
+    return open_seed(relation, threads=1, writable=[str(target.parent)]), relation.sql
 
 
 def materialise_seed(loaded: LoadedSpec, directory: Path) -> MaterialisedSeed:
@@ -52,33 +56,30 @@ def materialise_seed(loaded: LoadedSpec, directory: Path) -> MaterialisedSeed:
     if seed is None or seed.source.seed_type not in ("local", "query"):
         raise SpecError("the spec has no local seed to upload")
     span = loaded.source.map.span(("seed_config", "source"))
-    fd, tmp_name = tempfile.mkstemp(prefix=".ddc-seed-", suffix=".parquet", dir=directory)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    con = duckdb.connect()
+    private = Path(tempfile.mkdtemp(prefix=".ddc-seed-", dir=directory))  # the only place the query may write
+    tmp = private / "seed.parquet"
+    con: Any = None
     try:
-        # One thread: a parallel hash join emits rows in a varying order (measured: three runs of a
-        # 1M-row join gave three different files); one thread is deterministic and as fast on 2 cores.
-        con.execute("SET preserve_insertion_order = true")
-        con.execute("SET threads = 1")
-        sql = _seed_sql(con, seed.source, loaded.base_dir)
+        con, sql = _open_seed(seed.source, loaded.base_dir, tmp)
         quoted = str(tmp).replace("'", "''")
         con.execute(f"COPY ({sql}) TO '{quoted}' (FORMAT parquet)")
         num_rows = int(con.execute(f"SELECT count(*) FROM read_parquet('{quoted}')").fetchone()[0])  # type: ignore[index]
     except duckdb.Error as exc:
-        tmp.unlink(missing_ok=True)
+        shutil.rmtree(private, ignore_errors=True)
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise RunError(f"{span}: cannot materialise the seed: {first}") from exc
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        shutil.rmtree(private, ignore_errors=True)
         raise
     finally:
-        con.close()
+        if con is not None:
+            con.close()
     digest = _sha256(tmp)
     stem = _safe_stem(loaded.spec.name or (loaded.source.path.stem if loaded.source.path else "seed"))
     remote_name = f"{stem}-{digest[:16]}.parquet"
     final = directory / remote_name
     os.replace(tmp, final)
+    shutil.rmtree(private, ignore_errors=True)
     return MaterialisedSeed(final, remote_name, num_rows)
 
 

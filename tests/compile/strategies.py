@@ -57,9 +57,15 @@ LABELS = (
 )
 
 
+def as_dataset_name(text: str) -> str:
+    """``text`` made a valid spec name (one path component, no control characters), still hostile."""
+    kept = "".join(ch for ch in text if ch not in "/\\" and ord(ch) >= 32 and ord(ch) != 127)[:40]
+    return kept if kept.strip() and kept not in {".", ".."} else "n" + kept
+
+
 def spec_with(s: dict[str, str]) -> dict[str, Any]:
     """A valid spec carrying the strings of ``s`` (keys: LABELS) in free-text places."""
-    s = {**s, "value_b": s["value_a"] + "_b"}
+    s = {**s, "value_b": s["value_a"] + "_b", "name": as_dataset_name(s["name"])}
     # Template text sits inside {% raw %}, which keeps it literal; only the closing tag must not appear.
     for key in ("prompt", "expr"):
         s[key] = s[key].replace("endraw", "end_raw")
@@ -114,6 +120,7 @@ def hostile_spec(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, str]]:
     strings = {label: draw(hostile_text) for label in LABELS}
     spec = spec_with(strings)
     strings["value_b"] = strings["value_a"] + "_b"
+    strings["name"] = as_dataset_name(strings["name"])
     for key in ("prompt", "expr"):
         strings[key] = strings[key].replace("endraw", "end_raw")
     return spec, strings

@@ -1,0 +1,162 @@
+"""Issue 12 at load time: hostile YAML, names, parameter domains, spec paths and combined reports."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from ddc.api import validate
+from ddc.errors import SpecError
+from ddc.spec.load import MAX_SPEC_BYTES, load_spec
+from ddc.templating import RenderError, condition_problem, render_template
+
+SAMPLER = "{name: x, column_type: sampler, sampler_type: uniform, params: {low: 0, high: 1}}"
+BOMB = "\n".join(
+    [f"columns: [{SAMPLER}]", 'a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    + [f"{k}: &{k} [" + ", ".join([f"*{p}"] * 9) + "]" for p, k in zip("abcdefgh", "bcdefghi", strict=True)]
+)
+
+
+def error_of(text: str) -> str:
+    with pytest.raises(SpecError) as info:
+        load_spec(text)
+    return str(info.value)
+
+
+def test_a_billion_laughs_is_refused_at_the_alias_that_crosses_the_limit_in_milliseconds() -> None:
+    start = time.perf_counter()
+    message = error_of(BOMB)
+    assert message.startswith("<string>:7:") and "alias bomb" in message
+    assert time.perf_counter() - start < 1
+
+
+def test_an_alias_inside_its_own_anchor_is_refused_at_its_line() -> None:
+    assert error_of("columns: []\na: &a [*a]\n").startswith("<string>:2:8: YAML alias *a refers to its own anchor")
+
+
+@pytest.mark.parametrize(
+    "text", ["columns: " + "[" * 1000 + "]" * 1000, "columns: " + "{a: " * 1000 + "1" + "}" * 1000]
+)
+def test_deep_nesting_is_an_error_not_a_recursion_error(text: str) -> None:
+    assert "nested more than 100 levels deep" in error_of(text)
+
+
+def test_ordinary_anchors_and_aliases_still_load() -> None:
+    loaded = load_spec(
+        "columns:\n"
+        "  - {name: x, column_type: sampler, sampler_type: uniform, params: &p {low: 0, high: 1}}\n"
+        "  - {name: y, column_type: sampler, sampler_type: uniform, params: *p}\n"
+    )
+    assert loaded.spec.columns[1].params.high == 1  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("name", ["../x", "/abs", "nonexist/../../victim", "..", "a\\\\b"])
+def test_a_name_must_be_one_path_component(name: str) -> None:
+    assert error_of(f'name: "{name}"\ncolumns: [{SAMPLER}]\n').startswith("<string>:1:7: name: ")
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ("{mean: 0, stddev: -1}", "stddev: must be at least 0"),
+        ("{mean: 1.0e+300, stddev: 1}", "mean: must be at most 1e+100"),
+        ("{mean: .nan, stddev: 1}", "mean: nan is not a finite number"),
+    ],
+)
+def test_sampler_parameters_outside_their_domain_are_refused_at_their_line(params: str, message: str) -> None:
+    text = f"columns:\n  - name: x\n    column_type: sampler\n    sampler_type: gaussian\n    params: {params}\n"
+    error = error_of(text)
+    assert error.startswith("<string>:5:") and message in error
+
+
+def test_a_spec_path_must_be_a_regular_file(tmp_path: Path) -> None:
+    fifo = tmp_path / "spec.yaml"
+    os.mkfifo(fifo)
+    with pytest.raises(SpecError, match="not a regular file"):
+        load_spec(fifo)
+    with pytest.raises(SpecError, match="not a regular file"):
+        load_spec(Path("/dev/zero"))
+
+
+def test_a_spec_file_larger_than_the_cap_is_refused_before_reading(tmp_path: Path) -> None:
+    huge = tmp_path / "huge.yaml"
+    with huge.open("wb") as handle:
+        handle.truncate(MAX_SPEC_BYTES + 1)
+    with pytest.raises(SpecError, match="more than a spec may hold"):
+        load_spec(huge)
+
+
+@pytest.mark.parametrize("file_name", ["odd\nname.yaml", "key: value.yaml", "a: b\nc"])
+def test_an_existing_file_is_read_as_a_file_whatever_its_name(
+    tmp_path: Path, file_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path(file_name).write_text(f"name: from-file\ncolumns: [{SAMPLER}]\n", encoding="utf-8")
+    assert load_spec(file_name).spec.name == "from-file"
+
+
+def test_schema_errors_and_reference_errors_are_reported_in_one_pass() -> None:
+    report = validate(
+        "columns:\n"
+        "  - {name: a, column_type: sampler, sampler_type: uniform, params: {low: 5, high: 1}}\n"
+        "  - {name: b, column_type: expression, expr: '{{ a }} {{ nope }}'}\n"
+    )
+    found = [(d.span.line, d.code) for d in report.diagnostics if d.span is not None]
+    assert found == [(2, "invalid"), (3, "unknown-reference")]
+
+
+@pytest.mark.parametrize(
+    ("condition", "problem"),
+    [("x / 0 > 1", "division by zero"), ("1 // 0", "division by zero"), ("[][2]", "UndefinedError"), ("x > 1", "")],
+)
+def test_conditions_that_cannot_evaluate_are_known_statically(condition: str, problem: str) -> None:
+    assert (problem in condition_problem(condition)) if problem else condition_problem(condition) == ""
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{{ 'x' * 1000000000 }}",
+        "{{ [0] * 1000000000 }}",
+        "{{ 2 ** 1000000000 }}",
+        "{{ '%1000000000d' % 1 }}",
+        "{{ '{:>1000000000}'.format(1) }}",
+        "{{ '%*d' % (1000000000, 1) }}",
+        "{{ '{0:{1}}'.format(1, '1000000000') }}",
+        "{{ 'x'.ljust(1000000000) }}",
+        "{{ ('x' * 5000000) | replace('x', 'xxx') }}",
+        "{% for i in range(100000) %}{{ 'x' * 1000 }}{% endfor %}",
+    ],
+)
+def test_a_template_cannot_allocate_past_the_sandbox_limit(template: str) -> None:
+    start = time.perf_counter()
+    with pytest.raises(RenderError):
+        render_template(template, {})
+    assert time.perf_counter() - start < 2
+
+
+def test_long_numbers_in_format_text_are_not_widths() -> None:
+    text = render_template("{{ '%s of 123456789' % 1 }} {{ '{} of 123456789'.format(2) }}", {})
+    assert text == "1 of 123456789 2 of 123456789"
+
+
+def test_bounded_operators_still_work_on_ordinary_values() -> None:
+    assert (
+        render_template("{{ 'ab' * 2 }} {{ 2 ** 10 }} {{ '%03d' % 7 }} {{ 'a'|replace('a', 'bc') }}", {})
+        == "abab 1024 007 bc"
+    )
+
+
+def test_crlf_in_template_text_and_literals_is_kept() -> None:
+    assert render_template('a\r\n{{ x }}\r\n{{ "q\r\nz" }}', {"x": 1}) == "a\r\n1\r\nq\r\nz"
+
+
+def test_validate_names_a_file_whose_name_holds_a_newline(tmp_path: Path) -> None:
+    path = tmp_path / "bad\nname.yaml"
+    path.write_text("columns: 3\n", encoding="utf-8")
+    report = validate(str(path))
+    assert report.source == str(path)
+    assert [d.span.file for d in report.diagnostics if d.span is not None] == [str(path)]
