@@ -29,6 +29,8 @@ class Recipe:
 
     suffix: str
     parse: Callable[[str], Any]
+    #: the JSON Schema a reply must match, sent as ``response_format`` where the endpoint supports it
+    schema: dict[str, Any] | None = None
 
 
 CODE_SUFFIX = (
@@ -147,7 +149,7 @@ def structured_recipe(schema: dict[str, Any]) -> Recipe:
             raise ParseProblem(f"The JSON response does not match the schema at {where}: {first.message}")
         return value
 
-    return Recipe(JSON_SUFFIX.format(schema=json.dumps(schema)), parse)
+    return Recipe(JSON_SUFFIX.format(schema=json.dumps(schema)), parse, schema)
 
 
 def judge_schema(scores: list[Any]) -> dict[str, Any]:
@@ -211,7 +213,7 @@ def judge_recipe(scores: list[Any]) -> Recipe:
             out[score.name] = {"reasoning": str(entry.get("reasoning", "")), "score": key}
         return out
 
-    return Recipe(JSON_SUFFIX.format(schema=json.dumps(schema)), parse)
+    return Recipe(JSON_SUFFIX.format(schema=json.dumps(schema)), parse, schema)
 
 
 def recipe_for(column: Any) -> Recipe:
