@@ -43,10 +43,18 @@ class LlamaServer:
     """One llama-server process serving one model; ``base_url`` ends in ``/v1``."""
 
     def __init__(
-        self, binary: Path, model: Path, log: Path, *, alias: str, parallel: int = 4, embeddings: bool = False
+        self,
+        binary: Path,
+        model: Path,
+        log: Path,
+        *,
+        alias: str,
+        parallel: int = 4,
+        embeddings: bool = False,
+        extra: tuple[str, ...] = (),
     ) -> None:
         self.binary, self.model, self.log = binary, model, log
-        self.alias, self.parallel, self.embeddings = alias, parallel, embeddings
+        self.alias, self.parallel, self.embeddings, self.extra = alias, parallel, embeddings, extra
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -62,7 +70,7 @@ class LlamaServer:
         args = [str(self.binary), "-m", str(self.model), "--host", "127.0.0.1", "--port", str(self.port),
                 "--alias", self.alias, "-c", str(4096 * self.parallel), "-np", str(self.parallel), "-t", "1",
                 "--no-jinja", "--chat-template", "chatml", "--api-key", API_KEY, "--metrics", "--no-webui"]  # fmt: skip
-        return [*args, "--embeddings"] if self.embeddings else args
+        return [*args, *self.extra, "--embeddings"] if self.embeddings else [*args, *self.extra]
 
     def start(self) -> LlamaServer:
         """Start (or restart, on the same port) and wait until /health answers."""
