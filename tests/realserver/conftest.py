@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.realserver import tiny_gguf
-from tests.realserver.server import API_KEY, KEY_ENV, LlamaServer, find_binary
+from tests.realserver.server import API_KEY, KEY_ENV, LlamaCppPythonServer, LlamaServer, find_binary
 
 HERE = Path(__file__).parent
 CHAT_PARALLEL = 6  # more slots than the model's max_parallel_requests, so ddc's limit is what shows
@@ -82,3 +82,13 @@ def environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DDC_HOME", str(tmp_path / "ddc-home"))
     monkeypatch.setenv(KEY_ENV, API_KEY)
     monkeypatch.delenv("DATA_DESIGNER_SKIP_MODEL_HEALTH_CHECKS", raising=False)
+
+
+@pytest.fixture(scope="session")
+def python_server(logs: Path) -> Iterator[LlamaServer]:
+    """llama-cpp-python's server, when ``$DDC_LLAMA_CPP_PYTHON`` names a Python that has it."""
+    python = os.environ.get("DDC_LLAMA_CPP_PYTHON")
+    if not python:
+        pytest.skip("set DDC_LLAMA_CPP_PYTHON to a Python with llama-cpp-python[server]==0.3.36 installed")
+    with LlamaCppPythonServer(Path(python), model_file(None), logs / "python.log", alias="tiny") as server:
+        yield server

@@ -116,3 +116,33 @@ class LlamaServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class LlamaCppPythonServer(LlamaServer):
+    """PyPI's ``llama-cpp-python[server]`` (a different, Python server) serving the same model file.
+
+    ``python`` is an interpreter with ``llama_cpp.server`` installed (``$DDC_LLAMA_CPP_PYTHON``)."""
+
+    def __init__(self, python: Path, model: Path, log: Path, *, alias: str) -> None:
+        super().__init__(python, model, log, alias=alias, parallel=1)
+
+    def command(self) -> list[str]:
+        return [str(self.binary), "-m", "llama_cpp.server", "--model", str(self.model), "--model_alias", self.alias,
+                "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", "4096", "--n_threads", "1",
+                "--chat_format", "chatml", "--api_key", API_KEY]  # fmt: skip
+
+    def start(self) -> LlamaServer:
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"llama-cpp-python's server exited with {self.process.returncode}; see {self.log}")
+            try:
+                if self.get("/v1/models").status_code == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"llama-cpp-python's server did not answer within {START_TIMEOUT:g}s; see {self.log}")
