@@ -52,7 +52,9 @@ class LlamaServer:
         parallel: int = 4,
         embeddings: bool = False,
         extra: tuple[str, ...] = (),
+        jinja: bool = False,
     ) -> None:
+        self.jinja = jinja  # the GGUF's own template on the Jinja path, where grammar requests fail
         self.binary, self.model, self.log = binary, model, log
         self.alias, self.parallel, self.embeddings, self.extra = alias, parallel, embeddings, extra
         self.port = free_port()
@@ -69,7 +71,9 @@ class LlamaServer:
     def command(self) -> list[str]:
         args = [str(self.binary), "-m", str(self.model), "--host", "127.0.0.1", "--port", str(self.port),
                 "--alias", self.alias, "-c", str(4096 * self.parallel), "-np", str(self.parallel), "-t", "1",
-                "--no-jinja", "--chat-template", "chatml", "--api-key", API_KEY, "--metrics", "--no-webui"]  # fmt: skip
+                "--api-key", API_KEY, "--metrics", "--no-webui"]  # fmt: skip
+        if not self.jinja:
+            args += ["--no-jinja", "--chat-template", "chatml"]
         return [*args, *self.extra, "--embeddings"] if self.embeddings else [*args, *self.extra]
 
     def start(self) -> LlamaServer:

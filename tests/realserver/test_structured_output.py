@@ -53,3 +53,20 @@ def test_replies_with_control_characters_and_replacement_characters_are_written(
         assert [json.loads(line)["essay"] for line in written.splitlines()] == [r["essay"] for r in rows(dataset)]
     else:
         assert len(rows(dataset)) == 4 and written.startswith("topic,essay")
+
+
+def test_a_server_refusing_every_response_format_is_probed_down_to_prompt_mode(
+    llama_binary: Path, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from ddc.cli import cli
+    from tests.realserver.conftest import model_file
+
+    # llama-server on its Jinja chat path answers HTTP 400 "Failed to initialize samplers" to grammars
+    with LlamaServer(llama_binary, model_file(None), tmp_path / "jinja.log", alias="tiny", jinja=True) as server:
+        spec = write_spec(tmp_path, spec_text(server, STRUCTURED, max_tokens=64, records=2))
+        result = CliRunner().invoke(cli, ["models", "check", str(spec)])
+        dataset = run(spec, tmp_path / "out", batch_size=2)
+    assert (result.exit_code, "structured output: prompt" in result.output) == (0, True)
+    assert len(rows(dataset)) == 2
