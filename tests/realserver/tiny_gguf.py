@@ -11,6 +11,7 @@ Usage: ``python tests/realserver/tiny_gguf.py OUT.gguf [--seed N] [--pooling mea
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 WIDTH = 64
@@ -56,7 +57,7 @@ def write_model(path: Path, *, seed: int = 0, pooling: str | None = None) -> Pat
 
     tokens, scores, types = vocabulary()
     rng = np.random.default_rng(seed)
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # parallel test workers may write it at once
     writer = gguf.GGUFWriter(str(tmp), "llama")
     writer.add_name("ddc-tiny-embed" if pooling else "ddc-tiny-chat")
     writer.add_context_length(CONTEXT)
