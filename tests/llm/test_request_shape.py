@@ -3,6 +3,8 @@ replies that are cut off or not valid Unicode come back."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 from ddc.engine.llm.kinds import LLMOptions
@@ -119,3 +121,26 @@ def test_lone_surrogates_in_a_reply_become_replacement_characters(openai_server:
 
 def test_invalid_utf8_in_a_response_body_becomes_replacement_characters() -> None:
     assert decode_payload(b'{"content": "ok \xff\xfe end"}') == {"content": "ok \ufffd\ufffd end"}
+
+
+CONTROL = "".join(chr(c) for c in range(32)) + "\x7f\ufffd end"
+
+
+def test_replies_with_every_control_character_are_written_exactly_by_each_writer(
+    openai_server: OpenAIServer, tmp_path: Path
+) -> None:
+    import pyarrow.parquet as pq
+
+    from ddc import api
+
+    openai_server.chat_reply = lambda r: CONTROL
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        spec_text(openai_server.base_url, "  - {name: t, column_type: llm-text, model_alias: text, prompt: hi}")
+    )
+    stored = []
+    for fmt in ("parquet", "jsonl", "csv"):
+        result = api.run(spec, num_records=2, output_dir=tmp_path / fmt, fmt=fmt, use_cache=False)
+        stored.append(pq.read_table(result.path / "parquet-files").column("t").to_pylist())
+    jsonl = (tmp_path / "jsonl" / "spec" / "spec.jsonl").read_text(encoding="utf-8").splitlines()
+    assert stored == [[CONTROL.strip()] * 2] * 3 and [json.loads(line)["t"] for line in jsonl] == [CONTROL.strip()] * 2
