@@ -144,3 +144,14 @@ def test_replies_with_every_control_character_are_written_exactly_by_each_writer
         stored.append(pq.read_table(result.path / "parquet-files").column("t").to_pylist())
     jsonl = (tmp_path / "jsonl" / "spec" / "spec.jsonl").read_text(encoding="utf-8").splitlines()
     assert stored == [[CONTROL.strip()] * 2] * 3 and [json.loads(line)["t"] for line in jsonl] == [CONTROL.strip()] * 2
+
+
+def test_a_cell_whose_own_schema_is_refused_retries_with_the_schema_in_the_prompt(openai_server: OpenAIServer) -> None:
+    def policy(request: RecordedRequest, number: int) -> Fault | None:
+        fmt = request.body.get("response_format") if isinstance(request.body, dict) else None
+        return Fault.http(400) if fmt and '"required": ["name"]' in json.dumps(fmt) else None  # not the probe's
+
+    openai_server.chat_reply = lambda r: REPLY
+    openai_server.fault_policy = policy
+    output, _ = run_column(spec_text(openai_server.base_url, STRUCTURED), "info", {"topic": ["cats"]})
+    assert (formats(openai_server.cell_requests), list(output.values)) == (["json_schema", None], [{"name": "cat"}])

@@ -112,12 +112,12 @@ async def generate_prompt_cell(
         fmt = response_format(mode, schema, column.name)
         try:
             return await _conversations(column, row, ctx, wanted, tally, user, system, media, fmt)
-        except _Refused as refused:
+        except _Refused:
             assert ctx.structured is not None  # only requests with a response_format are refused
             lower = await ctx.structured.refused(column.model_alias, mode)
-            if lower is None:  # the server takes this response_format: the request itself was bad
-                return Cell(error=CellError(refused.error.kind, refused.error.message))
-            mode = lower
+            # None: the endpoint takes this mode but not this request (a schema its grammar compiler
+            # cannot handle, a prompt too long ...): this cell retries with the schema in the prompt only
+            mode = "prompt" if lower is None else lower
 
 
 class _Refused(Exception):

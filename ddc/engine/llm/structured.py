@@ -14,7 +14,9 @@ The mode is the provider's ``structured_output`` when set. Otherwise the start-u
 it once per model (a request with ``json_schema``, then ``json_object``, the first the server accepts
 wins; ``prompt`` when it refuses both), and cells of that model wait for the answer. Where no probe
 runs (health checks skipped), cells start with ``json_schema`` and step down to the next mode the first
-time the server refuses a ``response_format`` (HTTP 400/422).
+time the server refuses a ``response_format`` (HTTP 400/422) and a probe in that mode is refused too;
+when the probe passes, only that cell retries with the schema in the prompt alone (its schema may be one
+the server's grammar compiler cannot handle).
 
 A code column's schema is ``{"code": string}``: in the constrained modes its prompt asks for a JSON
 object holding the code, and the parser takes the ``code`` field (or a fenced block as before).
@@ -164,10 +166,11 @@ class StructuredSupport:
 
     async def _try(self, alias: str, route: str, body: dict[str, Any]) -> bool | None:
         """True when the server accepted the request, False when it refused it, None when unknown."""
-        from ddc.engine.llm.client import ModelCallError, RetryPolicy
+        from ddc.engine.llm.client import ModelCallError
+        from ddc.engine.llm.health import PROBE_RETRY
 
         try:
-            await self.client.probe(alias, route, body, RetryPolicy(max_retries=0))
+            await self.client.probe(alias, route, body, PROBE_RETRY)
         except ModelCallError as exc:
             if exc.status is not None and exc.status not in (401, 403, 404, 408, 429):
                 return False
