@@ -102,7 +102,7 @@ def test_request_seeds_fit_every_servers_integer_type() -> None:
 
 def test_a_reply_cut_off_by_max_tokens_names_finish_reason_and_the_fix(openai_server: OpenAIServer) -> None:
     def cut_off(request: RecordedRequest) -> tuple[int, Any]:
-        choice = {"index": 0, "message": {"role": "assistant", "content": '{"name": "ca'}, "finish_reason": "length"}
+        choice = {"index": 0, "message": {"role": "assistant", "content": '{"nam'}, "finish_reason": "length"}
         return 200, {"choices": [choice]}
 
     openai_server.routes["/chat/completions"] = cut_off

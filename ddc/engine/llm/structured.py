@@ -30,7 +30,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ddc.engine.llm.parsing import ParseProblem, Recipe
+from ddc.engine.llm.parsing import Parsed, ParseProblem, Recipe
 
 if TYPE_CHECKING:
     from ddc.engine.llm.client import ModelClient
@@ -84,14 +84,14 @@ def recipe_for_mode(column: Any, recipe: Recipe, mode: str) -> Recipe:
         return recipe
     syntax = column.code_lang.split(":", 1)[0]
 
-    def parse(reply: str) -> str:
+    def parse(reply: str) -> Parsed:
         try:
             value = json.loads(reply)
         except ValueError:
-            return recipe.parse(reply)
+            return recipe.parse_reply(reply)
         if not isinstance(value, dict) or not isinstance(value.get("code"), str):
             raise ParseProblem('The JSON response must be an object with a string "code" field.')
-        return str(value["code"]).strip()
+        return Parsed(str(value["code"]).strip())
 
     return Recipe(CODE_JSON_SUFFIX.format(syntax=syntax), parse, code_schema(column.code_lang))
 
