@@ -84,7 +84,7 @@ def test_the_spec_is_valid_for_both_modes_online(nemo: NemoServices, spec: Path)
 def test_run_calls_the_gateway_route_with_the_nemo_token(nemo: NemoServices, spec: Path, tmp_path: Path) -> None:
     ddc.run(spec, output_dir=tmp_path / "out")
     calls = nemo.requests_to("POST", r"/apis/inference-gateway/v2/workspaces/default/provider/nvidia-build/-/v1/chat")
-    cells = [c for c in calls if c.json()["messages"][-1]["content"][0]["text"] != "Hello!"]  # not the probe
+    cells = [c for c in calls if c.json()["messages"][-1]["content"] != "Hello!"]  # not the probe
     assert (len(calls), len(cells)) == (7, 6)
 
 

@@ -272,7 +272,12 @@ def run(
 
             configure_llm(
                 context,
-                LLMOptions(use_cache=use_cache, artifacts_dir=dataset_dir, adaptive_concurrency=adaptive_concurrency),
+                LLMOptions(
+                    use_cache=use_cache,
+                    artifacts_dir=dataset_dir,
+                    adaptive_concurrency=adaptive_concurrency,
+                    send_seed=seed_source != "generated",  # a chosen seed makes replies repeatable too
+                ),
             )
         started = time.perf_counter()
         from ddc.engine.stats import StatisticsAccumulator

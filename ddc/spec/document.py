@@ -57,6 +57,14 @@ class LocalProvider(SpecModel):
     )
     extra_body: dict[str, object] | None = Field(default=None, description="Keys merged into every request body.")
     extra_headers: dict[str, str] | None = Field(default=None, description="Headers added to every request.")
+    structured_output: Literal["json_schema", "json_object", "prompt"] | None = Field(
+        default=None,
+        description="How llm-structured, llm-judge and llm-code columns ask this endpoint for JSON: "
+        "`json_schema` sends `response_format: {type: json_schema}` (vLLM, llama.cpp, NIM, OpenAI), "
+        "`json_object` sends `{type: json_object, schema}` (llama-cpp-python, Ollama-style servers), "
+        "`prompt` sends no response_format (the schema is in the prompt only). Default: probed by the "
+        "start-up health check (json_schema, then json_object, then prompt).",
+    )
 
     @field_validator("api_key")
     @classmethod

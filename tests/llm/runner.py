@@ -30,12 +30,14 @@ TOPIC_ESSAY = """
 """
 
 
-def spec_text(base_url: str, columns: str, *, params: str = "", extra: str = "") -> str:
+def spec_text(base_url: str, columns: str, *, params: str = "", extra: str = "", provider: str = "") -> str:
+    """``provider``: more lines of the provider ``local`` (e.g. ``"    structured_output: prompt"``)."""
     return f"""
 random_seed: 7
 providers:
   - name: local
     endpoint: {base_url}
+{provider}
 model_configs:
   - alias: text
     model: mock-model

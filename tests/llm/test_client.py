@@ -43,11 +43,9 @@ def hello(client: ModelClient) -> Awaitable[Any]:
     return client.post("text", "chat/completions", body)
 
 
-def test_request_body_has_typed_content_blocks_and_no_empty_system(openai_server: OpenAIServer) -> None:
+def test_text_only_message_content_is_a_plain_string_and_no_empty_system(openai_server: OpenAIServer) -> None:
     run_with_client(openai_server, hello)
-    assert openai_server.requests[0].body["messages"] == [
-        {"role": "user", "content": [{"type": "text", "text": "hello"}]}
-    ]
+    assert openai_server.requests[0].body["messages"] == [{"role": "user", "content": "hello"}]
 
 
 def test_extra_body_is_merged_at_top_level(openai_server: OpenAIServer) -> None:

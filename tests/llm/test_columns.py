@@ -39,9 +39,7 @@ def test_prompt_is_rendered_from_earlier_columns(openai_server: OpenAIServer) ->
 def test_system_prompt_is_sent_as_a_system_message(openai_server: OpenAIServer) -> None:
     spec = spec_text(openai_server.base_url, text_column(system_prompt="'Be brief about {{ topic }}'"))
     run_column(spec, "essay", {"topic": ["cats"]})
-    assert openai_server.requests[0].body["messages"][0] == {
-        "role": "system", "content": [{"type": "text", "text": "Be brief about cats"}]
-    }  # fmt: skip
+    assert openai_server.requests[0].body["messages"][0] == {"role": "system", "content": "Be brief about cats"}
 
 
 def test_json_string_values_are_navigable_in_prompts(openai_server: OpenAIServer) -> None:
@@ -96,15 +94,26 @@ CODE = (
 )
 
 
-def test_code_prompt_carries_the_official_suffix(openai_server: OpenAIServer) -> None:
+PROMPT_ONLY = "    structured_output: prompt"
+
+
+def test_code_prompt_carries_the_official_suffix_in_prompt_mode(openai_server: OpenAIServer) -> None:
     openai_server.chat_reply = lambda request: "```sql\nSELECT 1\n```"
-    run_column(spec_text(openai_server.base_url, CODE), "query", {"topic": ["cats"]})
+    run_column(spec_text(openai_server.base_url, CODE, provider=PROMPT_ONLY), "query", {"topic": ["cats"]})
     assert openai_server.requests[0].user_text == (
         "SQL about cats\n\n* Your response must be code written in sql.\n"
         "* You will follow accepted and common syntax and best-practices.\n"
         "* Your response will be given in markdown code fences specifying the correct language.\n"
         "* Only respond with a SINGLE code block."
     )
+
+
+def test_constrained_code_column_sends_a_code_schema_and_asks_for_json(openai_server: OpenAIServer) -> None:
+    openai_server.chat_reply = lambda request: '{"code": "SELECT 1"}'
+    output, _ = run_column(spec_text(openai_server.base_url, CODE), "query", {"topic": ["cats"]})
+    request = openai_server.cell_requests[0]
+    assert request.body["response_format"]["json_schema"]["schema"]["required"] == ["code"]
+    assert '"code" field' in request.user_text and list(output.values) == ["SELECT 1"]
 
 
 def test_code_value_is_the_last_fenced_block(openai_server: OpenAIServer) -> None:
@@ -116,14 +125,14 @@ def test_code_value_is_the_last_fenced_block(openai_server: OpenAIServer) -> Non
 def test_code_in_another_language_is_restarted_then_fails(openai_server: OpenAIServer) -> None:
     openai_server.chat_reply = lambda request: "```python\nprint(1)\n```"
     output, _ = run_column(spec_text(openai_server.base_url, CODE), "query", {"topic": ["cats"]})
-    assert len(openai_server.requests) == 6 and "not matching the requested syntax" in output.errors[0]
+    assert len(openai_server.cell_requests) == 6 and "not matching the requested syntax" in output.errors[0]
 
 
 def test_correction_turn_sends_the_parse_error_back(openai_server: OpenAIServer) -> None:
     openai_server.chat_reply = lambda request: "no code here"
     options = LLMOptions(use_cache=False, retry=FAST_RETRY, max_restarts=0, max_corrections=1)
     run_column(spec_text(openai_server.base_url, CODE), "query", {"topic": ["cats"]}, options=options)
-    assert openai_server.requests[1].user_text == "No parsable code response."
+    assert openai_server.cell_requests[1].user_text == "No parsable code response."
 
 
 STRUCTURED = (
@@ -163,7 +172,7 @@ def test_structured_reply_failing_the_schema_is_restarted(openai_server: OpenAIS
 def test_structured_prompt_embeds_the_schema(openai_server: OpenAIServer) -> None:
     openai_server.chat_reply = lambda r: '{"name": "cat", "legs": 4}'
     run_column(spec_text(openai_server.base_url, STRUCTURED), "info", {"topic": ["cats"]})
-    assert '<response_schema>\n{"type": "object"' in openai_server.requests[0].user_text
+    assert '<response_schema>\n{"type": "object"' in openai_server.cell_requests[0].user_text
 
 
 JUDGE = (

@@ -60,3 +60,37 @@ def test_dry_run_of_a_spec_renders_sampled_values_without_requests(tmp_path: Pat
         report = dry_run_spec(spec, rows=2)
         assert server.requests == []
     assert next(p.prompt for p in report.previews if p.column == "essay") in ("Write about cats", "Write about dogs")
+
+
+STRUCTURED = """
+  - name: info
+    column_type: llm-structured
+    model_alias: text
+    prompt: "Describe"
+    output_format: {type: object, properties: {name: {type: string}}}
+"""
+
+
+def test_a_structured_column_shows_the_response_format_it_sends() -> None:
+    plan = plan_spec(load_spec(spec_text("http://127.0.0.1:9/v1", STRUCTURED)))
+    request = dry_run(plan, [{}]).previews[0].request
+    assert request["response_format"] == {
+        "type": "json_schema",
+        "json_schema": {"name": "info", "schema": {"type": "object", "properties": {"name": {"type": "string"}}}},
+    }
+
+
+def test_a_providers_structured_output_prompt_sends_no_response_format() -> None:
+    text = spec_text("http://127.0.0.1:9/v1", STRUCTURED, provider="    structured_output: prompt")
+    request = dry_run(plan_spec(load_spec(text)), [{}]).previews[0].request
+    assert request["response_format"] == "none (set by provider 'local')"
+
+
+def test_with_a_chosen_seed_each_previewed_request_shows_its_seed() -> None:
+    from ddc.engine.llm.wire import request_seed
+
+    report = dry_run(plan_for(), [{"topic": "cats"}, {"topic": "dogs"}], seed=7)
+    assert [p.request["seed"] for p in report.previews if p.column == "essay"] == [
+        request_seed(7, "essay", 0, 0, 0),
+        request_seed(7, "essay", 1, 0, 0),
+    ]

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from ddc.engine.llm.cache import ResponseCache, cache_key
 from ddc.engine.llm.limiter import ConcurrencyLimiter
 from ddc.engine.llm.providers import ResolvedModel
+from ddc.engine.llm.text import decode_payload
 from ddc.engine.llm.usage import ModelUsage
 from ddc.errors import ModelEndpointError
 
@@ -253,7 +254,7 @@ class ModelClient:
             kind = "auth" if status in (401, 403) else "bad_request" if status in (400, 422) else f"http_{status}"
             raise failure(kind, f"HTTP {status} {_error_text(response)}".rstrip(), status=status)
         try:
-            payload = response.json()
+            payload = decode_payload(response.content)  # invalid UTF-8 becomes U+FFFD, never an error
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise failure("malformed_response", "the response is not valid JSON") from exc
         expected = _EXPECTED_KEY.get(route.strip("/"))

@@ -9,6 +9,7 @@ Requests are one per cell (more when replies fail to parse or calls are retried)
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +28,8 @@ class PromptPreview:
     prompt: str | None
     system_prompt: str | None = None
     error: str | None = None
+    #: request fields besides the messages: response_format (with how its mode was chosen), seed
+    request: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -53,6 +56,8 @@ class DryRunReport:
             if p.system_prompt:
                 out.append(f"[system] {p.system_prompt}")
             out.append(p.prompt or "")
+            for name, value in p.request.items():
+                out.append(f"[{name}] {value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)}")
         out.append(f"estimate for {self.num_records} records (about {CHARS_PER_TOKEN} characters per token):")
         for e in self.estimates.values():
             tokens_out = "unknown (no max_tokens)" if e.output_tokens is None else f"<= {e.output_tokens}"
@@ -61,12 +66,21 @@ class DryRunReport:
 
 
 def dry_run(
-    plan: Any, records: Sequence[Mapping[str, Any]], *, num_records: int | None = None, embedding_batch: int = 32
+    plan: Any,
+    records: Sequence[Mapping[str, Any]],
+    *,
+    num_records: int | None = None,
+    embedding_batch: int = 32,
+    seed: int | None = None,
 ) -> DryRunReport:
     """Render the model-backed columns' prompts for ``records`` (the first rows, with every non-model
-    column filled) and extrapolate requests and tokens to ``num_records`` (default: the plan's)."""
+    column filled) and extrapolate requests and tokens to ``num_records`` (default: the plan's). With
+    ``seed`` (a chosen run seed) the previews show each request's ``seed``; structured, judge and code
+    columns show their ``response_format``."""
     from ddc.engine.llm.generate import TemplateFailure, embedding_inputs, render_prompt, template_context
     from ddc.engine.llm.parsing import recipe_for
+    from ddc.engine.llm.structured import recipe_for_mode, response_format, schema_of
+    from ddc.engine.llm.wire import request_seed
 
     total = num_records if num_records is not None else plan.num_records
     report = DryRunReport(total)
@@ -83,7 +97,17 @@ def dry_run(
             estimate.requests += math.ceil(total / max(1, embedding_batch))
             estimate.input_tokens += round(chars / sample * total / CHARS_PER_TOKEN)
             continue
-        suffix = recipe_for(column).suffix if planned.column_type != "image" else ""
+        request: dict[str, Any] = {}
+        suffix = ""
+        if planned.column_type != "image":
+            recipe = recipe_for(column)
+            mode, how = _structured_mode(plan.spec, alias)
+            schema = schema_of(column, recipe)
+            suffix = recipe_for_mode(column, recipe, mode if schema is not None else "prompt").suffix
+            fmt = response_format(mode, schema, planned.name)
+            if schema is not None:
+                request["response_format"] = f"none ({how})" if fmt is None else fmt
+                request["structured_output"] = f"{mode} ({how})"
         chars = 0
         for row, record in enumerate(records):
             context = template_context(_with_placeholders(record, plan))
@@ -96,13 +120,28 @@ def dry_run(
                 continue
             full = f"{prompt}\n\n{suffix}" if suffix else prompt
             chars += len(full) + len(system or "")
-            report.previews.append(PromptPreview(row, planned.name, alias, full, system))
+            shown = dict(request)
+            if seed is not None:
+                shown["seed"] = request_seed(seed, planned.name, row, 0, 0)
+            report.previews.append(PromptPreview(row, planned.name, alias, full, system, request=shown))
         estimate.requests += total
         estimate.input_tokens += round(chars / sample * total / CHARS_PER_TOKEN)
         max_tokens = getattr(models[alias].inference_parameters, "max_tokens", None) if alias in models else None
         if estimate.output_tokens is not None:
             estimate.output_tokens = None if max_tokens is None else estimate.output_tokens + max_tokens * total
     return report
+
+
+def _structured_mode(spec: Any, alias: str) -> tuple[str, str]:
+    """The response_format mode a run starts with for ``alias``, and where it comes from."""
+    from ddc.engine.llm.providers import model_configs, provider_registry
+    from ddc.engine.llm.structured import DEFAULT_MODE
+
+    config = next((m for m in model_configs(spec) if m.alias == alias), None)
+    provider = provider_registry(spec).get(config.provider) if config is not None else None
+    if provider is not None and provider.structured_output:
+        return provider.structured_output, f"set by provider {provider.name!r}"
+    return DEFAULT_MODE, "unless the start-up health check finds the endpoint refuses it"
 
 
 def _with_placeholders(record: Mapping[str, Any], plan: Any) -> dict[str, Any]:
@@ -152,7 +191,8 @@ def dry_run_spec(spec: Any, rows: int = 3, *, num_records: int | None = None, se
     total = num_records if num_records is not None else plan.num_records
     result = runner.run(loaded, num_records=min(rows, total), seed=seed, write=False, return_table=True, kinds=kinds)
     records = result.table.to_pylist() if result.table is not None else []
-    return dry_run(plan, [_real_values(r) for r in records], num_records=total)
+    chosen = seed if seed is not None else plan.random_seed  # requests carry seeds only with a chosen seed
+    return dry_run(plan, [_real_values(r) for r in records], num_records=total, seed=chosen)
 
 
 def _real_values(record: Mapping[str, Any]) -> dict[str, Any]:

@@ -24,7 +24,9 @@ from typing import TYPE_CHECKING, Any
 
 from ddc.engine.llm.client import ModelCallError, ModelClient
 from ddc.engine.llm.parsing import ParseProblem, Recipe, recipe_for
-from ddc.engine.llm.wire import chat_body, chat_messages, embedding_body, text_block
+from ddc.engine.llm.structured import StructuredSupport, recipe_for_mode, response_format, schema_of
+from ddc.engine.llm.text import clean_reply
+from ddc.engine.llm.wire import as_blocks, chat_body, chat_messages, embedding_body, text_block
 
 if TYPE_CHECKING:
     from ddc.engine.llm.tools import ToolSet
@@ -63,6 +65,8 @@ class GenerationContext:
     artifacts_dir: Path | None = None  # image files go under <artifacts_dir>/images/<column>/
     base_dir: Path = field(default_factory=Path.cwd)  # relative file paths in context columns
     embedding_batch: int = 32  # cells per /embeddings request
+    send_seed: bool = False  # requests carry a ``seed`` (runs with a chosen random_seed)
+    structured: StructuredSupport | None = None  # response_format modes; None: schema in the prompt only
 
 
 class TemplateFailure(ValueError):
@@ -112,18 +116,58 @@ async def generate_prompt_cell(
         return Cell(error=CellError("template" if isinstance(exc, TemplateFailure) else "media", str(exc)))
     if not prompt.strip():
         return Cell(error=CellError("template", "prompt: the template rendered an empty prompt"))
-    user = f"{prompt}\n\n{recipe.suffix}" if recipe.suffix else prompt
+    schema = schema_of(column, recipe)
+    mode = "prompt"
+    if schema is not None and ctx.structured is not None:
+        mode = await ctx.structured.mode(column.model_alias)
+    while True:
+        wanted = recipe_for_mode(column, recipe, mode)
+        user = f"{prompt}\n\n{wanted.suffix}" if wanted.suffix else prompt
+        fmt = response_format(mode, schema, column.name)
+        try:
+            return await _conversations(column, row, ctx, wanted, tally, user, system, media, fmt, tools)
+        except _Refused:
+            assert ctx.structured is not None  # only requests with a response_format are refused
+            lower = await ctx.structured.refused(column.model_alias, mode)
+            # None: the endpoint takes this mode but not this request (a schema its grammar compiler
+            # cannot handle, a prompt too long ...): this cell retries with the schema in the prompt only
+            mode = "prompt" if lower is None else lower
+
+
+class _Refused(Exception):
+    """The server refused a request with a ``response_format`` (HTTP 400/422)."""
+
+    def __init__(self, error: ModelCallError) -> None:
+        self.error = error
+
+
+async def _conversations(
+    column: Any,
+    row: int,
+    ctx: GenerationContext,
+    recipe: Recipe,
+    tally: dict[str, float] | None,
+    user: str,
+    system: str | None,
+    media: Sequence[dict[str, Any]],
+    fmt: dict[str, Any] | None,
+    tools: ToolSet | None = None,
+) -> Cell:
+    """The official restart/correction loop (with ``tools``, its tool-call turns) for one cell with one
+    response_format."""
     model = ctx.client.model(column.model_alias)
     tally = tally if tally is not None else {}
     problem = ""
     attempts = 0
+    cut_off = False
     checkpoint, checkpoint_turns = chat_messages(user, system, media), 0
     for restart in range(ctx.max_restarts + 1):
         conversation, turns = list(checkpoint), checkpoint_turns
         correction = 0
         while correction <= ctx.max_corrections:
             attempts += 1
-            body = chat_body(model, conversation, seed=ctx.seed, key=(column.name, row, restart, correction))
+            key = (column.name, row, restart, correction)
+            body = chat_body(model, conversation, seed=ctx.seed, key=key, send_seed=ctx.send_seed, response_format=fmt)
             if tools is not None:
                 body["tools"] = tools.schemas
             try:
@@ -131,10 +175,12 @@ async def generate_prompt_cell(
                     column.model_alias,
                     "chat/completions",
                     body,
-                    sample=(column.name, row, restart, correction, *((turns,) if turns else ())),
+                    sample=(*key, *((turns,) if turns else ())),
                     tally=tally,
                 )
             except ModelCallError as exc:
+                if fmt is not None and exc.status in (400, 422) and attempts == 1:
+                    raise _Refused(exc) from exc
                 return Cell(error=CellError(exc.kind, exc.message))
             message = _first_message(payload)
             if tools is not None and message.get("tool_calls"):
@@ -151,25 +197,42 @@ async def generate_prompt_cell(
                 checkpoint, checkpoint_turns = list(conversation), turns
                 continue
             content = message.get("content")
-            reply = content if isinstance(content, str) else ""
+            reply = clean_reply(content) if isinstance(content, str) else ""
+            truncated = _finish_reason(payload) == "length"
+            if truncated and tally is not None:
+                tally["truncated_replies"] = tally.get("truncated_replies", 0) + 1
             try:
                 if not isinstance(content, str):
                     raise ParseProblem("The response has no text content.")
                 parsed = recipe.parse_reply(reply)
             except ParseProblem as exc:
                 problem = str(exc)
+                cut_off = truncated
                 conversation = [
                     *conversation,
-                    {"role": "assistant", "content": [text_block(reply)]},
-                    {"role": "user", "content": [text_block(problem)]},
+                    {"role": "assistant", "content": reply},
+                    {"role": "user", "content": problem},
                 ]
                 correction += 1
                 continue
             if parsed.repair:
                 tally["json_repairs"] = tally.get("json_repairs", 0) + 1
-            side = _side_effects(column, conversation, message, parsed.repair)
+            side = _side_effects(column, conversation, {**message, "content": reply}, parsed.repair)
             return Cell(parsed.value, side=side, usage=_usage(payload))
-    return Cell(error=CellError("parse", f"no valid reply after {attempts} attempts: {problem}"))
+    why = problem
+    if cut_off:
+        limit = getattr(model.params, "max_tokens", None)
+        why = (
+            f"the last reply was cut off by max_tokens{f'={limit}' if limit else ''} (finish_reason: length), "
+            f"raise max_tokens of model {model.alias!r}; {problem}"
+        )
+    return Cell(error=CellError("parse", f"no valid reply after {attempts} attempts: {why}"))
+
+
+def _finish_reason(payload: Any) -> str | None:
+    choice = payload["choices"][0]
+    reason = choice.get("finish_reason") if isinstance(choice, dict) else None
+    return reason if isinstance(reason, str) else None
 
 
 def _usage(payload: Any) -> tuple[int, int] | None:
@@ -208,7 +271,8 @@ def _side_effects(
             reply["reasoning_content"] = _reasoning(message)
         if repair:
             reply["ddc_repair"] = repair
-        side[f"{column.name}__trace"] = [*conversation, reply] if trace == "all_messages" else [reply]
+        history = [as_blocks(m) for m in conversation]
+        side[f"{column.name}__trace"] = [*history, reply] if trace == "all_messages" else [reply]
     return side
 
 

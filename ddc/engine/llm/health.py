@@ -23,12 +23,16 @@ import os
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ddc.engine.llm.client import ModelCallError, ModelClient, RetryPolicy
 from ddc.engine.llm.providers import ResolvedModel, missing_api_keys, resolve_models
 from ddc.engine.llm.wire import chat_body, chat_messages, embedding_body, image_body
 from ddc.errors import ModelEndpointError
 from ddc.spec.document import Spec
+
+if TYPE_CHECKING:
+    from ddc.engine.llm.structured import StructuredSupport
 
 #: the official switch that turns the start-up health check off for every model
 SKIP_ENV = "DATA_DESIGNER_SKIP_MODEL_HEALTH_CHECKS"
@@ -43,10 +47,13 @@ class ModelCheck:
     ok: bool
     seconds: float
     message: str  # "", or why not (never containing a key)
+    structured_output: str | None = None  # the response_format mode, for models of structured columns
 
     def line(self) -> str:
         mark = "ok  " if self.ok else "FAIL"
-        return f"{mark} {self.alias}: {self.model} at {self.endpoint} ({self.seconds:.2f}s) {self.message}".rstrip()
+        mode = f" structured output: {self.structured_output}" if self.structured_output else ""
+        where = f"{self.alias}: {self.model} at {self.endpoint} ({self.seconds:.2f}s)"
+        return f"{mark} {where}{mode} {self.message}".rstrip()
 
     def error(self) -> ModelEndpointError:
         """The start-up failure of ``ddc run``: one line, and how to fix or skip the check."""
@@ -67,8 +74,11 @@ def probe_request(model: ResolvedModel) -> tuple[str, dict[str, object]]:
     return "chat/completions", chat_body(model, chat_messages("Hello!", "You are a helpful assistant."))
 
 
-async def probe_model(client: ModelClient, model: ResolvedModel) -> ModelCheck:
-    """One probe through ``client`` (no cache, no usage); a failure is returned, not raised."""
+async def probe_model(
+    client: ModelClient, model: ResolvedModel, structured: StructuredSupport | None = None
+) -> ModelCheck:
+    """One probe through ``client`` (no cache, no usage); a failure is returned, not raised. With
+    ``structured``, a healthy chat model's response_format mode is probed next (when it needs one)."""
     started = time.monotonic()
     route, body = probe_request(model)
     try:
@@ -77,7 +87,10 @@ async def probe_model(client: ModelClient, model: ResolvedModel) -> ModelCheck:
         missing = missing_api_keys([model]).get(model.provider.name)
         cause = f"{exc.kind}: {exc.cause}" + (f"; {missing}" if missing else "")
         return ModelCheck(model.alias, model.model, model.provider.endpoint, False, time.monotonic() - started, cause)
-    return ModelCheck(model.alias, model.model, model.provider.endpoint, True, time.monotonic() - started, "")
+    mode = None
+    if structured is not None and model.generation_type == "chat-completion" and structured.wants(model.alias):
+        mode = await structured.probe(model.alias)
+    return ModelCheck(model.alias, model.model, model.provider.endpoint, True, time.monotonic() - started, "", mode)
 
 
 def health_check_skipped() -> bool:
@@ -91,9 +104,11 @@ def models_to_probe(models: Iterable[ResolvedModel]) -> list[ResolvedModel]:
     return [m for m in models if not m.skip_health_check]
 
 
-async def run_health_check(client: ModelClient, models: Iterable[ResolvedModel]) -> None:
+async def run_health_check(
+    client: ModelClient, models: Iterable[ResolvedModel], structured: StructuredSupport | None = None
+) -> None:
     """Probe the models at once; the first failure cancels the other probes and is raised."""
-    probes = [asyncio.ensure_future(probe_model(client, m)) for m in models]
+    probes = [asyncio.ensure_future(probe_model(client, m, structured)) for m in models]
     try:
         for next_done in asyncio.as_completed(probes):
             check = await next_done
@@ -105,18 +120,24 @@ async def run_health_check(client: ModelClient, models: Iterable[ResolvedModel])
         await asyncio.gather(*probes, return_exceptions=True)
 
 
-async def _check_all(models: dict[str, ResolvedModel]) -> list[ModelCheck]:
+async def _check_all(models: dict[str, ResolvedModel], structured_aliases: set[str]) -> list[ModelCheck]:
+    from ddc.engine.llm.structured import StructuredSupport
+
     client = ModelClient(models)
+    structured = StructuredSupport(client, structured_aliases)
     try:
-        return list(await asyncio.gather(*(probe_model(client, m) for m in models.values())))
+        return list(await asyncio.gather(*(probe_model(client, m, structured) for m in models.values())))
     finally:
         await client.aclose()
 
 
 def check_models(spec: Spec) -> list[ModelCheck]:
-    """``ddc models check``: probe every alias the spec's columns use; ModelEndpointError when one
-    cannot even be resolved."""
+    """``ddc models check``: probe every alias the spec's columns use (and the response_format mode of
+    those that structured, judge and code columns use); ModelEndpointError when one cannot even be
+    resolved."""
+    from ddc.engine.llm.structured import structured_aliases
+
     models = resolve_models(spec)
     if not models:
         return []
-    return asyncio.run(_check_all(models))
+    return asyncio.run(_check_all(models, structured_aliases(spec.columns)))

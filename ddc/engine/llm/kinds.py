@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from ddc.engine.kinds import BatchInput, RunContext
     from ddc.engine.llm.client import ModelClient, RetryPolicy
     from ddc.engine.llm.generate import Cell, GenerationContext
+    from ddc.engine.llm.structured import StructuredSupport
     from ddc.engine.llm.tools import ToolRuntime
 
 _RUNTIME_KEY = "ddc.engine.llm.runtime"
@@ -49,6 +50,7 @@ class LLMOptions:
     max_restarts: int = 5  # official RunConfig.max_conversation_restarts
     max_corrections: int = 0  # official RunConfig.max_conversation_correction_steps
     error_window: int = 20
+    send_seed: bool = False  # requests carry a per-cell ``seed`` (the run's seed was chosen, not generated)
 
 
 def configure_llm(context: RunContext, options: LLMOptions) -> None:
@@ -89,8 +91,19 @@ class LLMRuntime:
                 max_corrections=self.options.max_corrections,
                 artifacts_dir=self.options.artifacts_dir,
                 base_dir=self.context.base_dir,
+                send_seed=self.options.send_seed,
+                structured=self._structured_support(self._client),
             )
         return self._generation
+
+    def _structured_support(self, client: ModelClient) -> StructuredSupport:
+        """Response-format modes; the health check probes those of the models it checks."""
+        from ddc.engine.llm.health import models_to_probe
+        from ddc.engine.llm.structured import StructuredSupport, structured_aliases
+
+        wanted = structured_aliases(self.context.plan.spec.columns)
+        probed = {m.alias for m in models_to_probe(client.models.values())} & wanted
+        return StructuredSupport(client, probed)
 
     async def ready(self) -> None:
         """The start-up health check (``ddc.engine.llm.health``), started by the runner together with the
@@ -100,7 +113,7 @@ class LLMRuntime:
         only once every probe has answered, so a run that fails its check caches nothing."""
         from ddc.engine.llm.health import models_to_probe, run_health_check
 
-        self.generation()
+        generation = self.generation()
         client = self._client
         assert client is not None
         models = models_to_probe(client.models.values())
@@ -108,7 +121,7 @@ class LLMRuntime:
             return
         if client.cache is not None:
             client.cache.hold()
-        await run_health_check(client, models)
+        await run_health_check(client, models, generation.structured)
         if client.cache is not None:
             client.cache.release()
 

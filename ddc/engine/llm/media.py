@@ -192,7 +192,8 @@ async def generate_image_cell(
             )
             items: list[Any] = list(payload["data"])
         else:
-            body = chat_body(model, chat_messages(prompt, None, media), seed=ctx.seed, key=(column.name, row, 0, 0))
+            key = (column.name, row, 0, 0)
+            body = chat_body(model, chat_messages(prompt, None, media), seed=ctx.seed, key=key, send_seed=ctx.send_seed)
             payload = await ctx.client.post(
                 column.model_alias, "chat/completions", body, sample=(column.name, row), tally=tally
             )

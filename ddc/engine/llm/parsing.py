@@ -39,6 +39,8 @@ class Recipe:
 
     suffix: str
     parse_reply: Callable[[str], Parsed]
+    #: the JSON Schema a reply must match, sent as ``response_format`` where the endpoint supports it
+    schema: dict[str, Any] | None = None
 
     def parse(self, reply: str) -> Any:
         return self.parse_reply(reply).value
@@ -182,7 +184,7 @@ def structured_recipe(schema: dict[str, Any]) -> Recipe:
             raise ParseProblem(f"The JSON response does not match the schema at {where}: {first.message}")
         return Parsed(value, parsed.repair)
 
-    return Recipe(JSON_SUFFIX.format(schema=json.dumps(schema)), parse)
+    return Recipe(JSON_SUFFIX.format(schema=json.dumps(schema)), parse, schema)
 
 
 def judge_schema(scores: list[Any]) -> dict[str, Any]:
@@ -247,7 +249,7 @@ def judge_recipe(scores: list[Any]) -> Recipe:
             out[score.name] = {"reasoning": str(entry.get("reasoning", "")), "score": key}
         return Parsed(out, parsed.repair)
 
-    return Recipe(JSON_SUFFIX.format(schema=json.dumps(schema)), parse)
+    return Recipe(JSON_SUFFIX.format(schema=json.dumps(schema)), parse, schema)
 
 
 def recipe_for(column: Any) -> Recipe:

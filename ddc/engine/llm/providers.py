@@ -4,7 +4,8 @@ Providers are looked up by name, first match wins:
 
 1. the spec's ``providers`` (``ddc.spec.document.LocalProvider``);
 2. the user providers file, ``$DDC_HOME/providers.yaml`` (``DDC_HOME`` defaults to ``~/.config/ddc``),
-   a YAML mapping ``providers: [{name, endpoint, provider_type?, api_key?, extra_body?, extra_headers?}]``
+   a YAML mapping ``providers: [{name, endpoint, provider_type?, api_key?, extra_body?, extra_headers?,
+   structured_output?}]``
    (a bare list is accepted too), with the same fields and rules as the spec's ``providers``;
 3. the official default providers ``nvidia``, ``openai`` and ``openrouter``; ``OPENAI_BASE_URL``
    replaces the endpoint of ``openai`` (as the OpenAI SDK does).
@@ -98,6 +99,8 @@ class Provider:
     extra_body: Mapping[str, Any] = field(default_factory=dict)
     extra_headers: Mapping[str, str] = field(default_factory=dict)
     origin: str = "spec"  # "spec" | the providers file path | "default" | "nemo"
+    #: json_schema | json_object | prompt, or None to probe it (ddc.engine.llm.structured)
+    structured_output: str | None = None
     #: a key fetched from the NeMo Secrets API at run start (never shown, compared or logged)
     secret: str | None = field(default=None, repr=False, compare=False)
 
@@ -155,6 +158,7 @@ def _provider_from(config: LocalProvider, origin: str) -> Provider:
         extra_body=dict(config.extra_body or {}),
         extra_headers=dict(config.extra_headers or {}),
         origin=origin,
+        structured_output=config.structured_output,
     )
 
 

@@ -1,10 +1,14 @@
-"""Request bodies shaped exactly as the official engine sends them, and per-request sampled parameters.
+"""Request bodies for OpenAI-compatible servers, and per-request sampled parameters and seeds.
 
-Chat: ``{"model", "messages", temperature?, top_p?, max_tokens?, **extra_body}`` where every message's
-``content`` is a list of typed blocks, the system message is present only when it renders non-empty,
-and ``extra_body`` keys are merged at the top level (the provider's win over the model's). Sampled
-parameters are a pure function of (run seed, column, row, attempt), so a rerun sends identical bodies
-(and hits the response cache) whatever the order requests complete in.
+Chat: ``{"model", "messages", temperature?, top_p?, max_tokens?, seed?, response_format?, **extra_body}``.
+A text-only message's ``content`` is a plain string, which every mainstream server accepts (vLLM,
+llama.cpp's llama-server, llama-cpp-python's server, Ollama, NIM, OpenAI); a list of typed blocks is
+sent only with images, since some servers reject list content outside the user message
+(llama-cpp-python's answers HTTP 500 to a list-valued system message). The system message is present
+only when it renders non-empty, and ``extra_body`` keys are merged at the top level (the provider's win
+over the model's, and over everything ddc sets). Sampled parameters and the request ``seed`` are a pure
+function of (run seed, column, row, attempt), so a rerun sends identical bodies (and hits the response
+cache) whatever the order requests complete in.
 """
 
 from __future__ import annotations
@@ -24,12 +28,31 @@ def text_block(text: str) -> dict[str, Any]:
 def chat_messages(
     prompt: str, system_prompt: str | None = None, media: Sequence[dict[str, Any]] = ()
 ) -> list[dict[str, Any]]:
-    """``[system?, user]``; the user content is ``[*media_blocks, text]``."""
+    """``[system?, user]``; the user content is the prompt string, or ``[*media_blocks, text]`` with media."""
     messages: list[dict[str, Any]] = []
     if system_prompt:
-        messages.append({"role": "system", "content": [text_block(system_prompt)]})
-    messages.append({"role": "user", "content": [*media, text_block(prompt)]})
+        messages.append({"role": "system", "content": system_prompt})
+    messages.append({"role": "user", "content": [*media, text_block(prompt)] if media else prompt})
     return messages
+
+
+def as_blocks(message: dict[str, Any]) -> dict[str, Any]:
+    """The message with its content as a list of typed blocks (the official trace format)."""
+    content = message.get("content")
+    if isinstance(content, str):
+        return {**message, "content": [text_block(content)]}
+    return message
+
+
+#: request seeds stay below 2**31: llama.cpp reads them as uint32 (with 0xFFFFFFFF meaning "random"),
+#: other servers as signed 32- or 64-bit integers
+SEED_RANGE = 2**31 - 1
+
+
+def request_seed(seed: int, *key: object) -> int:
+    """The ``seed`` of one request: a function of (run seed, column, row, restart, correction) only, so
+    batch size, shards, resume points and completion order never change it."""
+    return int(unit_draw(seed, "request-seed", *key) * SEED_RANGE)
 
 
 def unit_draw(seed: int, *parts: object) -> float:
@@ -67,9 +90,16 @@ def _merge_extra(body: dict[str, Any], model: ResolvedModel) -> dict[str, Any]:
 
 
 def chat_body(
-    model: ResolvedModel, messages: list[dict[str, Any]], *, seed: int = 0, key: Sequence[object] = ()
+    model: ResolvedModel,
+    messages: list[dict[str, Any]],
+    *,
+    seed: int = 0,
+    key: Sequence[object] = (),
+    send_seed: bool = False,
+    response_format: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The chat-completions body; ``key`` (column, row, attempt) picks the sampled temperature/top_p."""
+    """The chat-completions body; ``key`` (column, row, attempt) picks the sampled temperature/top_p and,
+    with ``send_seed``, the request ``seed``."""
     params = model.params
     body: dict[str, Any] = {"model": model.model, "messages": messages}
     if isinstance(params, ChatCompletionParams):
@@ -81,6 +111,10 @@ def chat_body(
             body["top_p"] = top_p
         if params.max_tokens is not None:
             body["max_tokens"] = params.max_tokens
+    if send_seed:
+        body["seed"] = request_seed(seed, *key)
+    if response_format is not None:
+        body["response_format"] = response_format
     return _merge_extra(body, model)
 
 
