@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ddc.engine.cellflow import Stage
+from ddc.engine.cellflow import Result, Stage
 from ddc.engine.kinds import BatchInput, ColumnKind, ColumnOutput, RunContext
 from ddc.engine.progress import RunObserver
 from ddc.engine.registry import kind_for
@@ -104,14 +104,14 @@ class BatchEngine:
 
                 from ddc.engine.cellflow import run_segment
 
-                batch_runs = [self._run_column(n, index, rows, data, skipped) for n in stage.batch]
-                if stage.cells:
-                    *results, by_name = await asyncio.gather(
-                        *batch_runs, run_segment(self, stage.cells, index, rows, data, skipped)
-                    )
-                    results.extend(by_name[n] for n in stage.cells)
-                else:
-                    results = list(await asyncio.gather(*batch_runs))
+                segment = run_segment(self, stage.cells, index, rows, data, skipped) if stage.cells else None
+                gathered = await asyncio.gather(
+                    asyncio.gather(*(self._run_column(n, index, rows, data, skipped) for n in stage.batch)),
+                    *([segment] if segment is not None else []),
+                )
+                results: list[Result] = list(gathered[0])
+                if segment is not None:
+                    results.extend(gathered[1][n] for n in stage.cells)
             else:
                 results = [await self._run_column(n, index, rows, data, skipped) for n in level]
             drop = np.zeros(len(rows), dtype=bool)

@@ -98,7 +98,6 @@ async def run_segment(
     """Every cell of ``names`` for these rows; a row's cells wait only for the cells they read."""
     import asyncio
 
-    import numpy as np
     import pyarrow as pa
 
     n = len(rows)

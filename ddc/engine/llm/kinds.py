@@ -227,6 +227,7 @@ class EmbeddingColumnGenerator(PromptColumnGenerator):
     """Several cells per /embeddings request: generated a batch at a time, not cell by cell."""
 
     generate_cell = None  # type: ignore[assignment]
+
     async def generate(self, batch: BatchInput) -> ColumnOutput:
         from ddc.engine.llm.generate import generate_embedding_column
 
