@@ -232,6 +232,12 @@ class SeedReader:
             self._sized(self._total)
         return self._total
 
+    @property
+    def stamped_rows(self) -> int | None:
+        """The row count for ``seed_inputs``: None for a large query seed, which is not counted up front
+        (its files' hashes still tell a changed seed)."""
+        return self._total if self.query and self.config.selection_strategy is None else self.total
+
     def _count(self) -> int:
         return int(self.con.execute(f"SELECT count(*) FROM ({self.base_sql})").fetchall()[0][0])
 
