@@ -190,7 +190,8 @@ class ColumnKind:
     #: rows (filling ``skip.value`` in skipped cells). Samplers and seed columns cannot be skipped.
     skippable: bool = True
     #: True for kinds that wait on I/O (model calls): the runner then keeps several batches in flight
-    #: (``runner.MAX_BATCHES_IN_FLIGHT``), so one slow cell does not stall the whole run.
+    #: (``scheduling.MAX_BATCHES_IN_FLIGHT``), so one slow cell does not stall the whole run; a generator
+    #: that also has ``generate_cell`` (``CellColumnGenerator``) is scheduled cell by cell.
     io_bound: bool = False
 
 
