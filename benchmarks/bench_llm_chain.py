@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_llm import run_ddc, run_official, start_server  # noqa: E402
+from bench_llm import run_ddc, run_official, start_server
 
 CHAIN = """
 random_seed: 1
