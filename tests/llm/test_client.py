@@ -185,4 +185,3 @@ def test_connections_are_opened_once_per_slot_and_kept_alive(openai_server: Open
 
     run_with_client(openai_server, many, max_parallel_requests=6)
     assert len(openai_server.requests) == 60 and openai_server.connections <= 6
-
