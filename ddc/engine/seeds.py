@@ -114,7 +114,8 @@ def connect() -> duckdb.DuckDBPyConnection:
     """The seed reader's DuckDB connection: the one place where it is opened and configured."""
     import duckdb
 
-    return duckdb.connect()
+    # no progress bar: DuckDB prints one on stdout for queries over 2 s (a large query seed's count)
+    return duckdb.connect(config={"enable_progress_bar": False})
 
 
 @contextlib.contextmanager
