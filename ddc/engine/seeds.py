@@ -115,7 +115,9 @@ def connect() -> duckdb.DuckDBPyConnection:
     import duckdb
 
     # no progress bar: DuckDB prints one on stdout for queries over 2 s (a large query seed's count)
-    return duckdb.connect(config={"enable_progress_bar": False})
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false").fetchall()
+    return con
 
 
 @contextlib.contextmanager
