@@ -137,6 +137,10 @@ async def run_segment(
 
     async def cell(p: int, name: str, record: dict[str, Any]) -> None:
         if name in masks and masks[name][p]:
+            # skipped (its own skip.when or an upstream skip): a column reading it without propagate_skip
+            # sees null, as it would read the batch's filled-in column (no skip.value: _may_follow)
+            record[name] = None
+            record.update(dict.fromkeys(engine.prepared[name][0].side_effects))
             return
         missing = no_value.get(p)
         cause = next((d for d in deps[name] if d in missing), None) if missing else None

@@ -63,3 +63,26 @@ def test_progress_hears_of_every_cell_as_it_finishes(openai_server: OpenAIServer
     counter = CellCounter()
     run_chain(openai_server, tmp_path, 10, progress=counter)
     assert counter.calls == {name: [(i, 0) for i in range(1, 11)] for name in ("essay", "summary")}
+
+
+def test_a_skipped_cell_reads_as_null_to_a_column_that_does_not_propagate_skips(
+    openai_server: OpenAIServer, tmp_path: Path
+) -> None:
+    columns = (
+        TOPIC_ESSAY
+        + """    skip: {when: "{{ topic == 'cats' }}"}
+  - name: summary
+    column_type: llm-text
+    model_alias: text
+    propagate_skip: false
+    prompt: "Summarise: {{ essay }}"
+"""
+    )
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(spec_text(openai_server.base_url, columns) + "num_records: 12\n")
+    dataset = runner.run(spec, output_dir=tmp_path / "out").path
+    assert dataset is not None
+    rows = pq.read_table(dataset / "parquet-files").to_pylist()
+    cats = [row for row in rows if row["topic"] == "cats"]
+    assert cats and all(row["essay"] is None and row["summary"] is not None for row in cats)
+    assert any(r.user_text.startswith("Summarise: None") for r in openai_server.cell_requests)
