@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ddc.engine.cellflow import Result, Stage
-from ddc.engine.kinds import BatchInput, ColumnKind, ColumnOutput, RunContext
+from ddc.engine.kinds import TOKENS_PREFIX, BatchInput, ColumnKind, ColumnOutput, RunContext
 from ddc.engine.progress import RunObserver
 from ddc.engine.registry import kind_for
 from ddc.engine.rng import ColumnRng
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     from ddc.compile.plan import Plan, PlannedColumn
 
-INTERNAL_PREFIX = "__ddc_"
+INTERNAL_PREFIX = "__ddc_"  # columns the engine uses and never writes (``TOKENS_PREFIX`` ...)
 
 
 @dataclass
@@ -40,6 +40,8 @@ class BatchOut:
     processors: dict[str, pa.Table]
     dropped_rows: dict[str, int]
     errors: list[dict[str, Any]] = field(default_factory=list)  # one entry per failed cell
+    #: per model column, each row's [input, output] tokens (``TOKENS_PREFIX`` side columns)
+    tokens: dict[str, pa.Array] = field(default_factory=dict)
 
 
 class BatchEngine:
@@ -253,7 +255,8 @@ class BatchEngine:
         dropped = pa.table({k: data[k] for k in gone}) if gone else None
         full = pa.table({k: data[k] for k in order}) if order else pa.table({})
         processors = {t.name: t.apply(full) for t in self.transforms}
-        return BatchOut(output, dropped, processors, dropped_rows)
+        tokens = {k.removeprefix(TOKENS_PREFIX): v for k, v in data.items() if k.startswith(TOKENS_PREFIX)}
+        return BatchOut(output, dropped, processors, dropped_rows, tokens=tokens)
 
 
 def _levels(plan: Plan) -> list[list[str]]:

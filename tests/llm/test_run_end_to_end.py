@@ -180,3 +180,16 @@ def test_tool_use_is_refused_before_any_request(openai_server: OpenAIServer, tmp
     with pytest.raises(RunError, match=r"column 'essay': tool use \(MCP\) is not supported by ddc run"):
         runner.run(spec, output_dir=tmp_path / "out")
     assert openai_server.requests == []
+
+
+def test_token_statistics_come_from_the_servers_usage_per_cell(openai_server: OpenAIServer, tmp_path: Path) -> None:
+    dataset = run_spec(openai_server, tmp_path)
+    stats = json.loads((dataset / "metadata.json").read_text())["column_statistics"]
+    essay = next(s for s in stats if s["column_name"] == "essay")
+    assert essay["ddc_token_counts"] == "server"
+    assert essay["output_tokens_mean"] > 0 and essay["input_tokens_median"] > 0
+
+
+def test_token_side_columns_are_never_written(openai_server: OpenAIServer, tmp_path: Path) -> None:
+    dataset = run_spec(openai_server, tmp_path)
+    assert not [c for c in pq.read_table(dataset / "parquet-files").column_names if c.startswith("__ddc")]

@@ -37,6 +37,7 @@ class Cell:
     value: Any = None
     error: CellError | None = None
     side: Mapping[str, Any] = field(default_factory=dict)
+    usage: tuple[int, int] | None = None  # the server's prompt and completion tokens of the final reply
 
 
 @dataclass
@@ -132,8 +133,18 @@ async def generate_prompt_cell(
                     {"role": "user", "content": [text_block(problem)]},
                 ]
                 continue
-            return Cell(value, side=_side_effects(column, conversation, message))
+            return Cell(value, side=_side_effects(column, conversation, message), usage=_usage(payload))
     return Cell(error=CellError("parse", f"no valid reply after {attempts} attempts: {problem}"))
+
+
+def _usage(payload: Any) -> tuple[int, int] | None:
+    usage = payload.get("usage") if isinstance(payload, dict) else None
+    if not isinstance(usage, dict):
+        return None
+    prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens")
+    if isinstance(prompt, int) and isinstance(completion, int):
+        return prompt, completion
+    return None
 
 
 def _first_message(payload: Any) -> dict[str, Any]:

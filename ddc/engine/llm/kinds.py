@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ddc.engine.kinds import ColumnOutput
+from ddc.engine.kinds import TOKENS_PREFIX, ColumnOutput
 from ddc.engine.llm.failures import EarlyShutdown, ErrorRateMonitor
 from ddc.errors import RunError
 
@@ -159,12 +159,18 @@ def llm_usage(context: RunContext) -> dict[str, dict[str, Any]]:
 
 
 def _output(
-    cells: list[Cell], side_names: tuple[str, ...], runtime: LLMRuntime, tally: dict[str, float]
+    cells: list[Cell],
+    side_names: tuple[str, ...],
+    runtime: LLMRuntime,
+    tally: dict[str, float],
+    tokens_of: str | None = None,
 ) -> ColumnOutput:
     """Values, errors, side columns; ``stats`` (summed by the runner into metadata.json's column_metrics)
     holds the batch's requests, retries, cache hits, tokens in/out and failed cells."""
     errors = {i: str(c.error) for i, c in enumerate(cells) if c.error is not None}
     side = {name: [c.side.get(name) for c in cells] for name in side_names}
+    if tokens_of is not None:  # per-cell tokens for the statistics (``TOKENS_PREFIX``)
+        side[TOKENS_PREFIX + tokens_of] = [list(c.usage) if c.usage else None for c in cells]
     stats = {"requests": 0.0, "retries": 0.0, "cache_hits": 0.0, "input_tokens": 0.0, "output_tokens": 0.0}
     stats.update(tally)
     stats["failed_cells"] = float(len(errors))
@@ -203,7 +209,7 @@ class PromptColumnGenerator:
             return cell
 
         cells = await asyncio.gather(*(one(r, int(row)) for r, row in zip(records, batch.rows, strict=True)))
-        return _output(list(cells), self.planned.side_effects, self.runtime, tally)
+        return _output(list(cells), self.planned.side_effects, self.runtime, tally, tokens_of=self.planned.name)
 
     def check_running(self) -> None:
         self.runtime.check_running()
@@ -217,7 +223,7 @@ class PromptColumnGenerator:
         return cell
 
     def collect(self, cells: Sequence[Cell], tally: dict[str, float]) -> ColumnOutput:
-        return _output(list(cells), self.planned.side_effects, self.runtime, tally)
+        return _output(list(cells), self.planned.side_effects, self.runtime, tally, tokens_of=self.planned.name)
 
     async def aclose(self) -> None:
         return None
