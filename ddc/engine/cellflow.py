@@ -94,10 +94,15 @@ async def run_segment(
     rows: np.ndarray,
     data: Mapping[str, pa.Array],
     skipped: dict[str, np.ndarray],
+    failed_cells: Mapping[str, np.ndarray],
 ) -> dict[str, Result]:
-    """Every cell of ``names`` for these rows; a row's cells wait only for the cells they read."""
+    """Every cell of ``names`` for these rows; a row's cells wait only for the cells they read.
+
+    ``failed_cells`` (column -> rows whose cell failed, or was skipped for its upstream) covers the
+    columns of earlier stages; failures inside the segment are followed cell by cell."""
     import asyncio
 
+    import numpy as np
     import pyarrow as pa
 
     n = len(rows)
@@ -120,7 +125,10 @@ async def run_segment(
     )
     cells: dict[str, list[Any]] = {name: [None] * n for name in names}
     upstream: dict[str, dict[int, str]] = {name: {} for name in names}  # position -> upstream column
-    no_value: dict[int, set[str]] = {}  # position -> columns of the segment whose cell has no value
+    no_value: dict[int, set[str]] = {}  # position -> columns whose cell in that row failed or was skipped for it
+    for column, failed in failed_cells.items():
+        for position in np.flatnonzero(failed).tolist():
+            no_value.setdefault(position, set()).add(column)
     tallies: dict[str, dict[str, float]] = {name: {} for name in names}
     remaining = {name: n - int(masks[name].sum()) if name in masks else n for name in names}
     counts = {name: engine.cells_done.setdefault(name, [0, 0]) for name in names}
@@ -143,7 +151,7 @@ async def run_segment(
             record.update(dict.fromkeys(engine.prepared[name][0].side_effects))
             return
         missing = no_value.get(p)
-        cause = next((d for d in deps[name] if d in missing), None) if missing else None
+        cause = next((d for d in engine.prepared[name][0].depends_on if d in missing), None) if missing else None
         if cause is not None:
             upstream[name][p] = cause
             missing.add(name)  # type: ignore[union-attr]
@@ -209,10 +217,8 @@ def _result(
     """The column's result as ``BatchEngine._run_column`` gives it: generated cells through the kind's
     failure policy, skipped cells filled in, upstream-skipped cells recorded."""
     import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
 
-    from ddc.engine.batches import _scatter
+    from ddc.engine.batches import _null_rows, _scatter, _upstream_records
 
     planned, kind, generator = engine.prepared[name]
     n = len(rows)
@@ -231,24 +237,14 @@ def _result(
         if upstream:
             nulls = np.zeros(n, dtype=bool)
             nulls[list(upstream)] = True
-            where = pa.array(nulls, pa.bool_())
-            values = pc.if_else(where, pa.scalar(None, values.type), values)
-            sides = {k: pc.if_else(where, pa.scalar(None, v.type), v) for k, v in sides.items()}
+            values = _null_rows(values, nulls)
+            sides = {k: _null_rows(v, nulls) for k, v in sides.items()}
         if drop is not None:
             full = np.zeros(n, dtype=bool)
             full[live] = drop
             drop = full
     if upstream and engine.failure_action(kind) == "keep":
-        failed = failed + [
-            {
-                "row": int(rows[p]),
-                "column": name,
-                "kind": planned.column_type,
-                "action": "row kept, cell empty",
-                "message": f"skipped: upstream cell of column {cause!r} in this row has no value",
-            }
-            for p, cause in sorted(upstream.items())
-        ]
+        failed = sorted([*failed, *_upstream_records(planned, rows, upstream)], key=lambda e: e["row"])
     for key, amount in output.stats.items():
         engine.stats[f"{name}.{key}"] = engine.stats.get(f"{name}.{key}", 0.0) + float(amount)
     return values, sides, drop, failed

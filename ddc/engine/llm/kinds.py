@@ -26,13 +26,13 @@ from typing import TYPE_CHECKING, Any
 
 from ddc.engine.kinds import TOKENS_PREFIX, ColumnOutput
 from ddc.engine.llm.failures import EarlyShutdown, ErrorRateMonitor
-from ddc.errors import RunError
 
 if TYPE_CHECKING:
     from ddc.compile.plan import PlannedColumn
     from ddc.engine.kinds import BatchInput, RunContext
     from ddc.engine.llm.client import ModelClient, RetryPolicy
     from ddc.engine.llm.generate import Cell, GenerationContext
+    from ddc.engine.llm.tools import ToolRuntime
 
 _RUNTIME_KEY = "ddc.engine.llm.runtime"
 _OPTIONS_KEY = "ddc.engine.llm.options"
@@ -186,11 +186,11 @@ class PromptColumnGenerator:
 
         self.planned = planned
         self.column = planned.config
+        self.tools: ToolRuntime | None = None
         if getattr(self.column, "tool_alias", None):
-            raise RunError(
-                f"column {planned.name!r}: tool use (MCP) is not supported by ddc run",
-                hint="remove tool_alias to generate without tools, or run the spec with `ddc submit`",
-            )
+            from ddc.engine.llm.tools import tool_runtime
+
+            self.tools = tool_runtime(context)
         self.runtime = llm_runtime(context)
         self.recipe = recipe_for(self.column)
         self.inputs = sorted(column_references(self.column))
@@ -202,9 +202,10 @@ class PromptColumnGenerator:
         ctx = self.runtime.generation()
         records = batch.records(self.inputs)
         tally: dict[str, float] = {}
+        tools = await self.tools.toolset(self.column.tool_alias) if self.tools is not None else None
 
         async def one(record: dict[str, Any], row: int) -> Cell:
-            cell = await generate_prompt_cell(self.column, record, row, ctx, self.recipe, tally)
+            cell = await generate_prompt_cell(self.column, record, row, ctx, self.recipe, tally, tools)
             self.runtime.observe(cell)
             return cell
 
@@ -218,7 +219,9 @@ class PromptColumnGenerator:
         """One cell, scheduled by the runner's cell dataflow (``ddc.engine.cellflow``)."""
         from ddc.engine.llm.generate import generate_prompt_cell
 
-        cell = await generate_prompt_cell(self.column, record, row, self.runtime.generation(), self.recipe, tally)
+        tools = await self.tools.toolset(self.column.tool_alias) if self.tools is not None else None
+        ctx = self.runtime.generation()
+        cell = await generate_prompt_cell(self.column, record, row, ctx, self.recipe, tally, tools)
         self.runtime.observe(cell)
         return cell
 

@@ -24,6 +24,7 @@ class KeepAlivePool(httpx.AsyncBaseTransport):
     def __init__(self, *, keepalive_expiry: float = 30.0) -> None:
         self._keepalive = keepalive_expiry
         self._idle: dict[tuple[bytes, bytes, int], list[httpcore.AsyncHTTPConnection]] = {}
+        self._open: set[httpcore.AsyncHTTPConnection] = set()  # idle or in use: all are closed by aclose()
         self._ssl: Any = None
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -44,8 +45,9 @@ class KeepAlivePool(httpx.AsyncBaseTransport):
                 content = await response.aread()
             finally:
                 await response.aclose()
-        except Exception as exc:
+        except BaseException as exc:  # a cancelled request too: its connection is in an unknown state
             await connection.aclose()
+            self._open.discard(connection)  # (still listed, for the pool's aclose, if closing was cancelled)
             mapped = getattr(httpx, type(exc).__name__, None)
             if isinstance(exc, httpcore.TimeoutException | httpcore.NetworkError | httpcore.ProtocolError):
                 error = mapped if isinstance(mapped, type) and issubclass(mapped, httpx.TransportError) else None
@@ -53,6 +55,9 @@ class KeepAlivePool(httpx.AsyncBaseTransport):
             raise
         if connection.is_idle():
             self._idle.setdefault(key, []).append(connection)
+        else:
+            self._open.discard(connection)
+            await connection.aclose()
         return httpx.Response(response.status, headers=response.headers, content=content, request=request)
 
     async def _take(self, key: tuple[bytes, bytes, int]) -> httpcore.AsyncHTTPConnection:
@@ -61,16 +66,20 @@ class KeepAlivePool(httpx.AsyncBaseTransport):
             connection = idle.pop()
             if connection.is_idle() and not connection.has_expired():
                 return connection
+            self._open.discard(connection)
             await connection.aclose()
         if key[0] == b"https" and self._ssl is None:
             self._ssl = httpx.create_ssl_context()
         origin = httpcore.Origin(scheme=key[0], host=key[1], port=key[2])
-        return httpcore.AsyncHTTPConnection(
+        connection = httpcore.AsyncHTTPConnection(
             origin, ssl_context=self._ssl if key[0] == b"https" else None, keepalive_expiry=self._keepalive
         )
+        self._open.add(connection)
+        return connection
 
     async def aclose(self) -> None:
-        for connections in self._idle.values():
-            for connection in connections:
-                await connection.aclose()
+        """Close every connection, also those of requests abandoned mid-flight (a cancelled run)."""
+        for connection in list(self._open):
+            await connection.aclose()
+        self._open.clear()
         self._idle.clear()
