@@ -9,7 +9,10 @@
 (c) a 10,000,000-row Parquet seed, shuffled, 100,000 records: time to first batch and peak RSS
     (targets: < 1 s, < 600 MiB);
 (d) a plain numpy + DuckDB script producing the same columns for 1,000,000 rows; ddc's time as a
-    multiple of it (aim: < 3x).
+    multiple of it (aim: < 3x);
+(e) a query seed joining a 10,000,000-row Parquet with a 1,000,000-row one, 100,000 ordered records,
+    against the same query with the LIMIT written in, in DuckDB (bar: <= 2x its time and peak RSS).
+    Paired runs, ratios of the medians; the machine may be shared.
 
 Every measurement runs in a fresh subprocess so that peak RSS belongs to that measurement alone.
 """
@@ -208,21 +211,7 @@ def bench_b(work: Path) -> dict[str, float]:
 
 
 def bench_c(work: Path) -> None:
-    big = work / "big.parquet"
-    if not big.exists():
-        _python(
-            textwrap.dedent("""
-            import sys, numpy as np, pyarrow as pa, pyarrow.parquet as pq
-            n = 10_000_000
-            g = np.random.default_rng(0)
-            ids = np.arange(n)
-            table = pa.table({"id": ids, "name": pa.array(np.char.add("name-", (ids % 100_003).astype(str))),
-                              "value": g.random(n), "group": pa.array((ids % 97).astype(np.int32))})
-            pq.write_table(table, sys.argv[1], row_group_size=1_000_000)
-            print("{}")
-        """),
-            str(big),
-        )
+    _big_parquet(work)
     spec = work / "seeded.yaml"
     figures = _ddc(spec, 100_000, work / "out-c", 1000)
     verdict = "OK" if figures["first_batch"] < 1 and figures["rss_mib"] < 600 else "MISSED"
@@ -245,8 +234,87 @@ def bench_d(work: Path, ddc_figures: dict[str, float] | None) -> None:
     )
 
 
+QUERY_SPEC = """
+name: joined
+random_seed: 7
+seed_config:
+  source:
+    seed_type: query
+    tables: {big: big.parquet, small: small.parquet}
+    query: "SELECT big.id, big.name, big.value, small.label FROM big JOIN small ON big.id % 1000000 = small.k"
+columns:
+  - {name: label, column_type: seed-dataset}
+"""
+
+_PUSHED_DOWN = """
+import json, resource, sys, time
+t0 = time.perf_counter()
+import duckdb, pyarrow.parquet as pq
+con = duckdb.connect()
+table = con.sql(
+    f"SELECT big.id, big.name, big.value, small.label FROM read_parquet('{sys.argv[1]}/big.parquet') big "
+    f"JOIN read_parquet('{sys.argv[1]}/small.parquet') small ON big.id % 1000000 = small.k LIMIT 100000"
+).to_arrow_table()
+pq.write_table(table, sys.argv[2])
+print(json.dumps({"seconds": time.perf_counter() - t0, "rows": table.num_rows,
+                  "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def _big_parquet(work: Path) -> None:
+    big = work / "big.parquet"
+    if not big.exists():
+        _python(
+            textwrap.dedent("""
+            import sys, numpy as np, pyarrow as pa, pyarrow.parquet as pq
+            n = 10_000_000
+            g = np.random.default_rng(0)
+            ids = np.arange(n)
+            table = pa.table({"id": ids, "name": pa.array(np.char.add("name-", (ids % 100_003).astype(str))),
+                              "value": g.random(n), "group": pa.array((ids % 97).astype(np.int32))})
+            pq.write_table(table, sys.argv[1], row_group_size=1_000_000)
+            print("{}")
+        """),
+            str(big),
+        )
+    small = work / "small.parquet"
+    if not small.exists():
+        _python(
+            textwrap.dedent("""
+            import sys, numpy as np, pyarrow as pa, pyarrow.parquet as pq
+            k = np.arange(1_000_000)
+            pq.write_table(pa.table({"k": k, "label": pa.array(np.char.add("L", (k % 1009).astype(str)))}),
+                           sys.argv[1])
+            print("{}")
+        """),
+            str(small),
+        )
+
+
+def bench_e(work: Path, pairs: int = 3) -> None:
+    import statistics
+
+    _big_parquet(work)
+    spec = work / "joined.yaml"
+    spec.write_text(QUERY_SPEC)
+    ddc_runs, hand_runs = [], []
+    for _ in range(pairs):
+        ddc_runs.append(_ddc(spec, 100_000, work / "out-e", 0))
+        hand_runs.append(_python(_PUSHED_DOWN, str(work), str(work / "pushed.parquet")))
+    ddc_s = statistics.median(r["with_imports"] for r in ddc_runs)
+    ddc_m = statistics.median(r["rss_mib"] for r in ddc_runs)
+    hand_s = statistics.median(r["seconds"] for r in hand_runs)
+    hand_m = statistics.median(r["rss_mib"] for r in hand_runs)
+    verdict = "OK" if ddc_s <= 2 * hand_s and ddc_m <= 2 * hand_m else "MISSED"
+    print(
+        f"(e) query seed 10M JOIN 1M, 100,000 ordered records (median of {pairs} pairs, from the first import): "
+        f"ddc {ddc_s:.2f} s, {ddc_m:.0f} MiB; the query with LIMIT 100000 written in {hand_s:.2f} s, "
+        f"{hand_m:.0f} MiB -> {ddc_s / hand_s:.2f}x time, {ddc_m / hand_m:.2f}x memory  [bar <= 2x: {verdict}]"
+    )
+
+
 def main(argv: list[str]) -> None:
-    wanted = set(argv) or {"a", "b", "c", "d"}
+    wanted = set(argv) or {"a", "b", "c", "d", "e"}
     work = Path(os.environ.get("DDC_BENCH_DIR") or tempfile.mkdtemp(prefix="ddc-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     (work / "bench13.yaml").write_text(SPEC)
@@ -261,6 +329,8 @@ def main(argv: list[str]) -> None:
         bench_c(work)
     if "d" in wanted:
         bench_d(work, b)
+    if "e" in wanted:
+        bench_e(work)
     if not os.environ.get("DDC_BENCH_DIR"):
         shutil.rmtree(work, ignore_errors=True)
 

@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ddc.engine.cellflow import Result, Stage
 from ddc.engine.kinds import TOKENS_PREFIX, BatchInput, ColumnKind, ColumnOutput, RunContext
 from ddc.engine.progress import RunObserver
 from ddc.engine.registry import kind_for
@@ -71,7 +72,12 @@ class BatchEngine:
         self.io_bound = bool(self.cell_columns)
         self.observer = observer or RunObserver()
         self.cells_done: dict[str, list[int]] = {name: [0, 0] for name in self.cell_columns}
-        self.levels = _levels(plan)
+        if self.io_bound:
+            from ddc.engine.cellflow import stages
+
+            self.stages = stages(plan, self.prepared)
+        else:
+            self.stages = [Stage(tuple(level)) for level in _levels(plan)]
         self.dropped_names = _dropped(plan)
         self.timings: dict[str, float] = {name: 0.0 for name in self.prepared}
         self.stats: dict[str, float] = {}
@@ -101,15 +107,27 @@ class BatchEngine:
         failed_cells: dict[str, np.ndarray] = {}  # column -> rows (of this batch) whose cell failed
         dropped_rows: dict[str, int] = {}
         errors: list[dict[str, Any]] = []
-        for level in self.levels:
+        for stage in self.stages:
             if not len(rows):
                 break
+            level = [*stage.batch, *stage.cells]
             if self.io_bound:
                 import asyncio
 
-                results = await asyncio.gather(
-                    *(self._run_column(n, index, rows, data, skipped, failed_cells) for n in level)
+                from ddc.engine.cellflow import run_segment
+
+                segment = (
+                    run_segment(self, stage.cells, index, rows, data, skipped, failed_cells) if stage.cells else None
                 )
+                gathered = await asyncio.gather(
+                    asyncio.gather(
+                        *(self._run_column(n, index, rows, data, skipped, failed_cells) for n in stage.batch)
+                    ),
+                    *([segment] if segment is not None else []),
+                )
+                results: list[Result] = list(gathered[0])
+                if segment is not None:
+                    results.extend(gathered[1][n] for n in stage.cells)
             else:
                 results = [await self._run_column(n, index, rows, data, skipped, failed_cells) for n in level]
             drop = np.zeros(len(rows), dtype=bool)
@@ -207,6 +225,10 @@ class BatchEngine:
             mask = when if mask is None else mask | when
         return mask
 
+    def failure_action(self, kind: ColumnKind) -> str:
+        """What a failed cell of this kind does to its row: "drop", "keep" (empty cell) or "fail"."""
+        return "drop" if kind.failed_cells == "drop" else self.context.settings.on_error
+
     def _apply(
         self, planned: PlannedColumn, kind: ColumnKind, batch: BatchInput, output: ColumnOutput
     ) -> tuple[pa.Array, dict[str, pa.Array], np.ndarray | None, list[dict[str, Any]]]:
@@ -217,7 +239,7 @@ class BatchEngine:
         sides = {k: _to_arrow(v, n, k) for k, v in output.side_columns.items()}
         if not output.errors:
             return values, sides, None, []
-        policy = "drop" if kind.failed_cells == "drop" else self.context.settings.on_error
+        policy = self.failure_action(kind)
         positions = sorted(output.errors)
         failed = [
             {

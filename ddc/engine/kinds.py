@@ -136,6 +136,35 @@ class ColumnGenerator(Protocol):
     async def aclose(self) -> None: ...
 
 
+class CellResult(Protocol):
+    """One generated cell: its value, or an error (``str(error)`` is the one-line cause); side values."""
+
+    value: Any
+    error: Any
+    side: Mapping[str, Any]
+
+
+@runtime_checkable
+class CellColumnGenerator(Protocol):
+    """A generator of an I/O-bound kind that can also fill its cells one at a time (model columns).
+
+    The runner then schedules cells, not batches (``ddc.engine.cellflow``): a cell starts as soon as the
+    cells it reads in its row are done. ``inputs`` names the columns a cell reads; ``generate_cell`` gets
+    them as a dict (the row's values so far, as ``BatchInput.records`` gives them); ``collect`` turns a
+    batch's cells (in row order, only those generated) into the column's ``ColumnOutput``; ``tally``
+    (one per column and batch) collects its ``stats``."""
+
+    inputs: Sequence[str]
+
+    async def generate_cell(self, record: dict[str, Any], row: int, tally: dict[str, float]) -> CellResult: ...
+
+    def collect(self, cells: Sequence[CellResult], tally: dict[str, float]) -> ColumnOutput: ...
+
+
+def is_cell_generator(generator: Any) -> bool:
+    return callable(getattr(generator, "generate_cell", None)) and callable(getattr(generator, "collect", None))
+
+
 class SyncColumnGenerator:
     """Base for vectorised generators that never wait on I/O."""
 
@@ -166,7 +195,8 @@ class ColumnKind:
     #: rows (filling ``skip.value`` in skipped cells). Samplers and seed columns cannot be skipped.
     skippable: bool = True
     #: True for kinds that wait on I/O (model calls): the runner then keeps several batches in flight
-    #: (``runner.MAX_BATCHES_IN_FLIGHT``), so one slow cell does not stall the whole run.
+    #: (``scheduling.MAX_BATCHES_IN_FLIGHT``), so one slow cell does not stall the whole run; a generator
+    #: that also has ``generate_cell`` (``CellColumnGenerator``) is scheduled cell by cell.
     io_bound: bool = False
 
 

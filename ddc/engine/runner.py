@@ -79,7 +79,7 @@ def _open_seed(
         if stamp:
             from ddc.engine.seed_inputs import stamp_seed
 
-            inputs = stamp_seed(config, loaded.base_dir, reader.total, hub=hub, hub_files=hub_files or ())
+            inputs = stamp_seed(config, loaded.base_dir, reader.stamped_rows, hub=hub, hub_files=hub_files or ())
         on_error.pop_all()
     return reader, inputs
 

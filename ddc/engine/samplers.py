@@ -359,14 +359,20 @@ def _subcategory_draw(params: Any, name: str) -> Draw:
     pickers = {key: (lambda g, n, o=options: o[g.integers(0, len(o), n)]) for key, options in choices.items()}
 
     def draw(batch: BatchInput, pos: np.ndarray, rng: ColumnRng, branch: int, round_: int) -> Any:
-        parent = batch.column(params.category).to_numpy(zero_copy_only=False)[pos]
-        parent_keys = np.array([str(v) for v in parent.tolist()], dtype=object)
+        codes = _key_codes(batch.column(params.category), keys)
+        if codes is not None:
+            parent_keys = codes[pos]
+            key_of: list[Any] = list(range(len(keys)))
+        else:  # not text, or nulls: the keys are the values' str(), compared in Python
+            parent = batch.column(params.category).to_numpy(zero_copy_only=False)[pos]
+            parent_keys = np.array([str(v) for v in parent.tolist()], dtype=object)
+            key_of = keys
         parts, where = [], []
-        for k, key in enumerate(keys):
+        for k, key in enumerate(key_of):
             mask = parent_keys == key
             if not mask.any():
                 continue
-            parts.append(_draw(rng, batch.rows[pos[mask]], pickers[key], branch, round_, k))
+            parts.append(_draw(rng, batch.rows[pos[mask]], pickers[keys[k]], branch, round_, k))
             where.append(np.flatnonzero(mask))
         covered = np.zeros(len(pos), dtype=bool)
         for w in where:
@@ -383,6 +389,21 @@ def _subcategory_draw(params: Any, name: str) -> Draw:
         return out
 
     return draw
+
+
+def _key_codes(parent: Any, keys: list[str]) -> np.ndarray | None:
+    """Position of each row's parent value in ``keys`` (numpy, vectorised in Arrow), when the parent is
+    text without nulls and every value is a key; None sends the caller to the per-row path (which also
+    names a missing key)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not (pa.types.is_string(parent.type) or pa.types.is_large_string(parent.type)) or parent.null_count:
+        return None
+    codes = pc.index_in(parent, value_set=pa.array(keys, parent.type))
+    if codes.null_count:
+        return None
+    return codes.to_numpy(zero_copy_only=False)
 
 
 def _scipy_distribution(dist_name: str, dist_params: dict[str, Any], name: str) -> Any:

@@ -1,9 +1,11 @@
 """Scheduling: batches in flight, start-up checks, and the coroutine driver.
 
-Batches of I/O-bound runs (model columns) are generated up to ``MAX_BATCHES_IN_FLIGHT`` at a time and
-written in index order, so the complete batches on disk are always a prefix (what ``--resume`` relies
-on). A shared resource's ``ready()`` (the LLM health check) starts with the first batches; nothing is
-written before it passes, and if it fails the batches in flight are cancelled and its error is raised
+Batches of I/O-bound runs (model columns) are generated up to ``MAX_BATCHES_IN_FLIGHT`` at a time: the
+window of rows in flight, which bounds memory. Inside it model cells are scheduled one by one
+(``ddc.engine.cellflow``), so the model slots stay full across columns and batches. Batches are written
+in index order, so the complete batches on disk are always a prefix (what ``--resume`` relies on). A
+shared resource's ``ready()`` (the LLM health check) starts with the first batches; nothing is written
+before it passes, and if it fails the batches in flight are cancelled and its error is raised
 (see ``RunContext``). Runs without I/O-bound kinds drive the coroutine by hand, with no event loop.
 """
 

@@ -39,7 +39,7 @@ _SHOWN = 3
 def stamp_seed(
     config: SeedConfig,
     base_dir: Path,
-    num_rows: int,
+    num_rows: int | None,
     *,
     hub: HubSeed | None = None,
     hub_files: Sequence[Path] = (),

@@ -24,7 +24,8 @@ So the seed rows of any row range are a pure function of (seed data, random_seed
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import contextlib
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,7 +37,6 @@ if TYPE_CHECKING:
     import duckdb
     import pyarrow as pa
 
-    from ddc.spec.seed_files import SeedRelation
     from ddc.spec.seeds import SeedConfig
 
 _ROW_FILE = "__ddc_seed_file"
@@ -65,6 +65,7 @@ class _Relation:
     sql: str  # selects the seed rows (plus key columns when ``keys`` is set)
     keys: tuple[str, ...]  # columns identifying a row; () means hash the whole row
     parquet: str | Sequence[str] | None = None  # the Parquet file or glob (or files), when the seed is one
+    query: bool = False  # a query seed: read in its single-thread order, counted only when needed
 
 
 def _relation(
@@ -95,8 +96,8 @@ def _relation(
         )
     try:
         relation = seed_relation(source, base_dir)
-        if source.seed_type == "query":
-            return _materialise_query(con, relation)
+        if source.seed_type == "query":  # its views are in the locked-down connection (``_query_connection``)
+            return _Relation(relation.sql, (), query=True)
         paths = list(relation.tables.values())
         keyed = source.seed_type == "local" and paths[0].lower().endswith(".parquet")
         for name, path in relation.tables.items():
@@ -107,27 +108,50 @@ def _relation(
     if keyed:
         return _Relation(relation.sql, (_ROW_FILE, _ROW_NUMBER), paths[0])
     if source.seed_type == "query":
-        return _materialise_query(con, relation.sql)
+        return _Relation(relation.sql, (), query=True)
     return _Relation(relation.sql, ())
 
 
-def _materialise_query(con: duckdb.DuckDBPyConnection, relation: SeedRelation) -> _Relation:
-    """Run the query once, in a locked-down connection that can read only its tables
-    (``ddc.spec.seed_sql``), into a temporary table of ``con``. One thread: a parallel join returns
-    rows in an order that can change from run to run, and ``ordered`` seeds (and cycling) need one
-    fixed order."""
-    from ddc.spec.seed_files import open_seed
+def _query_connection(config: SeedConfig, base_dir: Path) -> duckdb.DuckDBPyConnection:
+    """A query seed's connection: locked down to its declared tables (``ddc.spec.seed_sql``), so the
+    query can read nothing else, with one thread, so its rows come in one fixed order (what ``ordered``
+    seeds and cycling need); the price is that a large query's count and shuffle run on one thread."""
+    import duckdb
 
-    sandbox = open_seed(relation, threads=1)
+    from ddc.spec.seed_files import SeedFileError, open_seed, seed_relation
+
     try:
-        con.register("ddc_query_rows", sandbox.sql(relation.sql).to_arrow_reader(65_536))
-        try:
-            con.execute("CREATE TEMP TABLE ddc_query_seed AS SELECT * FROM ddc_query_rows").fetchall()
-        finally:
-            con.unregister("ddc_query_rows")
+        return open_seed(seed_relation(config.source, base_dir), threads=1)
+    except (SeedFileError, duckdb.Error) as exc:
+        raise RunError(f"seed data: {exc}") from exc
+
+
+def connect() -> duckdb.DuckDBPyConnection:
+    """The seed reader's DuckDB connection: the one place where it is opened and configured."""
+    import duckdb
+
+    # no progress bar: DuckDB prints one on stdout for queries over 2 s (a large query seed's count)
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false").fetchall()
+    return con
+
+
+@contextlib.contextmanager
+def _single_thread(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """A query's rows in the order one thread produces them: a parallel join or aggregate returns rows
+    in an order that can change from run to run, and ``ordered`` seeds (and cycling) need one order."""
+    threads = con.execute("SELECT current_setting('threads')").fetchall()[0][0]
+    if int(threads) == 1:  # a query seed's locked-down connection has one thread and a locked configuration
+        yield
+        return
+    con.execute("SET threads = 1").fetchall()
+    try:
+        yield
     finally:
-        sandbox.close()
-    return _Relation("SELECT * FROM ddc_query_seed", ())
+        import duckdb
+
+        with contextlib.suppress(duckdb.Error):  # the reader may have been closed while a stream was open
+            con.execute(f"SET threads = {int(threads)}").fetchall()
 
 
 def directory_files(source: Any, base_dir: Path) -> tuple[Path, list[Path]]:
@@ -185,23 +209,95 @@ class SeedReader:
         self.config = config
         self.random_seed = random_seed
         self.chunk_rows = chunk_rows
-        self.con = duckdb.connect()
+        self.con = (
+            _query_connection(config, base_dir) if files is None and config.source.seed_type == "query" else connect()
+        )
         try:
             relation = _relation(self.con, config, base_dir, files)
             described = self.con.execute(f"DESCRIBE {relation.sql}").fetchall()
-            self.total = int(self.con.execute(f"SELECT count(*) FROM ({relation.sql})").fetchall()[0][0])
         except duckdb.Error as exc:
             self.con.close()
             raise RunError(f"seed data: {_first_line(exc)}") from exc
         self.keys = relation.keys
+        self.query = relation.query
         self.columns = tuple(str(r[0]) for r in described if str(r[0]) not in relation.keys)
         self.base_sql = relation.sql
-        self.lo, self.size = self._selection()
+        self._total: int | None = None
+        self.head: pa.Table | None = None  # a large query seed's first rows, read while sizing it
+        self.memory: pa.Table | None = None
         self.files: list[str] = []
         self.offsets: Any = None
+        if self.query and config.selection_strategy is None:
+            # a query seed is not counted up front (that would run the whole query): its first rows are
+            # read (all of them when it is small), and the rest is streamed, counted only when cycling
+            self.lo, self.size = 0, 0
+            self._read_head()
+            return
+        try:
+            self._total = self._count()
+        except duckdb.Error as exc:
+            self.con.close()
+            raise RunError(f"seed data: {_first_line(exc)}") from exc
+        self.lo, self.size = self._selection()
         if relation.parquet is not None:
             self._index_files(relation.parquet)
         self.memory = self._load_small() if self.size <= IN_MEMORY_ROWS else None
+
+    @property
+    def total(self) -> int:
+        """Rows of the whole seed; a large query seed is counted on first use (DuckDB's parallel count)."""
+        if self._total is None:
+            import duckdb
+
+            try:
+                self._total = self._count()
+            except duckdb.Error as exc:
+                raise RunError(f"seed data: {_first_line(exc)}") from exc
+            self._sized(self._total)
+        return self._total
+
+    @property
+    def stamped_rows(self) -> int | None:
+        """The row count for ``seed_inputs``: None for a large query seed, which is not counted up front
+        (its files' hashes still tell a changed seed)."""
+        return self._total if self.query and self.config.selection_strategy is None else self.total
+
+    def _count(self) -> int:
+        return int(self.con.execute(f"SELECT count(*) FROM ({self.base_sql})").fetchall()[0][0])
+
+    def _sized(self, total: int) -> None:
+        if total == 0:
+            raise RunError("seed data: the seed dataset has no rows")
+        self._total = total
+        self.lo, self.size = 0, total
+
+    def _read_head(self) -> None:
+        """The first IN_MEMORY_ROWS + 1 rows of a query seed, in its single-thread order: all of a small
+        seed (then served from memory, as before), or the head of a large one (served from here)."""
+        import duckdb
+        import pyarrow as pa
+
+        cols = ", ".join(_ident(c) for c in self.columns)
+        sql = f"SELECT {cols} FROM ({self.base_sql}) LIMIT {IN_MEMORY_ROWS + 1}"
+        batches, size, rows = [], 0, 0
+        try:
+            with _single_thread(self.con):
+                for batch in self.con.sql(sql).to_arrow_reader(self.chunk_rows):
+                    size += batch.nbytes
+                    if size > IN_MEMORY_BYTES:
+                        return
+                    batches.append(batch)
+                    rows += batch.num_rows
+        except duckdb.Error as exc:
+            self.con.close()
+            raise RunError(f"seed data: {_first_line(exc)}") from exc
+        schema = batches[0].schema if batches else None
+        table = pa.Table.from_batches(batches, schema=schema).combine_chunks() if schema is not None else None
+        if rows <= IN_MEMORY_ROWS:
+            self._sized(rows)
+            self.memory = table
+        else:
+            self.head = table
 
     def _load_small(self) -> pa.Table | None:
         """A small selection, read once in its pass-0 order (file order for Parquet, scan order else),
@@ -218,11 +314,12 @@ class SeedReader:
             sql = self._pass_sql(0, 0, self.size, ordered=True)
         batches, size = [], 0
         try:
-            for batch in self.con.sql(sql).to_arrow_reader(self.chunk_rows):
-                size += batch.nbytes
-                if size > IN_MEMORY_BYTES:
-                    return None
-                batches.append(batch)
+            with _single_thread(self.con) if self.query else contextlib.nullcontext():
+                for batch in self.con.sql(sql).to_arrow_reader(self.chunk_rows):
+                    size += batch.nbytes
+                    if size > IN_MEMORY_BYTES:
+                        return None
+                    batches.append(batch)
         except duckdb.Error as exc:
             raise RunError(f"seed data: {_first_line(exc)}") from exc
         schema = batches[0].schema if batches else None
@@ -285,6 +382,12 @@ class SeedReader:
         if self.memory is not None:
             yield from self._stream_memory(start, end)
             return
+        if self._total is None and self.config.sampling_strategy == "ordered":
+            start = yield from self._stream_query_head(start, end)
+            if start >= end:
+                return
+        if self._total is None:
+            _ = self.total  # a shuffled or cycled query seed: counted now
         row = start
         while row < end:
             pass_index, offset = divmod(row, self.size)
@@ -292,12 +395,43 @@ class SeedReader:
             try:
                 if self.offsets is not None and self.config.sampling_strategy == "shuffle":
                     yield from self._shuffled_parquet(pass_index, offset, limit)
+                elif self.query and self.config.sampling_strategy == "ordered":
+                    with _single_thread(self.con):
+                        yield from self.con.sql(self._pass_sql(pass_index, offset, limit)).to_arrow_reader(
+                            self.chunk_rows
+                        )
                 else:
                     sql = self._pass_sql(pass_index, offset, limit)
                     yield from self.con.sql(sql).to_arrow_reader(self.chunk_rows)
             except duckdb.Error as exc:
                 raise RunError(f"seed data: {_first_line(exc)}") from exc
             row += limit
+
+    def _stream_query_head(self, start: int, end: int) -> Generator[pa.RecordBatch, None, int]:
+        """Rows of pass 0 of a large, ordered, not yet counted query seed: from the head read at start-up,
+        then by one streaming single-thread query with LIMIT/OFFSET, so 100,000 rows of a 10M-row join
+        cost what the pushed-down query costs. Returns the first row not served (the seed's end)."""
+        import duckdb
+
+        if self.head is not None and start < self.head.num_rows:
+            stop = min(end, self.head.num_rows)
+            yield from self.head.slice(start, stop - start).to_batches(self.chunk_rows)
+            start = stop
+        if start >= end:
+            return start
+        cols = ", ".join(_ident(c) for c in self.columns)
+        sql = f"SELECT {cols} FROM ({self.base_sql}) LIMIT {end - start} OFFSET {start}"
+        served = 0
+        try:
+            with _single_thread(self.con):
+                for batch in self.con.sql(sql).to_arrow_reader(self.chunk_rows):
+                    served += batch.num_rows
+                    yield batch
+        except duckdb.Error as exc:
+            raise RunError(f"seed data: {_first_line(exc)}") from exc
+        if served < end - start and (served or start == 0):
+            self._sized(start + served)  # the query ended inside this range
+        return start + served
 
     def _stream_memory(self, start: int, end: int) -> Iterator[pa.RecordBatch]:
         """Rows of a small seed by position: ``ordered`` cycles, ``shuffle`` permutes each pass with the

@@ -84,6 +84,7 @@ def sandboxed_connection(
         config["threads"] = threads
     con = duckdb.connect(config=config)
     try:
+        con.execute("SET enable_progress_bar = false")  # DuckDB would print one on stdout past 2 s
         for name, select in views.items():
             con.execute(f"CREATE TEMP VIEW {_ident(name)} AS {select}")
         con.execute("SET allowed_paths = [" + ", ".join(_quote(p) for p in sorted(set(files))) + "]")

@@ -257,3 +257,38 @@ def test_a_tiny_seed_cycled_over_many_records_is_read_once(generate, tmp_path: P
     text = seed_spec("{seed_type: local, path: three.csv}", 30_000, "  sampling_strategy: shuffle")
     letters = column(generate(text), "letter")
     assert all(sorted(letters[i : i + 3]) == ["a", "b", "c"] for i in range(0, 30_000, 3))
+
+
+@pytest.mark.parametrize("strategy", ["ordered", "shuffle"])
+def test_a_large_query_seed_gives_the_rows_of_a_small_one_without_being_counted_first(
+    generate, tmp_path: Path, strategy: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A query seed larger than the in-memory limit streams (ordered: head, then LIMIT/OFFSET, counted only
+    when it cycles); its rows are those of the same seed served whole from memory."""
+    from ddc.engine import seeds
+
+    pq.write_table(pa.table({"id": list(range(50)), "letter": [f"l{i}" for i in range(50)]}), tmp_path / "a.parquet")
+    (tmp_path / "b.csv").write_text("id,rank\n" + "".join(f"{i},{i * 10}\n" for i in range(50)))
+    source = (
+        "{seed_type: query, tables: {a: a.parquet, b: b.csv},"
+        " query: 'SELECT a.letter, b.rank FROM a JOIN b USING (id)'}"
+    )
+    text = seed_spec(source, 130, f"  sampling_strategy: {strategy}")
+    small = column(generate(text, batch_size=40), "upper")
+    monkeypatch.setattr(seeds, "IN_MEMORY_ROWS", 7)
+    streamed = column(generate(text, batch_size=40), "upper")
+    assert streamed == small if strategy == "ordered" else sorted(streamed[:50]) == sorted(small[:50])
+
+
+def test_an_ordered_query_seed_is_not_counted_when_its_first_rows_suffice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ddc.engine import seeds
+
+    pq.write_table(pa.table({"id": list(range(500))}), tmp_path / "a.parquet")
+    source = {"seed_type": "query", "tables": {"a": "a.parquet"}, "query": "SELECT id FROM a"}
+    monkeypatch.setattr(seeds, "IN_MEMORY_ROWS", 10)
+    reader = SeedReader(SeedConfig.model_validate({"source": source}), tmp_path, 1)
+    rows = pa.Table.from_batches(list(reader.stream(0, 30))).column("id").to_pylist()
+    reader.close()
+    assert rows == list(range(30)) and reader._total is None

@@ -173,3 +173,13 @@ def test_adaptive_concurrency_backs_off_when_latency_rises_with_load(openai_serv
             await client.aclose()
 
     assert asyncio.run(main()) < 16
+
+
+def test_connections_are_opened_once_per_slot_and_kept_alive(openai_server: OpenAIServer) -> None:
+    openai_server.latency = 0.01
+
+    async def many(client: ModelClient) -> None:
+        await asyncio.gather(*(hello(client) for _ in range(60)))
+
+    run_with_client(openai_server, many, max_parallel_requests=6)
+    assert len(openai_server.requests) == 60 and openai_server.connections <= 6

@@ -143,6 +143,7 @@ class OpenAIServer:
         self._connections: set[asyncio.Task[None]] = set()
         self.in_flight = 0
         self.max_in_flight = 0
+        self.connections = 0  # TCP connections accepted (a client that keeps its connections alive opens few)
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> OpenAIServer:
@@ -151,7 +152,7 @@ class OpenAIServer:
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True, name="openai-server")
         self._thread.start()
         self._server = asyncio.run_coroutine_threadsafe(
-            asyncio.start_server(self._serve_connection, "127.0.0.1", 0, backlog=256), self._loop
+            asyncio.start_server(self._serve_connection, "127.0.0.1", 0, backlog=1024), self._loop
         ).result()
         return self
 
@@ -216,6 +217,7 @@ class OpenAIServer:
         task = asyncio.current_task()
         assert task is not None
         self._connections.add(task)
+        self.connections += 1
         sock = writer.get_extra_info("socket")
         if sock is not None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -461,6 +463,8 @@ def main(argv: list[str] | None = None) -> None:
                 "chat_requests": len(times),
                 "first": times[0] if times else None,
                 "last": times[-1] if times else None,
+                "max_in_flight": server.max_in_flight,
+                "connections": server.connections,
             }
             Path(args.stats_file).write_text(json.dumps(stats), encoding="utf-8")
 

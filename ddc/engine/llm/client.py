@@ -96,20 +96,27 @@ class ModelClient:
         self.limiters = {
             alias: ConcurrencyLimiter(m.max_parallel_requests, adaptive=adaptive) for alias, m in self.models.items()
         }
-        connections = sum(m.max_parallel_requests for m in self.models.values()) + 4
-        # One connection pool for every model and column. Requests go straight to httpx's transport:
-        # the AsyncClient layers (redirects, cookies, auth flows, event hooks) are unused here and cost
-        # ~15% of the per-request CPU, which shows as latency when many replies arrive together.
-        self._transport: httpx.AsyncBaseTransport = transport or httpx.AsyncHTTPTransport(
-            limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-        )
+        # One keep-alive connection pool per provider (``ddc.engine.llm.pool``): the per-model limiters bound
+        # the requests in flight, so each slot opens one connection and reuses it, and a request costs the
+        # pool O(1) work. Requests go straight to the transport: the AsyncClient layers (redirects, cookies,
+        # auth flows, event hooks) are unused here and cost ~15% of the per-request CPU.
+        from ddc.engine.llm.pool import KeepAlivePool
+
+        self._transports: dict[str, httpx.AsyncBaseTransport] = {}
+        self._pool_of: dict[str, httpx.AsyncBaseTransport] = {}
+        for alias, m in self.models.items():
+            key = m.provider.endpoint
+            if key not in self._transports:
+                self._transports[key] = transport or KeepAlivePool()
+            self._pool_of[alias] = self._transports[key]
         self._timeouts = {alias: httpx.Timeout(m.timeout).as_dict() for alias, m in self.models.items()}
         self._jitter = random.Random()
         #: set (by the early-shutdown monitor) to refuse every request not yet sent
         self.stop_reason: str | None = None
 
     async def aclose(self) -> None:
-        await self._transport.aclose()
+        for transport in {id(t): t for t in self._transports.values()}.values():
+            await transport.aclose()
         if self.cache is not None:
             self.cache.flush()
 
@@ -225,7 +232,7 @@ class ModelClient:
                 headers=model.provider.headers(),
                 extensions={"timeout": self._timeouts[model.alias]},
             )
-            response = await self._transport.handle_async_request(request)
+            response = await self._pool_of[model.alias].handle_async_request(request)
             try:
                 await response.aread()
             finally:

@@ -19,6 +19,7 @@ per-model usage report for metadata.json.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -224,11 +225,31 @@ class PromptColumnGenerator:
         cells = await asyncio.gather(*(one(r, int(row)) for r, row in zip(records, batch.rows, strict=True)))
         return _output(list(cells), self.planned.side_effects, self.runtime, tally, tokens_of=self.planned.name)
 
+    def check_running(self) -> None:
+        self.runtime.check_running()
+
+    async def generate_cell(self, record: dict[str, Any], row: int, tally: dict[str, float]) -> Cell:
+        """One cell, scheduled by the runner's cell dataflow (``ddc.engine.cellflow``)."""
+        from ddc.engine.llm.generate import generate_prompt_cell
+
+        tools = await self.tools.toolset(self.column.tool_alias) if self.tools is not None else None
+        ctx = self.runtime.generation()
+        cell = await generate_prompt_cell(self.column, record, row, ctx, self.recipe, tally, tools)
+        self.runtime.observe(cell)
+        return cell
+
+    def collect(self, cells: Sequence[Cell], tally: dict[str, float]) -> ColumnOutput:
+        return _output(list(cells), self.planned.side_effects, self.runtime, tally, tokens_of=self.planned.name)
+
     async def aclose(self) -> None:
         return None
 
 
 class EmbeddingColumnGenerator(PromptColumnGenerator):
+    """Several cells per /embeddings request: generated a batch at a time, not cell by cell."""
+
+    generate_cell = None  # type: ignore[assignment]
+
     async def generate(self, batch: BatchInput) -> ColumnOutput:
         from ddc.engine.llm.generate import generate_embedding_column
 
@@ -256,6 +277,16 @@ class ImageColumnGenerator(PromptColumnGenerator):
             return cell
 
         cells = await asyncio.gather(*(one(r, int(row)) for r, row in zip(records, batch.rows, strict=True)))
+        return _output(list(cells), (), self.runtime, tally)
+
+    async def generate_cell(self, record: dict[str, Any], row: int, tally: dict[str, float]) -> Cell:
+        from ddc.engine.llm.media import generate_image_cell
+
+        cell = await generate_image_cell(self.column, record, row, self.runtime.generation(), tally)
+        self.runtime.observe(cell)
+        return cell
+
+    def collect(self, cells: Sequence[Cell], tally: dict[str, float]) -> ColumnOutput:
         return _output(list(cells), (), self.runtime, tally)
 
 
