@@ -67,7 +67,11 @@ class _Relation:
 
 
 def _relation(
-    con: duckdb.DuckDBPyConnection, config: SeedConfig, base_dir: Path, files: Sequence[str] | None = None
+    con: duckdb.DuckDBPyConnection,
+    config: SeedConfig,
+    base_dir: Path,
+    files: Sequence[str] | None = None,
+    frame: Any = None,
 ) -> _Relation:
     """Register the seed's views (paths resolved by ``ddc.spec.seed_files``) and say how to key rows.
 
@@ -75,6 +79,8 @@ def _relation(
     from ddc.spec.seed_files import SeedFileError, reader_sql, seed_relation
 
     source = config.source
+    if source.seed_type == "df":
+        return _frame_relation(con, frame)
     if files is not None:
         try:
             keyed = all(f.lower().endswith(".parquet") for f in files)
@@ -106,6 +112,16 @@ def _relation(
     if source.seed_type == "query":
         return _materialise_query(con, relation.sql)
     return _Relation(relation.sql, ())
+
+
+def _frame_relation(con: duckdb.DuckDBPyConnection, frame: Any) -> _Relation:
+    """In-memory rows from Python (``ddc.spec.memory_seed``), scanned in place: never written to a file."""
+    from ddc.spec.memory_seed import scannable
+
+    if frame is None:
+        raise RunError("seed data: seed_type df needs the DataFrame", hint="pass it as seed_data= from Python")
+    con.register("ddc_seed_frame", scannable(frame))
+    return _Relation("SELECT * FROM ddc_seed_frame", ())
 
 
 def _materialise_query(con: duckdb.DuckDBPyConnection, sql: str) -> _Relation:
@@ -169,6 +185,7 @@ class SeedReader:
         *,
         chunk_rows: int = 8192,
         files: Sequence[str] | None = None,
+        frame: Any = None,
     ) -> None:
         import duckdb
 
@@ -177,7 +194,7 @@ class SeedReader:
         self.chunk_rows = chunk_rows
         self.con = duckdb.connect()
         try:
-            relation = _relation(self.con, config, base_dir, files)
+            relation = _relation(self.con, config, base_dir, files, frame)
             described = self.con.execute(f"DESCRIBE {relation.sql}").fetchall()
             self.total = int(self.con.execute(f"SELECT count(*) FROM ({relation.sql})").fetchall()[0][0])
         except duckdb.Error as exc:

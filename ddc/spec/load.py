@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import types
 import typing
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Union
@@ -43,6 +44,8 @@ class LoadedSpec:
     spec: Spec
     source: Source
     library_version: str | None = None
+    #: in-memory seed rows (a pandas or polars DataFrame, a pyarrow Table) given from Python
+    seed_data: Any = dataclasses.field(default=None, compare=False, repr=False)
 
     @property
     def base_dir(self) -> Path:
@@ -81,7 +84,16 @@ def load_spec(source: str | Path, *, name: str | None = None, check: bool = True
 
 
 def _looks_like_path(text: str) -> bool:
-    return text.endswith((".yaml", ".yml", ".json")) or Path(text).exists()
+    """A one-line string names a spec file when it ends like one or names an existing file; a spec's
+    text (one-line JSON, say) is never tested as a path beyond what the OS accepts."""
+    if text.endswith((".yaml", ".yml", ".json")):
+        return True
+    if len(text) > 4096 or text.lstrip().startswith(("{", "[")):
+        return False
+    try:
+        return Path(text).is_file()
+    except (OSError, ValueError):  # too long for a file name, or a NUL byte: text, not a path
+        return False
 
 
 def validate_source(src: Source) -> LoadedSpec:
@@ -231,6 +243,8 @@ def _translate_one(err: dict[str, Any], data: Any, smap: SourceMap) -> Diagnosti
         discriminator = str(ctx.get("discriminator", "")).strip("'")
         tag = str(ctx.get("tag", "")).strip("'")
         expected = [t.strip().strip("'") for t in str(ctx.get("expected_tags", "")).split(",") if t.strip()]
+        if discriminator == "seed_type":  # DataFrame seeds come from Python only
+            expected = [t for t in expected if t != "df"]
         if kind == "union_tag_not_found":
             return Diagnostic(
                 f"missing {discriminator!r}",
