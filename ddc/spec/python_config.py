@@ -151,7 +151,7 @@ def python_source(config: PythonConfig, name: str, module: Path | None) -> Sourc
     text = json.dumps(config.data, ensure_ascii=False)
     text = _YAML_UNREADABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
     base = (config.base_dir / "builder.json") if config.base_dir else None
-    path = module.resolve() if module is not None else base
+    path = base if base is not None else (module.resolve() if module is not None else None)
     src = read_source(text, name, path)
     if module is None:
         return src
