@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from ddc.spec.base import SpecModel, normalised_weights
 from ddc.spec.common import SkipConfig
@@ -30,9 +30,12 @@ class CategoryParams(SpecModel):
     )
     sampler_type: Literal["category"] = Field(default="category", description="Always `category`.")
 
+    _written_weights: list[float] | None = PrivateAttr(default=None)
+
     @model_validator(mode="after")
     def _check_weights(self) -> CategoryParams:
         if self.weights is not None:
+            self._written_weights = list(self.weights)  # emitted as written: the official normalises again
             object.__setattr__(self, "weights", normalised_weights(self.values, self.weights))
         return self
 
