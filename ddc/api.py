@@ -241,10 +241,16 @@ def submit(
     download: str | Path | None = None,
     dry_run: bool = False,
     dd_version: str | None = None,
+    seed_data: Any = None,
 ) -> Any:
     """Submit a spec (any accepted input) to NeMo Services; returns a ``SubmitOutcome``
-    (``.body`` is the exact request, ``.job_name``, ``.status``, ``.dataset`` after ``download``)."""
+    (``.body`` is the exact request, ``.job_name``, ``.status``, ``.dataset`` after ``download``).
+    In-memory seed rows (``seed_data``, or an official ``DataFrameSeedSource``) are always uploaded to
+    a fileset, as ``upload_seeds`` does for files: the service has no other way to read them."""
     from ddc.submission.jobs import Connection, SubmitOptions, submit_spec
+
+    loaded = load(source, seed_data=seed_data)
+    upload_seeds = upload_seeds or loaded.seed_data is not None
 
     options = SubmitOptions(
         num_records=num_records,
@@ -256,7 +262,7 @@ def submit(
         download=Path(download) if download is not None else None,
         dry_run=dry_run,
     )
-    return submit_spec(load(source), options, Connection(base_url=base_url))
+    return submit_spec(loaded, options, Connection(base_url=base_url))
 
 
 def run(source: SpecInput, *, seed_data: Any = None, **options: Any) -> Any:

@@ -175,7 +175,7 @@ def _written_weights(model: Any, data: Any) -> None:
         for key, value in data.items():
             _written_weights(getattr(model, key, None), value)
     elif isinstance(model, (list, tuple)) and isinstance(data, list):
-        for item, value in zip(model, data):
+        for item, value in zip(model, data, strict=False):
             _written_weights(item, value)
     elif isinstance(model, dict) and isinstance(data, dict):
         for key, value in data.items():

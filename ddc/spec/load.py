@@ -6,10 +6,10 @@ Accepts the bare form (``columns:`` at the root) and the official wrapped form w
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import types
 import typing
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Union

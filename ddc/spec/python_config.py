@@ -125,7 +125,8 @@ def load_module(path: Path) -> Any:
     except SpecError:
         raise
     except Exception as exc:  # the user's module raised: one line naming where, never a traceback
-        raise SpecError(f"{_line_of(path, exc)}: load_config_builder() raised {type(exc).__name__}: {_one_line(exc)}")
+        where = _line_of(path, exc)
+        raise SpecError(f"{where}: load_config_builder() raised {type(exc).__name__}: {_one_line(exc)}") from exc
     finally:
         if folder in sys.path:
             sys.path.remove(folder)
@@ -214,6 +215,6 @@ def name_columns(diagnostics: list[Diagnostic], data: dict[str, Any]) -> list[Di
     for d in diagnostics:
         m = re.match(r"columns\[(\d+)\]", d.path)
         if m and int(m.group(1)) < len(names) and names[int(m.group(1))]:
-            d = replace(d, path=f"{m.group(0)} {names[int(m.group(1))]!r}{d.path[m.end():]}")
+            d = replace(d, path=f"{m.group(0)} {names[int(m.group(1))]!r}{d.path[m.end() :]}")
         out.append(d)
     return out

@@ -29,11 +29,16 @@ class MaterialisedSeed:
     num_rows: int
 
 
-def _seed_sql(con: Any, source: Any, base_dir: Path) -> str:
+def _seed_sql(con: Any, source: Any, base_dir: Path, frame: Any = None) -> str:
     """Register the seed's tables in ``con`` (shared rules with validation and the engine) and return
     the SQL selecting the seed rows."""
     from ddc.spec.seed_files import SeedFileError, register_seed, seed_relation
 
+    if source.seed_type == "df":  # in-memory rows from Python (ddc.spec.memory_seed)
+        from ddc.spec.memory_seed import scannable
+
+        con.register("ddc_seed_frame", scannable(frame))
+        return "SELECT * FROM ddc_seed_frame"
     try:
         relation = seed_relation(source, base_dir)
     except SeedFileError as exc:
@@ -49,7 +54,7 @@ def materialise_seed(loaded: LoadedSpec, directory: Path) -> MaterialisedSeed:
     import duckdb
 
     seed = loaded.spec.seed_config
-    if seed is None or seed.source.seed_type not in ("local", "query"):
+    if seed is None or seed.source.seed_type not in ("local", "query", "df"):
         raise SpecError("the spec has no local seed to upload")
     span = loaded.source.map.span(("seed_config", "source"))
     fd, tmp_name = tempfile.mkstemp(prefix=".ddc-seed-", suffix=".parquet", dir=directory)
@@ -61,7 +66,7 @@ def materialise_seed(loaded: LoadedSpec, directory: Path) -> MaterialisedSeed:
         # 1M-row join gave three different files); one thread is deterministic and as fast on 2 cores.
         con.execute("SET preserve_insertion_order = true")
         con.execute("SET threads = 1")
-        sql = _seed_sql(con, seed.source, loaded.base_dir)
+        sql = _seed_sql(con, seed.source, loaded.base_dir, loaded.seed_data)
         quoted = str(tmp).replace("'", "''")
         con.execute(f"COPY ({sql}) TO '{quoted}' (FORMAT parquet)")
         num_rows = int(con.execute(f"SELECT count(*) FROM read_parquet('{quoted}')").fetchone()[0])  # type: ignore[index]
