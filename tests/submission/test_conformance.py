@@ -1,7 +1,8 @@
 """Submitted payloads validate in the official ``data-designer-config`` models of each target version.
 
 The official package lives in its own environments (its pins must not shape ddc's): the interpreter is
-taken from ``DDC_CONFORMANCE_PYTHON`` (0.9.6) / ``DDC_DD097_PYTHON`` (0.9.7) / ``DDC_DD091_PYTHON`` (0.9.1), else the development venvs,
+taken from ``DDC_CONFORMANCE_PYTHON`` (0.9.6) / ``DDC_DD097_PYTHON`` (0.9.7) / ``DDC_DD091_PYTHON`` (0.9.1),
+else the development venvs,
 and ``validate_with_official.py`` runs there on every payload. Where the official package is importable
 in the test interpreter itself, payloads are validated in process too.
 """

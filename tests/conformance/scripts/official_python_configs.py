@@ -20,7 +20,7 @@ from tests.servers.nemo_services import NemoServices
 
 TOKEN = "conformance-token"
 
-MODULE = '''\
+MODULE = """\
 from pathlib import Path
 
 import data_designer.config as dd
@@ -49,7 +49,7 @@ def load_config_builder() -> dd.DataDesignerConfigBuilder:
     )
     builder.add_column(dd.ExpressionColumnConfig(name="greeting", expr="{{ name }} of {{ city }} ({{ region }})"))
     return builder
-'''
+"""
 
 
 def steps(source: object, scratch: Path, label: str, base_url: str, skip: tuple[str, ...] = ()) -> list[dict]:
