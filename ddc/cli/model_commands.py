@@ -1,4 +1,4 @@
-"""`ddc models check` and `ddc cache clear`: each one library call plus rendering."""
+"""`ddc models list|check` and `ddc cache clear`: each one library call plus rendering."""
 
 from __future__ import annotations
 
@@ -38,6 +38,33 @@ def check(spec: str) -> None:
     failed = sum(not r.ok for r in results)
     click.echo(f"{len(results) - failed} of {len(results)} model(s) answered", err=bool(failed))
     sys.exit(1 if failed else 0)
+
+
+@models.command("list")
+@click.argument("spec", metavar="[SPEC]", required=False, type=click.Path(dir_okay=False))
+def list_models(spec: str | None) -> None:
+    """List the providers and model aliases `ddc run` would use, and where each comes from.
+
+    Without SPEC: the default aliases (the official CLI's $DATA_DESIGNER_HOME/model_configs.yaml, then
+    the built-in ones) and every provider. With SPEC: its model_configs, or the defaults when it has
+    none. Providers come from the spec, $DDC_HOME/providers.yaml, the official CLI's
+    $DATA_DESIGNER_HOME/model_providers.yaml (default ~/.data-designer), then the built-in ones.
+    API keys are never shown: only the variable that holds one, or "plaintext key".
+
+    \b
+    Examples:
+      ddc models list
+      ddc models list examples/reviews.ddc.yaml
+    """
+    from ddc.engine.llm.providers import model_listing
+
+    providers, aliases = model_listing(spec)
+    click.echo("providers:")
+    for row in providers:
+        click.echo(("  " + "  ".join(row)).rstrip())
+    click.echo("model aliases:")
+    for row in aliases:
+        click.echo(("  " + "  ".join(row)).rstrip())
 
 
 @click.group()
