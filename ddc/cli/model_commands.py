@@ -18,7 +18,8 @@ def check(spec: str) -> None:
     """Ping every model alias SPEC's columns use, once, and report per alias.
 
     Providers resolve from the spec's `providers`, then $DDC_HOME/providers.yaml (default
-    ~/.config/ddc/providers.yaml), then the default providers nvidia / openai / openrouter
+    ~/.config/ddc/providers.yaml), then the official CLI's $DATA_DESIGNER_HOME/model_providers.yaml
+    (default ~/.data-designer), then the default providers nvidia / openai / openrouter
     (OPENAI_BASE_URL overrides the openai endpoint). Exit code 1 when any model fails.
 
     \b
