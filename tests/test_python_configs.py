@@ -207,3 +207,25 @@ def ddc_cli(capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
         return CliResult(code, captured.out, captured.err)
 
     return run
+
+
+# --- official configs on the plain install ---------------------------------------------------------------
+
+CORPUS = Path(__file__).parent / "spec" / "corpus" / "valid"
+
+
+@pytest.mark.parametrize("name", ["sampler-person-faker.yaml", "sampler-scipy.yaml"])
+def test_official_configs_using_faker_or_scipy_run_on_the_plain_install(name: str) -> None:
+    """Faker and SciPy are default dependencies: what validates for run also runs."""
+    spec = CORPUS / name
+    assert ddc.validate(spec, modes=("run",)).ok
+    assert ddc.preview(spec, 3, seed=1).table.num_rows == 3
+
+
+def test_faker_and_scipy_are_default_dependencies() -> None:
+    import tomllib
+
+    project = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    names = {d.split(">")[0].split("=")[0].strip() for d in project["dependencies"]}
+    assert {"faker", "scipy"} <= names
+    assert project["optional-dependencies"]["official"] == ["data-designer-config>=0.9.1"]

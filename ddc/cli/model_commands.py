@@ -27,10 +27,10 @@ def check(spec: str) -> None:
       ddc models check examples/reviews.ddc.yaml
       NVIDIA_API_KEY=... ddc models check spec.yaml
     """
+    from ddc.api import load
     from ddc.engine.llm.health import check_models
-    from ddc.spec.load import load_spec
 
-    results = check_models(load_spec(spec).spec)
+    results = check_models(load(spec).spec)
     if not results:
         click.echo(f"{spec}: no column uses a model")
         return
@@ -57,9 +57,10 @@ def list_models(spec: str | None) -> None:
       ddc models list
       ddc models list examples/reviews.ddc.yaml
     """
+    from ddc.api import load
     from ddc.engine.llm.providers import model_listing
 
-    providers, aliases = model_listing(spec)
+    providers, aliases = model_listing(load(spec).spec if spec else None, spec or "spec")
     click.echo("providers:")
     for row in providers:
         click.echo(("  " + "  ".join(row)).rstrip())

@@ -73,7 +73,8 @@ def config_of(value: Any, where: str) -> PythonConfig:
         return _official(value, where)
     raise SpecError(
         f"{where}: expected a ConfigBuilder, DataDesignerConfigBuilder, DataDesignerConfig or a config dict, "
-        f"got {type(value).__name__}"
+        f"got {type(value).__name__}",
+        hint="return the builder (or config) from load_config_builder()",
     )
 
 

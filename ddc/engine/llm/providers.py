@@ -402,21 +402,16 @@ def missing_api_keys(models: Iterable[ResolvedModel]) -> dict[str, str]:
     return seen
 
 
-def model_listing(spec_path: str | None) -> tuple[list[list[str]], list[list[str]]]:
+def model_listing(spec: Spec | None, spec_label: str = "spec") -> tuple[list[list[str]], list[list[str]]]:
     """Rows for ``ddc models list``: providers (name, endpoint, key, from) and aliases (alias, model,
     provider, from), columns padded. Keys appear only as the variable's name or "plaintext key"."""
-    spec: Spec | None = None
-    if spec_path is not None:
-        from ddc.spec.load import load_spec
-
-        spec = load_spec(spec_path).spec
     providers = list(provider_registry(spec).values())
     provider_rows = [["name", "endpoint", "api key", "from"]] + [
         [p.name, p.endpoint, "plaintext key" if p.plaintext_key else (p.api_key_env or "-"), p.origin]
         for p in providers
     ]
     if spec is not None and spec.model_configs is not None:
-        entries = [(config, spec_path or "spec") for config in spec.model_configs]
+        entries = [(config, spec_label) for config in spec.model_configs]
     else:
         entries = default_model_entries()
     alias_rows = [["alias", "model", "provider", "from"]] + [
