@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "migrate": "ddc.cli.migrate_commands:migrate",
     "models": "ddc.cli.model_commands:models",
     "cache": "ddc.cli.model_commands:cache",
+    "report": "ddc.cli.report_commands:report",
 }
 
 
@@ -66,6 +67,7 @@ COMMAND_SUMMARIES: dict[str, str] = {
     "migrate": "Write a copy of a spec moved to local execution or NeMo Services.",
     "models": "List model aliases and providers (and where each comes from); check a spec's endpoints.",
     "cache": "Clear the local cache of model responses.",
+    "report": "Write a dataset's self-contained HTML report: a chart and figures per column.",
 }
 
 

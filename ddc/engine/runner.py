@@ -27,7 +27,6 @@ from ddc.engine.registry import column_kinds
 from ddc.engine.resume import check_compatible, check_target, new_metadata
 from ddc.engine.rng import new_seed
 from ddc.engine.scheduling import drive, generate, waits_on_io
-from ddc.engine.stats import ARROW_ROWS
 from ddc.errors import RunError, UsageError
 
 if TYPE_CHECKING:
@@ -257,8 +256,9 @@ def run(
                 LLMOptions(use_cache=use_cache, artifacts_dir=dataset_dir, adaptive_concurrency=adaptive_concurrency),
             )
         started = time.perf_counter()
-        # A small dataset's rows stay in memory for its statistics (cheaper than reading the files back).
-        keep_tables = return_table or hi - lo <= ARROW_ROWS
+        from ddc.engine.stats import StatisticsAccumulator
+
+        statistics = StatisticsAccumulator()  # fed batch by batch: memory does not grow with the rows
         generated = drive(
             generate(
                 plan,
@@ -269,7 +269,8 @@ def run(
                 lo,
                 hi,
                 size,
-                keep_tables,
+                return_table,
+                statistics,
                 observer,
                 chosen,
             ),
@@ -300,6 +301,7 @@ def run(
         warnings,
         return_table,
         observer,
+        statistics,
     )
     if event_loop:
         from ddc.engine.llm.failures import EarlyShutdown
