@@ -74,7 +74,12 @@ def official_python(version: str) -> str | None:
 
 
 def spec_paths(tmp_path: Path) -> dict[str, Path]:
-    paths = {p.stem: p for p in sorted((REPO / "examples").rglob("*.yaml"))}
+    # MCP tool use is local-only (submit refuses tool_configs), so examples using it are not payloads
+    paths = {
+        p.stem: p
+        for p in sorted((REPO / "examples").rglob("*.yaml"))
+        if "tool_configs:" not in p.read_text(encoding="utf-8")
+    }
     for name, text in EXTRA_SPECS.items():
         folder = tmp_path / name
         folder.mkdir()
