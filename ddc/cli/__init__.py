@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "migrate": "ddc.cli.migrate_commands:migrate",
     "models": "ddc.cli.model_commands:models",
     "cache": "ddc.cli.model_commands:cache",
+    "show": "ddc.cli.show_commands:show",
     "report": "ddc.cli.report_commands:report",
 }
 
@@ -67,6 +68,7 @@ COMMAND_SUMMARIES: dict[str, str] = {
     "migrate": "Write a copy of a spec moved to local execution or NeMo Services.",
     "models": "List model aliases and providers (and where each comes from); check a spec's endpoints.",
     "cache": "Clear the local cache of model responses.",
+    "show": "Print records of a dataset (or a spec's preview) in full, one panel per record.",
     "report": "Write a dataset's self-contained HTML report: a chart and figures per column.",
 }
 
@@ -83,6 +85,11 @@ def cli(ctx: click.Context, debug: bool) -> None:
       ddc validate examples/people.ddc.yaml
       ddc build examples/people.ddc.yaml -o people.py
       ddc run examples/people.ddc.yaml -n 1000
+      ddc show out/people --record 3
+
+    \b
+    Exit codes: 0 success, 1 user error (spec, data, model endpoint), 2 usage error (and service errors
+    of submit/jobs/preview), 3 NeMo job failed, 70 internal error (please report), 130 interrupted.
     """
     ctx.obj = {"debug": debug}
 
@@ -111,19 +118,19 @@ def entry() -> None:
 
 def main(argv: list[str] | None = None) -> Any:
     """Entry point: run the CLI and turn errors into messages and exit codes."""
-    from ddc.errors import DdcError
+    from ddc.errors import DdcError, ExitCode
 
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
         return cli.main(args=argv, prog_name="ddc", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
-        sys.exit(130)
+        sys.exit(ExitCode.INTERRUPTED)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
         exc.show()
-        sys.exit(2)
+        sys.exit(ExitCode.USAGE)
     except DdcError as exc:
         if debug:
             import traceback
@@ -133,10 +140,10 @@ def main(argv: list[str] | None = None) -> Any:
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
-        sys.exit(130)
+        sys.exit(ExitCode.INTERRUPTED)
     except Exception:
         import traceback
 
         traceback.print_exc()
         click.echo("internal error, please report it with the traceback above", err=True)
-        sys.exit(2)
+        sys.exit(ExitCode.INTERNAL)

@@ -178,12 +178,12 @@ def test_a_malicious_artifacts_archive_exits_3_and_writes_nothing(
     assert not (tmp_path / "escaped.txt").exists()
 
 
-def test_preview_remote_prints_records_as_a_table(ddc, nemo: NemoServices, simple_spec: Path, token_env: str) -> None:
+def test_preview_remote_prints_one_panel_per_record(ddc, nemo: NemoServices, simple_spec: Path, token_env: str) -> None:
     result = ddc("preview", "--remote", str(simple_spec), "-n", "2", "--base-url", nemo.base_url)
     assert result.exit_code == 0, result.err
-    assert result.out.splitlines() == [
-        "topic    review", "-------  --------", "topic-0  review-0", "topic-1  review-1", "2 record(s)",
-    ]  # fmt: skip
+    rows = [line.strip("│ ").split() for line in result.out.splitlines() if line.startswith("│")]
+    assert rows == [["topic", "topic-0"], ["review", "review-0"], ["topic", "topic-1"], ["review", "review-1"]]
+    assert "2 record(s)" in result.err
 
 
 def test_preview_remote_above_ten_records_exits_1(ddc, nemo: NemoServices, simple_spec: Path, token_env: str) -> None:
@@ -249,3 +249,9 @@ def test_a_compiled_module_submits_the_same_body_as_its_spec(ddc, simple_spec: P
     from_module = ddc("submit", str(module), "--dry-run")
     assert from_module.exit_code == 0, from_module.err
     assert json.loads(from_module.out) == json.loads(ddc("submit", str(simple_spec), "--dry-run").out)
+
+
+def test_submit_json_prints_a_summary(ddc, nemo: NemoServices, simple_spec: Path, token_env: str) -> None:
+    result = ddc("submit", str(simple_spec), "--base-url", nemo.base_url, "--wait", "--json", "-q", *FAST)
+    summary = json.loads(result.out)
+    assert (result.exit_code, summary["status"], result.err) == (0, "completed", "")
