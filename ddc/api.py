@@ -8,10 +8,7 @@ Every entry point accepts a spec path, YAML text, a ``ddc.ConfigBuilder``, a com
 
 from __future__ import annotations
 
-import importlib.util
-import json
-import re
-import sys
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -21,34 +18,19 @@ from ddc.spec.load import LoadedSpec
 
 Mode = Literal["run", "submit"]
 SpecInput = Any  # str | Path | ConfigBuilder | LoadedSpec | official builder
-_YAML_UNREADABLE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")  # refused, or read as line breaks
 
 
-def load(source: SpecInput, *, check: bool = True) -> LoadedSpec:
-    """Any accepted input -> a validated LoadedSpec."""
-    from ddc.builder import ConfigBuilder
-    from ddc.spec.load import load_spec
+def load(source: SpecInput, *, check: bool = True, seed_data: Any = None) -> LoadedSpec:
+    """Any accepted input -> a validated LoadedSpec.
 
-    if isinstance(source, LoadedSpec):
-        return source
-    if isinstance(source, (str, Path)) and str(source).endswith(".py") and "\n" not in str(source):
-        source = _load_module_builder(Path(source))
-    if isinstance(source, ConfigBuilder):
-        return _from_builder(source, check=check)
-    if hasattr(source, "build") and hasattr(source, "add_column"):  # official DataDesignerConfigBuilder
-        data = {"data_designer": source.build().model_dump(mode="json")}
-        return load_spec(json.dumps(data), name="<DataDesignerConfigBuilder>", check=check)
-    return load_spec(source, check=check)
+    A ``str`` or ``PathLike`` is a path when it names a file (``*.py``: a module exposing
+    ``load_config_builder()``), else spec text; a spec's text is never tested as a path. ``seed_data``
+    (a pandas or polars DataFrame, a pyarrow Table) is the seed dataset, read in place."""
+    if seed_data is None:
+        return _load(source, check=check)
+    from ddc.spec.memory_seed import with_seed_data
 
-
-def _from_builder(builder: Any, *, check: bool) -> LoadedSpec:
-    from ddc.spec.load import validate_source
-    from ddc.spec.source import read_source
-
-    # JSON is read as YAML (for positions); escape the characters YAML refuses or reads as line breaks.
-    text = _YAML_UNREADABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(builder.to_dict(), ensure_ascii=False))
-    src = read_source(text, "<ConfigBuilder>", (builder.base_dir / "builder.json") if builder.base_dir else None)
-    loaded = validate_source(src)
+    loaded = with_seed_data(_load(source, check=False), seed_data)
     if check:
         from ddc.spec.checks import check_spec
 
@@ -58,28 +40,59 @@ def _from_builder(builder: Any, *, check: bool) -> LoadedSpec:
     return loaded
 
 
-def _load_module_builder(path: Path) -> Any:
-    """Import a compiled module and call its load_config_builder()."""
-    if not path.is_file():
-        raise SpecError(f"{path}: no such file")
-    module_name = f"_ddc_compiled_{abs(hash(str(path.resolve())))}"
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    if spec is None or spec.loader is None:
-        raise SpecError(f"{path}: cannot import this file as a Python module")
-    module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(path.resolve().parent))
+def _load(source: SpecInput, *, check: bool) -> LoadedSpec:
+    from ddc.spec.load import load_spec
+    from ddc.spec.python_config import config_of, is_config_object, load_module
+
+    if isinstance(source, LoadedSpec):
+        return source
+    if isinstance(source, os.PathLike) or (isinstance(source, str) and _names_module(source)):
+        path = Path(source)
+        if path.suffix == ".py":
+            return _from_python(config_of(load_module(path), str(path)), str(path), path, check=check)
+        return load_spec(path, check=check)
+    if is_config_object(source):
+        label = f"<{type(source).__name__}>"
+        return _from_python(config_of(source, label), label, None, check=check)
+    if not isinstance(source, str):
+        raise SpecError(
+            f"cannot read a spec from a {type(source).__name__}",
+            hint="pass a path, YAML/JSON text, a ConfigBuilder, a DataDesignerConfigBuilder or a config dict",
+        )
+    return load_spec(source, check=check)
+
+
+def _names_file(source: Any) -> bool:
+    from ddc.spec.load import looks_like_path
+
+    return isinstance(source, str) and "\n" not in source and (source.endswith(".py") or looks_like_path(source))
+
+
+def _names_module(text: str) -> bool:
+    return "\n" not in text and text.endswith(".py")
+
+
+def _from_python(config: Any, name: str, module: Path | None, *, check: bool) -> LoadedSpec:
+    """A Python config (``ddc.spec.python_config.PythonConfig``) as a LoadedSpec; its diagnostics point
+    at the module and name the column."""
+    import dataclasses
+
+    from ddc.spec.load import validate_source
+    from ddc.spec.python_config import name_columns, python_source
+
+    src = python_source(config, name, module)
     try:
-        spec.loader.exec_module(module)
-    except SyntaxError as exc:
-        raise SpecError(f"{path}:{exc.lineno}:{exc.offset}: Python syntax error: {exc.msg}") from exc
-    except ImportError as exc:
-        raise SpecError(f"{path}: cannot import: {exc}", hint="is the module's target installed?") from exc
-    finally:
-        sys.path.remove(str(path.resolve().parent))
-    factory = getattr(module, "load_config_builder", None)
-    if not callable(factory):
-        raise SpecError(f"{path}: the module does not define load_config_builder()")
-    return factory()
+        loaded = validate_source(src)
+        loaded = dataclasses.replace(loaded, seed_data=config.seed_data)
+        if check:
+            from ddc.spec.checks import check_spec
+
+            diagnostics = check_spec(loaded)
+            if any(d.severity == "error" for d in diagnostics):
+                raise SpecError(diagnostics)
+    except SpecError as exc:
+        raise SpecError(name_columns(exc.diagnostics, config.data)) from None
+    return loaded
 
 
 @dataclass
@@ -117,7 +130,7 @@ def validate(source: SpecInput, *, modes: tuple[Mode, ...] = (), online: bool = 
     from ddc.spec.checks import check_spec
     from ddc.spec.load import looks_like_path
 
-    is_path = isinstance(source, Path) or (isinstance(source, str) and looks_like_path(source))
+    is_path = isinstance(source, os.PathLike) or (isinstance(source, str) and looks_like_path(source))
     name = str(source) if is_path else "<spec>"
     try:
         loaded = load(source, check=False)
@@ -143,6 +156,10 @@ def validate(source: SpecInput, *, modes: tuple[Mode, ...] = (), online: bool = 
     if online and modes:
         report.diagnostics.extend(_online_hub(loaded))
     report.diagnostics.sort(key=lambda d: (d.span.line if d.span else 0, d.span.column if d.span else 0))
+    if loaded.source.name.endswith(".py") or loaded.source.name.startswith("<"):
+        from ddc.spec.python_config import name_columns
+
+        report.diagnostics = name_columns(report.diagnostics, loaded.source.data)
     if report.ok:
         report.fingerprint = fingerprint(loaded.spec)
     return report
@@ -243,10 +260,16 @@ def submit(
     download: str | Path | None = None,
     dry_run: bool = False,
     dd_version: str | None = None,
+    seed_data: Any = None,
 ) -> Any:
     """Submit a spec (any accepted input) to NeMo Services; returns a ``SubmitOutcome``
-    (``.body`` is the exact request, ``.job_name``, ``.status``, ``.dataset`` after ``download``)."""
+    (``.body`` is the exact request, ``.job_name``, ``.status``, ``.dataset`` after ``download``).
+    In-memory seed rows (``seed_data``, or an official ``DataFrameSeedSource``) are always uploaded to
+    a fileset, as ``upload_seeds`` does for files: the service has no other way to read them."""
     from ddc.submission.jobs import Connection, SubmitOptions, submit_spec
+
+    loaded = load(source, seed_data=seed_data)
+    upload_seeds = upload_seeds or loaded.seed_data is not None
 
     options = SubmitOptions(
         num_records=num_records,
@@ -258,19 +281,20 @@ def submit(
         download=Path(download) if download is not None else None,
         dry_run=dry_run,
     )
-    return submit_spec(load(source), options, Connection(base_url=base_url))
+    return submit_spec(loaded, options, Connection(base_url=base_url))
 
 
-def run(source: SpecInput, **options: Any) -> Any:
+def run(source: SpecInput, *, seed_data: Any = None, **options: Any) -> Any:
     """Generate a dataset locally from any accepted input; see ``ddc.engine.run`` for the options
-    (``num_records``, ``output_dir``, ``fmt``, ``seed``, ``resume``, ``partition``, ``return_table``...)."""
+    (``num_records``, ``output_dir``, ``fmt``, ``seed``, ``resume``, ``partition``, ``return_table``...).
+    ``seed_data`` (pandas/polars DataFrame, pyarrow Table) is the seed, scanned in place by DuckDB."""
     from ddc.engine import run as run_engine
 
-    return run_engine(load(source), **options)
+    return run_engine(load(source, seed_data=seed_data), **options)
 
 
-def preview(source: SpecInput, num_records: int = 10, **options: Any) -> Any:
+def preview(source: SpecInput, num_records: int = 10, *, seed_data: Any = None, **options: Any) -> Any:
     """Generate ``num_records`` rows in memory (``.table``); nothing is written."""
     from ddc.engine import preview as preview_engine
 
-    return preview_engine(load(source), num_records, **options)
+    return preview_engine(load(source, seed_data=seed_data), num_records, **options)

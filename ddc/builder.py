@@ -47,6 +47,8 @@ class ConfigBuilder:
     ) -> None:
         self._models: list[dict[str, Any]] = [_plain(m) for m in model_configs or []]
         self._tools: list[dict[str, Any]] = [_plain(t) for t in tool_configs or []]
+        #: lists given explicitly, kept even when empty (``tool_configs: []`` stays a list)
+        self._explicit: set[str] = {"tool_configs"} if tool_configs is not None else set()
         self._columns: dict[str, dict[str, Any]] = {}
         self._constraints: list[dict[str, Any]] = []
         self._processors: list[dict[str, Any]] = []
@@ -157,7 +159,7 @@ class ConfigBuilder:
             ("profilers", self._profilers),
             ("processors", self._processors),
         ):
-            if value:
+            if value or key in self._explicit:
                 data[key] = value
         return data
 
@@ -199,6 +201,7 @@ class ConfigBuilder:
         builder._extensions.update({k: data.get(k) for k in builder._extensions})
         builder._models = list(data.get("model_configs") or [])
         builder._tools = list(data.get("tool_configs") or [])
+        builder._explicit = {k for k in ("tool_configs", "constraints", "profilers", "processors") if data.get(k) == []}
         for column in data.get("columns", []):
             builder.add_column(column)
         builder._constraints = list(data.get("constraints") or [])

@@ -24,6 +24,12 @@ settings.register_profile("thorough", deadline=None, suppress_health_check=[Heal
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ddc"))
 
 
+@pytest.fixture(autouse=True)
+def _no_official_cli_settings(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ddc reads the official CLI's ~/.data-designer settings; tests see none unless they write some."""
+    monkeypatch.setenv("DATA_DESIGNER_HOME", str(tmp_path_factory.getbasetemp() / "no-data-designer-home"))
+
+
 @pytest.fixture
 def root() -> Path:
     return ROOT

@@ -123,7 +123,7 @@ def _loaded_modules(code: str, subprocess_env: dict[str, str]) -> set[str]:
     return set(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
-HEAVY = ("pydantic", "duckdb", "numpy", "httpx", "jinja2", "pyarrow", "yaml")
+HEAVY = ("pydantic", "duckdb", "numpy", "httpx", "jinja2", "pyarrow", "yaml", "faker", "scipy", "pandas", "polars")
 
 
 def test_import_ddc_loads_no_heavy_library(subprocess_env: dict[str, str]) -> None:
@@ -139,8 +139,20 @@ def test_help_loads_no_heavy_library(subprocess_env: dict[str, str]) -> None:
         "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"
     )
     loaded = _loaded_modules(code, subprocess_env)
-    assert loaded.isdisjoint(("duckdb", "numpy", "httpx", "pydantic", "pyarrow", "jinja2"))
+    assert loaded.isdisjoint(("duckdb", "numpy", "httpx", "pydantic", "pyarrow", "jinja2", "faker", "scipy"))
     assert "click" in loaded
+
+
+def test_a_run_without_faker_or_scipy_columns_imports_neither(subprocess_env: dict[str, str]) -> None:
+    """Faker and SciPy are default dependencies, paid for only by the columns that use them."""
+    spec = PACKAGE.parent / "examples" / "people.ddc.yaml"
+    code = (
+        f"import json, sys, ddc\nddc.preview({str(spec)!r}, 5)\n"
+        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"
+    )
+    loaded = _loaded_modules(code, subprocess_env)
+    assert "duckdb" in loaded or "numpy" in loaded
+    assert loaded.isdisjoint(("faker", "scipy"))
 
 
 def test_only_templating_imports_jinja2() -> None:

@@ -66,7 +66,7 @@ COMMAND_SUMMARIES: dict[str, str] = {
     "preview": "Preview a spec on NeMo Services (--remote; at most 10 records).",
     "personas": "Install and list local persona datasets for the person sampler.",
     "migrate": "Write a copy of a spec moved to local execution or NeMo Services.",
-    "models": "Check the model endpoints a spec uses (one ping per alias).",
+    "models": "List model aliases and providers (and where each comes from); check a spec's endpoints.",
     "cache": "Clear the local cache of model responses.",
     "show": "Print records of a dataset (or a spec's preview) in full, one panel per record.",
     "report": "Write a dataset's self-contained HTML report: a chart and figures per column.",

@@ -85,6 +85,8 @@ def emit_module(plan: Plan, options: EmitOptions | None = None) -> str:
     _constants(w, plan, options)
     if options.target == "data-designer" and _seed_type(plan) == "query":
         _query_seed_helper(w)
+    if options.target == "data-designer" and not spec.model_configs:
+        _default_models_helper(w)
     w.line()
     w.line()
     returns = "ConfigBuilder" if options.target == "ddc" else "dd.DataDesignerConfigBuilder"
@@ -102,6 +104,8 @@ def emit_module(plan: Plan, options: EmitOptions | None = None) -> str:
         w.line("run=RUN,")
         w.line("submit=SUBMIT,")
         w.line("base_dir=SPEC_DIR,")
+        if spec.tool_configs == []:
+            w.line("tool_configs=[],")
         w.level = 1
         w.line(")")
         for model in spec.model_configs or ():
@@ -117,7 +121,7 @@ def emit_module(plan: Plan, options: EmitOptions | None = None) -> str:
             w.level = 1
             w.line(")")
         else:
-            w.line("builder = dd.DataDesignerConfigBuilder()")
+            w.line("builder = _default_models_builder()")
     for tool in spec.tool_configs or ():
         wrap = (
             "builder.add_tool_config("
@@ -147,8 +151,10 @@ def emit_module(plan: Plan, options: EmitOptions | None = None) -> str:
 
 
 def _dump(model: Any) -> dict[str, Any]:
-    """The fields the user set (defaults are filled identically by either builder), as JSON data."""
+    """The fields the user set (defaults are filled identically by either builder), as JSON data;
+    weights as written (both builders normalise them: normalising twice can move a weight by an ulp)."""
     data = model.model_dump(mode="json", exclude_unset=True)
+    _written_weights(model, data)
     params = data.get("params")
     if isinstance(params, dict) and params.get("sampler_type") == data.get("sampler_type"):
         params.pop("sampler_type")
@@ -159,6 +165,23 @@ def _dump(model: Any) -> dict[str, Any]:
     if isinstance(vparams, dict) and vparams.get("validator_type") == data.get("validator_type"):
         vparams.pop("validator_type")
     return data
+
+
+def _written_weights(model: Any, data: Any) -> None:
+    from pydantic import BaseModel
+
+    if isinstance(model, BaseModel) and isinstance(data, dict):
+        written = (model.__pydantic_private__ or {}).get("_written_weights")
+        if written is not None and "weights" in data:
+            data["weights"] = list(written)
+        for key, value in data.items():
+            _written_weights(getattr(model, key, None), value)
+    elif isinstance(model, (list, tuple)) and isinstance(data, list):
+        for item, value in zip(model, data, strict=False):
+            _written_weights(item, value)
+    elif isinstance(model, dict) and isinstance(data, dict):
+        for key, value in data.items():
+            _written_weights(model.get(key), value)
 
 
 def _call(w: _Writer, function: str, kwargs: dict[str, Any], first: tuple[str, ...]) -> None:
@@ -183,6 +206,11 @@ def _seed_type(plan: Plan) -> str | None:
 def _seed(w: _Writer, plan: Plan, options: EmitOptions) -> None:
     seed = plan.spec.seed_config
     assert seed is not None
+    if seed.source.seed_type == "df":
+        raise CompileError(
+            "a DataFrame seed lives in memory and cannot be compiled into a module",
+            hint="write it to Parquet and use seed_type: local",
+        )
     source = _dump(seed.source)
     source["seed_type"] = seed.source.seed_type
     extra: dict[str, Any] = {}
@@ -201,6 +229,10 @@ def _seed(w: _Writer, plan: Plan, options: EmitOptions) -> None:
         )
     if kind == "query":
         w.line("source = dd.LocalFileSeedSource(path=_materialise_query_seed())")
+    elif isinstance(source.get("path"), str) and kind in _SPEC_RELATIVE_SEEDS:
+        w.block(literal(source, 1, "seed_source = "))
+        w.line('seed_source["path"] = str((SPEC_DIR / seed_source["path"]).resolve())  # against the spec, not the cwd')
+        w.line(f"source = dd.{_DD_SEED_CLASSES[kind]}.model_validate(seed_source)")
     else:
         w.block(literal(source, 1, f"source = dd.{_DD_SEED_CLASSES[kind]}.model_validate(", ")"))
     w.line("builder.with_seed_dataset(")
@@ -275,6 +307,34 @@ def _spec_dir(w: _Writer, path: str) -> None:
         w.block(f"SPEC_DIR = (\n{INDENT}{base} / {path}\n)")
     else:
         w.block(f"SPEC_DIR = (\n{INDENT}{base}\n{INDENT}/ {path}\n)")
+
+
+#: Seed sources whose ``path`` is a local file or folder (resolved against the spec's directory).
+_SPEC_RELATIVE_SEEDS = ("local", "directory", "file_contents", "agent_rollout")
+
+
+def _default_models_helper(w: _Writer) -> None:
+    w.line()
+    w.line()
+    w.block(
+        "\n".join(
+            [
+                "def _default_models_builder() -> dd.DataDesignerConfigBuilder:",
+                '    """The spec declares no model_configs: the official default aliases. With the engine installed',
+                "    they come from ~/.data-designer/model_configs.yaml; the config-only package has none of its own,",
+                '    so it gets the built-in defaults the official CLI writes there."""',
+                "    from data_designer.config.errors import BuilderConfigurationError",
+                "",
+                "    try:",
+                "        return dd.DataDesignerConfigBuilder()",
+                "    except BuilderConfigurationError:",
+                "        from data_designer.config import default_model_settings",
+                "",
+                "        defaults = default_model_settings.get_builtin_model_configs()",
+                "        return dd.DataDesignerConfigBuilder(model_configs=defaults)",
+            ]
+        )
+    )
 
 
 def _query_seed_helper(w: _Writer) -> None:

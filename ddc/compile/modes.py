@@ -103,7 +103,7 @@ def _resource_finding(
         return None
     if r.submit:
         return None
-    if r.kind == "seed" and upload_seeds and r.form in {"local-seed", "query-seed"}:
+    if r.kind == "seed" and upload_seeds and r.form in {"local-seed", "query-seed", "df-seed"}:
         return None
     what = {
         "local-provider": "is local-only",
@@ -112,6 +112,7 @@ def _resource_finding(
         "plaintext-secret": "is a plaintext token; the service takes only Secrets API references",
         "local-seed": "is a local file the service cannot read",
         "query-seed": "is a local query the service cannot read",
+        "df-seed": "lives in this Python process",
         "local-directory": "is a local directory the service cannot read",
         "agent-rollout-seed": "is not supported",
     }.get(r.form, "is not available on NeMo Services")

@@ -169,6 +169,15 @@ def _seed(source: Any) -> list[Resource]:
                 submit_fix="pass --upload-seeds, or use seed_type: nmp with path workspace/fileset#file",
             )
         )  # fmt: skip
+    elif kind == "df":
+        out.append(
+            Resource(
+                "seed", "DataFrame", ("seed_config", "source", "seed_type"), "df-seed",
+                run="in-memory rows from Python, scanned in place by DuckDB",
+                submit="",
+                submit_fix="ddc.submit uploads it to a fileset (as --upload-seeds does)",
+            )
+        )  # fmt: skip
     elif kind == "nmp":
         out.append(
             Resource(

@@ -68,7 +68,7 @@ def _open_seed(
     elif config.source.seed_type == "hf":
         hub, hub_files = _local_hf_seed(loaded, warn)
     files = [str(p) for p in hub_files] if hub_files is not None else None
-    reader = SeedReader(config, loaded.base_dir, random_seed, files=files)
+    reader = SeedReader(config, loaded.base_dir, random_seed, files=files, frame=loaded.seed_data)
     with contextlib.ExitStack() as on_error:
         on_error.callback(reader.close)
         declared = {c.name for c in loaded.spec.columns if c.column_type != "seed-dataset"}

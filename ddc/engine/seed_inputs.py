@@ -55,6 +55,8 @@ def stamp_seed(
         for path in hub_files:
             name, key = cached_key(hub, path)
             files.append({"path": hub.label_of(name), "size": path.stat().st_size, "etag": key})
+    elif source.seed_type == "df":
+        files = []  # in-memory rows from Python: nothing on disk to stamp beyond the row count
     elif source.seed_type in ("directory", "file_contents"):
         from ddc.engine.seeds import directory_files
 

@@ -69,7 +69,11 @@ class _Relation:
 
 
 def _relation(
-    con: duckdb.DuckDBPyConnection, config: SeedConfig, base_dir: Path, files: Sequence[str] | None = None
+    con: duckdb.DuckDBPyConnection,
+    config: SeedConfig,
+    base_dir: Path,
+    files: Sequence[str] | None = None,
+    frame: Any = None,
 ) -> _Relation:
     """Register the seed's views (paths resolved by ``ddc.spec.seed_files``) and say how to key rows.
 
@@ -77,6 +81,8 @@ def _relation(
     from ddc.spec.seed_files import SeedFileError, reader_sql, seed_relation
 
     source = config.source
+    if source.seed_type == "df":
+        return _frame_relation(con, frame)
     if files is not None:
         try:
             keyed = all(f.lower().endswith(".parquet") for f in files)
@@ -124,6 +130,16 @@ def _query_connection(config: SeedConfig, base_dir: Path) -> duckdb.DuckDBPyConn
         return open_seed(seed_relation(config.source, base_dir), threads=1)
     except (SeedFileError, duckdb.Error) as exc:
         raise RunError(f"seed data: {exc}") from exc
+
+
+def _frame_relation(con: duckdb.DuckDBPyConnection, frame: Any) -> _Relation:
+    """In-memory rows from Python (``ddc.spec.memory_seed``), scanned in place: never written to a file."""
+    from ddc.spec.memory_seed import scannable
+
+    if frame is None:
+        raise RunError("seed data: seed_type df needs the DataFrame", hint="pass it as seed_data= from Python")
+    con.register("ddc_seed_frame", scannable(frame))
+    return _Relation("SELECT * FROM ddc_seed_frame", ())
 
 
 def connect() -> duckdb.DuckDBPyConnection:
@@ -203,6 +219,7 @@ class SeedReader:
         *,
         chunk_rows: int = 8192,
         files: Sequence[str] | None = None,
+        frame: Any = None,
     ) -> None:
         import duckdb
 
@@ -213,7 +230,7 @@ class SeedReader:
             _query_connection(config, base_dir) if files is None and config.source.seed_type == "query" else connect()
         )
         try:
-            relation = _relation(self.con, config, base_dir, files)
+            relation = _relation(self.con, config, base_dir, files, frame)
             described = self.con.execute(f"DESCRIBE {relation.sql}").fetchall()
         except duckdb.Error as exc:
             self.con.close()

@@ -15,6 +15,19 @@ class SpecModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
 
+class AsWritten(tuple):  # type: ignore[type-arg]
+    """Weights as the user wrote them, kept beside the normalised ones for emission only: never part of
+    a model's equality (specs with the same normalised weights are equal)."""
+
+    def __eq__(self, other: object) -> bool:
+        return other is None or isinstance(other, AsWritten)
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    __hash__ = tuple.__hash__
+
+
 def normalised_weights(values: Sequence[object], weights: Sequence[float]) -> list[float]:
     """Weights checked against their values and scaled to sum to 1, as the official library stores them."""
     if len(weights) != len(values):

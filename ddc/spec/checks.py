@@ -110,6 +110,18 @@ def _seed_columns(c: _Checker) -> list[str] | None:
     seed = c.spec.seed_config
     if seed is None:
         return []
+    if seed.source.seed_type == "df":
+        if c.loaded.seed_data is None:
+            c.error(
+                ("seed_config", "source", "seed_type"),
+                "DataFrame seeds live in memory and cannot be declared in a file",
+                "write the DataFrame to Parquet and use seed_type: local, or pass it as seed_data= from Python",
+                "not-declarative",
+            )
+            return None
+        from ddc.spec.memory_seed import seed_data_columns
+
+        return seed_data_columns(c.loaded.seed_data)
     if not isinstance(seed.source, (LocalFileSeedSource, QuerySeedSource)):
         return None
     try:

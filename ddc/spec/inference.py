@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Discriminator, Field, Tag, model_validator
+from pydantic import Discriminator, Field, PrivateAttr, Tag, model_validator
 
-from ddc.spec.base import SpecModel, normalised_weights
+from ddc.spec.base import AsWritten, SpecModel, normalised_weights
 
 
 class ManualDistributionParams(SpecModel):
@@ -15,9 +15,12 @@ class ManualDistributionParams(SpecModel):
     values: list[float] = Field(min_length=1, description="Values to sample from.")
     weights: list[float] | None = Field(default=None, description="Relative weights, normalised to sum to 1.")
 
+    _written_weights: AsWritten | None = PrivateAttr(default=None)
+
     @model_validator(mode="after")
     def _check_weights(self) -> ManualDistributionParams:
         if self.weights is not None:
+            self._written_weights = AsWritten(self.weights)  # emitted as written: the official normalises again
             object.__setattr__(self, "weights", normalised_weights(self.values, self.weights))
         return self
 

@@ -6,6 +6,7 @@ Accepts the bare form (``columns:`` at the root) and the official wrapped form w
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import math
 import types
@@ -45,6 +46,8 @@ class LoadedSpec:
     spec: Spec
     source: Source
     library_version: str | None = None
+    #: in-memory seed rows (a pandas or polars DataFrame, a pyarrow Table) given from Python
+    seed_data: Any = dataclasses.field(default=None, compare=False, repr=False)
 
     @property
     def base_dir(self) -> Path:
@@ -109,13 +112,15 @@ def read_spec_file(path: Path) -> bytes:
 
 
 def looks_like_path(text: str) -> bool:
-    """A path when a file of that name exists (even with a newline or ': ' in its name), or when it
-    is one line ending in .yaml/.yml/.json; YAML text otherwise."""
-    try:
-        if Path(text).exists():
-            return True
-    except (OSError, ValueError):  # too long for a file name, or a NUL byte: text
-        return False
+    """A path when a file of that name exists (even with a newline or ': ' in its name), or when it is one
+    line ending in .yaml/.yml/.json; YAML text otherwise. A spec's text (one-line JSON, say) is never
+    tested as a path beyond what the OS accepts."""
+    if len(text) <= 4096 and not text.lstrip().startswith(("{", "[")):
+        try:
+            if Path(text).exists():
+                return True
+        except (OSError, ValueError):  # too long for a file name, or a NUL byte: text
+            return False
     return "\n" not in text and text.endswith((".yaml", ".yml", ".json"))
 
 
@@ -326,6 +331,8 @@ def _translate_one(err: dict[str, Any], data: Any, smap: SourceMap) -> Diagnosti
         discriminator = str(ctx.get("discriminator", "")).strip("'")
         tag = str(ctx.get("tag", "")).strip("'")
         expected = [t.strip().strip("'") for t in str(ctx.get("expected_tags", "")).split(",") if t.strip()]
+        if discriminator == "seed_type":  # DataFrame seeds come from Python only
+            expected = [t for t in expected if t != "df"]
         if kind == "union_tag_not_found":
             return Diagnostic(
                 f"missing {discriminator!r}",

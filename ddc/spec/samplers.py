@@ -11,9 +11,9 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
-from ddc.spec.base import SpecModel, normalised_weights
+from ddc.spec.base import AsWritten, SpecModel, normalised_weights
 from ddc.spec.common import SkipConfig
 from ddc.spec.vocab import FAKER_LOCALES, MAX_AGE, MIN_AGE, PERSONA_LOCALES
 
@@ -48,9 +48,12 @@ class CategoryParams(SpecModel):
     )
     sampler_type: Literal["category"] = Field(default="category", description="Always `category`.")
 
+    _written_weights: AsWritten | None = PrivateAttr(default=None)
+
     @model_validator(mode="after")
     def _check_weights(self) -> CategoryParams:
         if self.weights is not None:
+            self._written_weights = AsWritten(self.weights)  # emitted as written: the official normalises again
             object.__setattr__(self, "weights", normalised_weights(self.values, self.weights))
         return self
 

@@ -6,6 +6,7 @@ import re
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from ddc.spec.base import SpecModel
 
@@ -129,8 +130,16 @@ class QuerySeedSource(SpecModel):
         return value
 
 
+class DataFrameSeedSource(SpecModel):
+    """The official in-memory seed (a DataFrame given from Python). The rows travel beside the spec
+    (``LoadedSpec.seed_data``); a file cannot declare them, so it is absent from the JSON Schema."""
+
+    seed_type: Literal["df"] = Field(description="Always `df`.")
+
+
 SeedSource = Annotated[
-    LocalFileSeedSource
+    SkipJsonSchema[DataFrameSeedSource]
+    | LocalFileSeedSource
     | HuggingFaceSeedSource
     | DirectorySeedSource
     | FileContentsSeedSource

@@ -111,7 +111,7 @@ def _preflight(
 
 def _needs_upload(loaded: LoadedSpec) -> bool:
     seed = loaded.spec.seed_config
-    return seed is not None and seed.source.seed_type in ("local", "query")
+    return seed is not None and seed.source.seed_type in ("local", "query", "df")
 
 
 @contextmanager

@@ -30,7 +30,7 @@ class MaterialisedSeed:
     num_rows: int
 
 
-def _open_seed(source: Any, base_dir: Path, target: Path) -> tuple[Any, str]:
+def _open_seed(source: Any, base_dir: Path, target: Path, frame: Any = None) -> tuple[Any, str]:
     """A locked-down connection over the seed's tables and the SQL selecting the seed rows (shared
     rules with validation and the engine: it reads the declared files, writes only in ``target``'s
     private directory).
@@ -38,6 +38,13 @@ def _open_seed(source: Any, base_dir: Path, target: Path) -> tuple[Any, str]:
     join gave three different files); one thread is deterministic and as fast on 2 cores."""
     from ddc.spec.seed_files import SeedFileError, open_seed, seed_relation
 
+    if source.seed_type == "df":  # in-memory rows from Python (ddc.spec.memory_seed): no file to read
+        from ddc.spec.memory_seed import scannable
+        from ddc.spec.seed_sql import sandboxed_connection
+
+        con = sandboxed_connection({}, [], threads=1, writable=[str(target.parent)])
+        con.register("ddc_seed_frame", scannable(frame))
+        return con, "SELECT * FROM ddc_seed_frame"
     try:
         relation = seed_relation(source, base_dir)
     except SeedFileError as exc:
@@ -53,14 +60,14 @@ def materialise_seed(loaded: LoadedSpec, directory: Path) -> MaterialisedSeed:
     import duckdb
 
     seed = loaded.spec.seed_config
-    if seed is None or seed.source.seed_type not in ("local", "query"):
+    if seed is None or seed.source.seed_type not in ("local", "query", "df"):
         raise SpecError("the spec has no local seed to upload")
     span = loaded.source.map.span(("seed_config", "source"))
     private = Path(tempfile.mkdtemp(prefix=".ddc-seed-", dir=directory))  # the only place the query may write
     tmp = private / "seed.parquet"
     con: Any = None
     try:
-        con, sql = _open_seed(seed.source, loaded.base_dir, tmp)
+        con, sql = _open_seed(seed.source, loaded.base_dir, tmp, loaded.seed_data)
         quoted = str(tmp).replace("'", "''")
         con.execute(f"COPY ({sql}) TO '{quoted}' (FORMAT parquet)")
         num_rows = int(con.execute(f"SELECT count(*) FROM read_parquet('{quoted}')").fetchone()[0])  # type: ignore[index]

@@ -31,6 +31,10 @@ from dataclasses import dataclass
 from typing import Any
 
 DEFAULT_VERSION = "0.9.1"
+#: Profiles the conformance tests hold to the official package itself: every submitted payload is
+#: validated by data-designer-config 0.9.1, 0.9.6 and 0.9.7 (tests/submission/test_conformance.py).
+#: 0.9.7 accepts exactly what 0.9.6 does (same fields, values and built-in default aliases).
+PROFILED_VERSIONS: tuple[str, ...] = ("0.9.1", "0.9.6", "0.9.7")
 #: Versions whose models were compared (see the module docstring); others are refused.
 SUPPORTED_VERSIONS: tuple[str, ...] = ("0.7.0", "0.9.0", "0.9.1", "0.9.6", "0.9.7")
 #: The data-designer each NeMo Platform release pins (its wheel's requirement); ``--dd-version`` also

@@ -39,10 +39,13 @@ DD_MODULE_SHAPE = [
 ALLOWED_NAMES = {
     "annotations", "Path", "ConfigBuilder", "dd", "builder", "source", "__file__", "NAME", "DESCRIPTION",
     "NUM_RECORDS", "RANDOM_SEED", "SOURCE_SHA256", "FINGERPRINT", "SPEC_DIR", "PROVIDERS", "RUN", "SUBMIT",
+    "_default_models_builder", "BuilderConfigurationError", "default_model_settings", "defaults", "seed_source",
+    "str",
 }  # fmt: skip
 ALLOWED_ATTRIBUTES = {
     "resolve", "parent", "add_column", "add_model_config", "add_constraint", "add_processor", "add_profiler",
     "add_tool_config", "with_seed_dataset", "DataDesignerConfigBuilder", "ModelConfig", "model_validate",
+    "get_builtin_model_configs",
 }  # fmt: skip
 
 
@@ -105,7 +108,10 @@ def test_ddc_module_returns_every_string_exactly_and_runs_no_injected_code(case:
 def test_data_designer_module_holds_strings_only_as_constants(case: Any) -> None:
     spec, strings = case
     text = build(_yaml_text(spec), target="data-designer").text
-    tree = _check_code(text, DD_MODULE_SHAPE)
+    # a spec without model_configs gets the helper that supplies the official default aliases
+    shape = DD_MODULE_SHAPE if spec.get("model_configs") else [*DD_MODULE_SHAPE[:-1], ("FunctionDef",
+             "_default_models_builder"), DD_MODULE_SHAPE[-1]]  # fmt: skip
+    tree = _check_code(text, shape)
     constants = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
     for key in ("name", "description", "value_a", "score_description", "option"):
         assert strings[key] in constants

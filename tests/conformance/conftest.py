@@ -1,7 +1,8 @@
 """Conformance tests run scripts under a python that has the official data-designer-config installed.
 
-CI sets ``DDC_CONFORMANCE_PYTHON`` (see ``.ci/run``); locally, point it at such an environment, e.g.
-``DDC_CONFORMANCE_PYTHON=/work/ddvenv/bin/python``. Without it these tests are skipped.
+CI sets ``DDC_CONFORMANCE_PYTHON`` (0.9.6) and ``DDC_DD097_PYTHON`` (0.9.7) (see ``.ci/run``); locally,
+point them at such environments, e.g. ``DDC_CONFORMANCE_PYTHON=.venv-dd/bin/python``. Every test runs
+once per version; a version whose variable is unset is skipped.
 """
 
 from __future__ import annotations
@@ -25,11 +26,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.conformance)
 
 
-@pytest.fixture(scope="session")
-def conformance_python() -> str:
-    python = os.environ.get("DDC_CONFORMANCE_PYTHON")
+#: data-designer-config version -> the variable naming a python that has it (and ddc), set by .ci/run
+OFFICIAL_PYTHONS = {"0.9.6": "DDC_CONFORMANCE_PYTHON", "0.9.7": "DDC_DD097_PYTHON"}
+
+
+@pytest.fixture(scope="session", params=sorted(OFFICIAL_PYTHONS))
+def conformance_python(request: pytest.FixtureRequest) -> str:
+    variable = OFFICIAL_PYTHONS[request.param]
+    python = os.environ.get(variable)
     if not python:
-        pytest.skip("DDC_CONFORMANCE_PYTHON is not set (a python with data-designer-config==0.9.6 and ddc)")
+        pytest.skip(f"{variable} is not set (a python with data-designer-config=={request.param} and ddc)")
     return python
 
 

@@ -1,7 +1,8 @@
 """Submitted payloads validate in the official ``data-designer-config`` models of each target version.
 
 The official package lives in its own environments (its pins must not shape ddc's): the interpreter is
-taken from ``DDC_CONFORMANCE_PYTHON`` (0.9.6) / ``DDC_DD091_PYTHON`` (0.9.1), else the development venvs,
+taken from ``DDC_CONFORMANCE_PYTHON`` (0.9.6) / ``DDC_DD097_PYTHON`` (0.9.7) / ``DDC_DD091_PYTHON`` (0.9.1),
+else the development venvs,
 and ``validate_with_official.py`` runs there on every payload. Where the official package is importable
 in the test interpreter itself, payloads are validated in process too.
 """
@@ -27,6 +28,7 @@ REPO = Path(__file__).resolve().parents[2]
 SCRIPT = Path(__file__).with_name("validate_with_official.py")
 INTERPRETERS = {
     "0.9.6": ("DDC_CONFORMANCE_PYTHON", "/work/ddvenv/bin/python"),
+    "0.9.7": ("DDC_DD097_PYTHON", "/work/dd097venv/bin/python"),
     "0.9.1": ("DDC_DD091_PYTHON", "/work/dd091venv/bin/python"),
 }
 
@@ -72,7 +74,12 @@ def official_python(version: str) -> str | None:
 
 
 def spec_paths(tmp_path: Path) -> dict[str, Path]:
-    paths = {p.stem: p for p in sorted((REPO / "examples").rglob("*.yaml"))}
+    # MCP tool use is local-only (submit refuses tool_configs), so examples using it are not payloads
+    paths = {
+        p.stem: p
+        for p in sorted((REPO / "examples").rglob("*.yaml"))
+        if "tool_configs:" not in p.read_text(encoding="utf-8")
+    }
     for name, text in EXTRA_SPECS.items():
         folder = tmp_path / name
         folder.mkdir()

@@ -78,9 +78,11 @@ class LLMRuntime:
             from ddc.engine.llm.cache import ResponseCache, default_cache_path
             from ddc.engine.llm.client import ModelClient
             from ddc.engine.llm.generate import GenerationContext
-            from ddc.engine.llm.providers import resolve_models
+            from ddc.engine.llm.providers import plaintext_key_warnings, resolve_models
 
             models = resolve_models(self.context.plan.spec)
+            for message in plaintext_key_warnings(models.values()):
+                self.context.warn(message)
             cache = ResponseCache(self.options.cache_path or default_cache_path()) if self.options.use_cache else None
             self._client = ModelClient(
                 models, cache=cache, retry=self.options.retry, adaptive=self.options.adaptive_concurrency

@@ -7,12 +7,20 @@ Providers are looked up by name, first match wins:
    a YAML mapping ``providers: [{name, endpoint, provider_type?, api_key?, extra_body?, extra_headers?,
    structured_output?}]``
    (a bare list is accepted too), with the same fields and rules as the spec's ``providers``;
-3. the official default providers ``nvidia``, ``openai`` and ``openrouter``; ``OPENAI_BASE_URL``
+3. the official CLI's providers file, ``$DATA_DESIGNER_HOME/model_providers.yaml``
+   (``DATA_DESIGNER_HOME`` defaults to ``~/.data-designer``, as in data-designer), so a user of the
+   official CLI gets the providers it configured with no extra step;
+4. the official default providers ``nvidia``, ``openai`` and ``openrouter``; ``OPENAI_BASE_URL``
    replaces the endpoint of ``openai`` (as the OpenAI SDK does).
 
-``api_key`` is always the *name* of an environment variable, read when a request is made and never
-stored in any object's repr, message, log or cache key. A spec without ``model_configs`` gets the
-official default aliases (``nvidia-text``, ``openai-embedding`` ...; data-designer 0.9.6 values).
+``api_key`` is the *name* of an environment variable (or a Secrets API reference), read when a request
+is made. In the two providers files it may also be the key itself, as the official CLI accepts: it is
+then used for local runs with a warning, and held only in ``Provider.secret`` (never in a repr,
+message, log, cache key or output). A spec's own ``providers`` never hold keys.
+
+A spec without ``model_configs`` gets the official default aliases: those of
+``$DATA_DESIGNER_HOME/model_configs.yaml`` first (as the official builder reads them), then the
+built-in ones it lacks (``nvidia-text``, ``openai-embedding`` ...; data-designer 0.9.6/0.9.7 values).
 """
 
 from __future__ import annotations
@@ -88,6 +96,20 @@ def providers_file() -> Path:
     return ddc_home() / "providers.yaml"
 
 
+def official_home() -> Path:
+    """``$DATA_DESIGNER_HOME``, default ``~/.data-designer``: the official CLI's settings folder."""
+    value = os.environ.get("DATA_DESIGNER_HOME")
+    return Path(value).expanduser() if value else Path.home() / ".data-designer"
+
+
+def official_providers_file() -> Path:
+    return official_home() / "model_providers.yaml"
+
+
+def official_models_file() -> Path:
+    return official_home() / "model_configs.yaml"
+
+
 @dataclass(frozen=True)
 class Provider:
     """An OpenAI-compatible endpoint. Holds the key's variable name, never the key."""
@@ -101,6 +123,8 @@ class Provider:
     origin: str = "spec"  # "spec" | the providers file path | "default" | "nemo"
     #: json_schema | json_object | prompt, or None to probe it (ddc.engine.llm.structured)
     structured_output: str | None = None
+    #: the providers file wrote the key itself (used as written, with a warning)
+    plaintext_key: bool = False
     #: a key fetched from the NeMo Secrets API at run start (never shown, compared or logged)
     secret: str | None = field(default=None, repr=False, compare=False)
 
@@ -166,10 +190,14 @@ class _ProvidersFile(SpecModel):
     providers: list[LocalProvider] = Field(default_factory=list)
 
 
-def read_providers_file(path: Path) -> list[Provider]:
-    """Providers of a user providers file; a missing file has none. Errors name file:line:column."""
+def read_providers_file(path: Path, *, official: bool = False) -> list[Provider]:
+    """Providers of a providers file (ddc's, or with ``official`` the official CLI's, whose other keys
+    such as a legacy ``default:`` are ignored, as there); a missing file has none. Errors name
+    file:line:column. An ``api_key`` that is neither a variable name nor a Secrets API reference is
+    the key itself: kept in ``Provider.secret`` only."""
     from pydantic import ValidationError
 
+    from ddc.spec.document import ENV_VAR, SECRET_REF
     from ddc.spec.load import translate_validation_error
     from ddc.spec.source import read_source
 
@@ -177,11 +205,43 @@ def read_providers_file(path: Path) -> list[Provider]:
         return []
     source = read_source(path.read_bytes(), str(path), path)
     data = source.data if isinstance(source.data, dict) else {"providers": source.data or []}
+    if official and isinstance(data, dict):
+        data = {"providers": data.get("providers") or []}
+    keys: list[str | None] = []
+    entries = data.get("providers") if isinstance(data, dict) else None
+    if isinstance(entries, list):  # keys are classified here, never passed to a model that could echo them
+        checked = []
+        for entry in entries:
+            key = entry.get("api_key") if isinstance(entry, dict) else None
+            plain = isinstance(key, str) and not (ENV_VAR.match(key) or SECRET_REF.match(key))
+            keys.append(key if plain else None)
+            checked.append({k: v for k, v in entry.items() if k != "api_key"} | ({} if plain else {"api_key": key})
+                           if isinstance(entry, dict) else entry)  # fmt: skip
+        data = {**data, "providers": checked}
     try:
         parsed = _ProvidersFile.model_validate(data)
     except ValidationError as exc:
-        raise SpecError(translate_validation_error(exc, data, source.map)) from exc
-    return [_provider_from(config, str(path)) for config in parsed.providers]
+        raise SpecError(translate_validation_error(exc, data, source.map)) from None
+    out = []
+    for i, config in enumerate(parsed.providers):
+        provider = _provider_from(config, str(path))
+        if i < len(keys) and keys[i]:
+            provider = replace(provider, secret=keys[i], plaintext_key=True)
+        out.append(provider)
+    return out
+
+
+def plaintext_key_warnings(models: Iterable[ResolvedModel]) -> list[str]:
+    """One warning per provider whose key is written in a providers file (never the key)."""
+    seen: dict[str, str] = {}
+    for model in models:
+        provider = model.provider
+        if provider.plaintext_key and provider.name not in seen:
+            seen[provider.name] = (
+                f"provider {provider.name!r}: {provider.origin} holds a plaintext api_key; used for this local "
+                "run only (name an environment variable instead: api_key: MY_API_KEY)"
+            )
+    return list(seen.values())
 
 
 def default_providers() -> list[Provider]:
@@ -194,12 +254,13 @@ def default_providers() -> list[Provider]:
     return providers
 
 
-def provider_registry(spec: Spec, *, user_file: Path | None = None) -> dict[str, Provider]:
-    """Name -> provider, spec first, then the user file, then the defaults."""
+def provider_registry(spec: Spec | None, *, user_file: Path | None = None) -> dict[str, Provider]:
+    """Name -> provider: the spec, ddc's providers file, the official CLI's, then the defaults."""
     registry: dict[str, Provider] = {}
     layers: list[Iterable[Provider]] = [
-        (_provider_from(p, "spec") for p in spec.providers or ()),
+        (_provider_from(p, "spec") for p in (spec.providers if spec is not None else None) or ()),
         read_providers_file(user_file if user_file is not None else providers_file()),
+        read_providers_file(official_providers_file(), official=True),
         default_providers(),
     ]
     for layer in layers:
@@ -212,12 +273,41 @@ def model_configs(spec: Spec) -> list[ModelConfig]:
     """The spec's model configs, or the official default aliases when it declares none."""
     if spec.model_configs is not None:
         return list(spec.model_configs)
-    return [
-        ModelConfig.model_validate(
-            {"alias": alias, "model": model, "provider": provider, "inference_parameters": params}
-        )
-        for alias, (provider, model, params) in DEFAULT_MODEL_ALIASES.items()
-    ]
+    return [config for config, _ in default_model_entries()]
+
+
+def default_model_entries() -> list[tuple[ModelConfig, str]]:
+    """The default aliases with where each comes from: the official CLI's ``model_configs.yaml`` (as the
+    official builder reads it), then the built-in aliases it does not define ("default")."""
+    entries = read_official_models_file(official_models_file())
+    known = {config.alias for config, _ in entries}
+    for alias, (provider, model, params) in DEFAULT_MODEL_ALIASES.items():
+        if alias not in known:
+            data = {"alias": alias, "model": model, "provider": provider, "inference_parameters": params}
+            entries.append((ModelConfig.model_validate(data), "default"))
+    return entries
+
+
+class _ModelsFile(SpecModel):
+    model_configs: list[ModelConfig] = Field(default_factory=list)
+
+
+def read_official_models_file(path: Path) -> list[tuple[ModelConfig, str]]:
+    """``model_configs`` of the official CLI's models file (other keys ignored); errors name file:line:col."""
+    from pydantic import ValidationError
+
+    from ddc.spec.load import translate_validation_error
+    from ddc.spec.source import read_source
+
+    if not path.is_file():
+        return []
+    source = read_source(path.read_bytes(), str(path), path)
+    data = {"model_configs": source.data.get("model_configs") or []} if isinstance(source.data, dict) else {}
+    try:
+        parsed = _ModelsFile.model_validate(data)
+    except ValidationError as exc:
+        raise SpecError(translate_validation_error(exc, data, source.map)) from None
+    return [(config, str(path)) for config in parsed.model_configs]
 
 
 def referenced_aliases(spec: Spec) -> dict[str, list[str]]:
@@ -290,7 +380,7 @@ def _nemo_provider(spec: Spec, reference: str) -> Provider | None:
 def _with_secret(spec: Spec, provider: Provider) -> Provider:
     """A provider whose api_key is a Secrets API reference (``workspace/name``) gets the value now."""
     ref = provider.api_key_env
-    if not ref or "/" not in ref or ref in os.environ:
+    if provider.secret is not None or not ref or "/" not in ref or ref in os.environ:
         return provider
     from ddc.nemo.resources import resolve_secret
 
@@ -315,3 +405,26 @@ def missing_api_keys(models: Iterable[ResolvedModel]) -> dict[str, str]:
                 f"provider {model.provider.name!r} reads its API key from ${env}, which is not set"
             )
     return seen
+
+
+def model_listing(spec: Spec | None, spec_label: str = "spec") -> tuple[list[list[str]], list[list[str]]]:
+    """Rows for ``ddc models list``: providers (name, endpoint, key, from) and aliases (alias, model,
+    provider, from), columns padded. Keys appear only as the variable's name or "plaintext key"."""
+    providers = list(provider_registry(spec).values())
+    provider_rows = [["name", "endpoint", "api key", "from"]] + [
+        [p.name, p.endpoint, "plaintext key" if p.plaintext_key else (p.api_key_env or "-"), p.origin]
+        for p in providers
+    ]
+    if spec is not None and spec.model_configs is not None:
+        entries = [(config, spec_label) for config in spec.model_configs]
+    else:
+        entries = default_model_entries()
+    alias_rows = [["alias", "model", "provider", "from"]] + [
+        [config.alias, config.model, config.provider, origin] for config, origin in entries
+    ]
+    return _padded(provider_rows), _padded(alias_rows)
+
+
+def _padded(rows: list[list[str]]) -> list[list[str]]:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return [[cell.ljust(width) for cell, width in zip(row, widths, strict=True)] for row in rows]

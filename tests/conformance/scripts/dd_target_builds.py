@@ -25,22 +25,37 @@ def builder_normal(config: dict) -> dict:
 
 def check(spec_path: Path, out_dir: Path) -> dict:
     loaded = load(spec_path)
-    if not loaded.spec.model_configs:
-        return {"status": "skip", "detail": "no model_configs: the config-only package has no default models"}
     if loaded.spec.seed_config is not None and loaded.spec.seed_config.source.seed_type == "nmp":
         return {"status": "skip", "detail": "nmp fileset seeds cannot be built by the data-designer target"}
     out = out_dir / (spec_path.name.split(".")[0].replace("-", "_") + "_dd.py")
     build(spec_path, target="data-designer", out=out)
     module_spec = importlib.util.spec_from_file_location(out.stem, out)
     module = importlib.util.module_from_spec(module_spec)
-    os.chdir(loaded.base_dir)  # relative local seed paths resolve against the cwd in the official library
+    os.chdir(out_dir)  # not the spec's folder: the module resolves seed paths against the spec itself
     module_spec.loader.exec_module(module)
     official = module.load_config_builder().build().model_dump(mode="json")
+    if not loaded.spec.model_configs:  # the official default aliases, supplied by the module
+        if not official.get("model_configs"):
+            return {"status": "fail", "detail": "a spec without model_configs built with no default models"}
+        official["model_configs"] = None
     seed_source = None
     if loaded.spec.seed_config is not None and loaded.spec.seed_config.source.seed_type == "query":
         seed_source = official["seed_config"]["source"]  # the materialised Parquet file
         if seed_source["seed_type"] != "local" or not Path(seed_source["path"]).is_file():
             return {"status": "fail", "detail": f"query seed not materialised: {seed_source}"}
+    relative_seed = ("local", "directory", "file_contents", "agent_rollout")
+    if (
+        seed_source is None
+        and loaded.spec.seed_config is not None
+        and official["seed_config"]["source"]["seed_type"] in relative_seed
+    ):
+        seed_source = dict(official["seed_config"]["source"])
+        written = loaded.spec.seed_config.source.path
+        if seed_source["path"] != str((loaded.base_dir / written).resolve()):
+            return {
+                "status": "fail",
+                "detail": f"seed path {seed_source['path']} is not {written} in the spec's folder",
+            }
     expected = builder_normal(dd_config(loaded.spec, seed_source=seed_source))
     official = builder_normal(official)
     if official != expected:
