@@ -8,6 +8,7 @@
     ├── SubmitError               NeMo Services: rejected config, job failure
     │   └── ServiceError          HTTP, auth or connection problems talking to the service
     └── UsageError                bad command-line usage (exit 2)
+    RunInterrupted                a run stopped by SIGINT/SIGTERM (a KeyboardInterrupt; exit 130/143)
     InternalError                 our bug; never raised for bad input
 
 Every user error reads like a compiler message: ``file:line:col: path: message (hint)``.
@@ -17,7 +18,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 @dataclass(frozen=True, order=True)
@@ -142,6 +146,26 @@ class UsageError(DdcError):
     """Bad command-line usage."""
 
     exit_code = 2
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """A run stopped by SIGINT or SIGTERM (``ddc.engine.interrupts``). A ``KeyboardInterrupt``, so code
+    that lets Ctrl-C through lets this through too; the CLI exits with 128 + the signal number."""
+
+    def __init__(self, signum: int, dataset_dir: Path | None = None) -> None:
+        super().__init__(signum)
+        self.signum = signum
+        self.dataset_dir = dataset_dir  # set when the run had a dataset directory to resume
+        self.exit_code = 128 + signum
+
+    @property
+    def signal_name(self) -> str:
+        import signal
+
+        try:
+            return signal.Signals(self.signum).name
+        except ValueError:
+            return f"signal {self.signum}"
 
 
 class InternalError(Exception):

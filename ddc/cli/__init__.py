@@ -109,12 +109,15 @@ def entry() -> None:
 
 def main(argv: list[str] | None = None) -> Any:
     """Entry point: run the CLI and turn errors into messages and exit codes."""
-    from ddc.errors import DdcError
+    from ddc.errors import DdcError, RunInterrupted
 
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
         return cli.main(args=argv, prog_name="ddc", standalone_mode=False)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        if isinstance(exc.__context__, RunInterrupted):  # click turns a KeyboardInterrupt into Abort
+            click.echo(_interrupted(exc.__context__, argv if argv is not None else sys.argv[1:]), err=True)
+            sys.exit(exc.__context__.exit_code)
         click.echo("aborted", err=True)
         sys.exit(130)
     except click.exceptions.Exit as exc:
@@ -138,3 +141,15 @@ def main(argv: list[str] | None = None) -> Any:
         traceback.print_exc()
         click.echo("internal error, please report it with the traceback above", err=True)
         sys.exit(2)
+
+
+def _interrupted(exc: Any, argv: list[str]) -> str:
+    """One line for a run stopped by a signal: what is kept and the command that continues it."""
+    import shlex
+
+    if exc.dataset_dir is None or not exc.dataset_dir.is_dir():
+        return f"interrupted ({exc.signal_name}): nothing was written"
+    command = shlex.join(["ddc", *argv, *([] if "--resume" in argv else ["--resume"])])
+    return (
+        f"interrupted ({exc.signal_name}): the complete batches are kept in {exc.dataset_dir}; continue with: {command}"
+    )

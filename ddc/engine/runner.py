@@ -33,6 +33,7 @@ from ddc.errors import RunError, UsageError
 if TYPE_CHECKING:
     from ddc.compile.plan import Plan
     from ddc.engine.hfhub import HubSeed
+    from ddc.engine.interrupts import SignalGuard
     from ddc.engine.seeds import SeedReader
     from ddc.spec.load import LoadedSpec
 
@@ -207,6 +208,37 @@ def run(
     if partition is not None:
         name = f"{name}-part{partition[0]}of{partition[1]}"
     dataset_dir = Path(output_dir or probe.run.output_dir) / name if write else None
+    # One run per dataset directory (ddc.engine.lock); SIGINT/SIGTERM stop it cleanly (ddc.engine.interrupts).
+    from ddc.engine.interrupts import stop_on_signals
+    from ddc.engine.lock import dataset_lock
+
+    with stop_on_signals(dataset_dir) as guard, dataset_lock(dataset_dir) if dataset_dir else contextlib.nullcontext():
+        return _run_into(
+            loaded, probe, dataset_dir, name, n_total, size, fmt, seed, resume, partition,
+            return_table, progress, kinds, use_cache, adaptive_concurrency, guard,
+        )  # fmt: skip
+
+
+def _run_into(
+    loaded: LoadedSpec,
+    probe: Plan,
+    dataset_dir: Path | None,
+    name: str,
+    n_total: int,
+    size: int,
+    fmt: str,
+    seed: int | None,
+    resume: bool,
+    partition: tuple[int, int] | None,
+    return_table: bool,
+    progress: Progress | None,
+    kinds: Mapping[str, ColumnKind] | None,
+    use_cache: bool,
+    adaptive_concurrency: bool,
+    guard: SignalGuard,
+) -> RunResult:
+    """``run`` once the dataset directory is locked and signals are handled."""
+    from ddc.compile.plan import plan_spec
 
     previous: dict[str, Any] | None = None
     if dataset_dir is not None:
@@ -259,22 +291,9 @@ def run(
         started = time.perf_counter()
         # A small dataset's rows stay in memory for its statistics (cheaper than reading the files back).
         keep_tables = return_table or hi - lo <= ARROW_ROWS
-        generated = drive(
-            generate(
-                plan,
-                context,
-                reader,
-                dataset_dir,
-                meta,
-                lo,
-                hi,
-                size,
-                keep_tables,
-                observer,
-                chosen,
-            ),
-            event_loop=event_loop,
-        )
+        coroutine = generate(plan, context, reader, dataset_dir, meta, lo, hi, size, keep_tables, observer, chosen)
+        # under an event loop, a signal cancels the generation task (ddc.engine.interrupts)
+        generated = drive(guard.cancellable(coroutine) if event_loop else coroutine, event_loop=event_loop)
     finally:
         if reader is not None:
             reader.close()
