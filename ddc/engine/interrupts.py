@@ -98,7 +98,7 @@ def stop_on_signals(dataset_dir: Path | None = None) -> Iterator[SignalGuard]:
             raise RunInterrupted(guard.signum, dataset_dir) from exc
         raise
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+        for restored, handler in previous.items():
+            signal.signal(restored, handler)
     if guard.signum is not None:  # the run finished its work before the signal could stop it
         raise RunInterrupted(guard.signum, dataset_dir)
