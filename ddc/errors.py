@@ -82,6 +82,9 @@ class DdcError(Exception):
     exit_code = 1
 
     def __init__(self, message: str, *, span: SourceSpan | None = None, hint: str = "") -> None:
+        from ddc.redaction import redact
+
+        message, hint = redact(message), redact(hint)  # no known secret in any user-facing message
         self.message = message
         self.span = span
         self.hint = hint

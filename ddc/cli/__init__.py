@@ -108,7 +108,19 @@ def entry() -> None:
 
 
 def main(argv: list[str] | None = None) -> Any:
-    """Entry point: run the CLI and turn errors into messages and exit codes."""
+    """Entry point: run the CLI and turn errors into messages and exit codes. Everything it prints
+    passes through ``ddc.redaction``: no secret ddc resolved reaches the terminal or a log."""
+    from ddc.redaction import RedactingStream
+
+    stdout, stderr = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = RedactingStream(stdout), RedactingStream(stderr)  # type: ignore[assignment]
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout, sys.stderr = stdout, stderr
+
+
+def _main(argv: list[str] | None) -> Any:
     from ddc.errors import DdcError, RunInterrupted
 
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
