@@ -13,6 +13,8 @@ from typing import Any
 
 import click
 
+from ddc.redaction import RedactingStream
+
 #: command name -> "module:attribute"; each module imports only what its commands need.
 COMMANDS: dict[str, str] = {
     "validate": "ddc.cli.spec_commands:validate",
@@ -110,12 +112,13 @@ def entry() -> None:
 def main(argv: list[str] | None = None) -> Any:
     """Entry point: run the CLI and turn errors into messages and exit codes. Everything it prints
     passes through ``ddc.redaction``: no secret ddc resolved reaches the terminal or a log."""
-    from ddc.redaction import RedactingStream
-
     stdout, stderr = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = RedactingStream(stdout), RedactingStream(stderr)  # type: ignore[assignment]
     try:
         return _main(argv)
+    except KeyboardInterrupt as exc:  # a Ctrl-C outside _main's handlers: its imports, or while they report
+        click.echo("interrupted", err=True)
+        sys.exit(getattr(exc, "exit_code", 130))
     finally:
         sys.stdout, sys.stderr = stdout, stderr
 

@@ -85,7 +85,9 @@ def _signal(proc: subprocess.Popen[str], signum: int) -> tuple[int, str]:
 
 def _interrupt_at_random(spec: Path, tmp_path: Path, trials: int, extra: tuple[str, ...]) -> list[int]:
     """Run ``spec`` ``trials`` times, each stopped by SIGINT at a random moment of a full run's duration;
-    check each stops in time and resumes to the reference bytes. Returns the exit codes."""
+    check each stops in time and resumes to the reference bytes. A run that finished before its signal
+    (a busy machine makes durations vary) is tried again at half the moment, at most three times.
+    Returns the exit codes."""
     batch_size = int(extra[extra.index("--batch-size") + 1])
     reference = run(spec, output_dir=tmp_path / "ref", batch_size=batch_size, use_cache=False).path
     full = _start(spec, tmp_path / "timed", *extra)
@@ -93,21 +95,24 @@ def _interrupt_at_random(spec: Path, tmp_path: Path, trials: int, extra: tuple[s
     full.communicate(timeout=60)
     duration = time.monotonic() - started
     assert full.returncode == 0
-    moments = random.Random(12).sample(range(1000), trials)
+    moments = random.Random(12).sample(range(10, 1000), trials)  # from 1 %: not inside the launcher's print
     codes = []
     for trial, moment in enumerate(moments):
-        out = tmp_path / f"trial{trial}"
-        proc = _start(spec, out, *extra)
-        time.sleep(duration * moment / 1000)
-        code, err = _signal(proc, signal.SIGINT)
-        meta = out / reference.name / "metadata.json"
-        finished = meta.exists() and json.loads(meta.read_text())["state"] == "complete"
-        # a run that had finished exits 0, or, signalled while the interpreter exits, as Python does
-        assert code == 130 or (finished and code in (0, -signal.SIGINT)), f"trial {trial}: exit {code}: {err}"
-        if code == 130 and (out / reference.name / "metadata.json").exists():
-            assert err.strip().endswith(f"{' '.join(extra)} --resume"), err
-        resumed = run(spec, output_dir=out, batch_size=batch_size, resume=True, use_cache=False).path
-        assert _files(resumed) == _files(reference), f"trial {trial} (SIGINT at {moment / 10:.1f} %)"
+        for attempt in range(4):
+            out = tmp_path / f"trial{trial}-{attempt}"
+            proc = _start(spec, out, *extra)
+            time.sleep(duration * moment / 1000 / 2**attempt)
+            code, err = _signal(proc, signal.SIGINT)
+            meta = out / reference.name / "metadata.json"
+            finished = meta.exists() and json.loads(meta.read_text())["state"] == "complete"
+            # a run that had finished exits 0, or, signalled while the interpreter exits, as Python does
+            assert code == 130 or (finished and code in (0, -signal.SIGINT)), f"trial {trial}: exit {code}: {err}"
+            if code == 130 and meta.exists():
+                assert err.strip().endswith(f"{' '.join(extra)} --resume"), err
+            resumed = run(spec, output_dir=out, batch_size=batch_size, resume=True, use_cache=False).path
+            assert _files(resumed) == _files(reference), f"trial {trial} (SIGINT at {moment / 10:.1f} %)"
+            if code == 130:
+                break
         codes.append(code)
     return codes
 
@@ -117,7 +122,7 @@ def test_ctrl_c_at_random_moments_stops_a_sampler_run_and_resume_completes_it(tm
     spec = tmp_path / "spec.yaml"
     spec.write_text(SAMPLERS, encoding="utf-8")
     codes = _interrupt_at_random(spec, tmp_path, 20, ("--batch-size", "200"))
-    assert codes.count(130) >= 10, codes
+    assert codes.count(130) >= 18, codes
 
 
 @pytest.mark.timeout(240)
@@ -126,7 +131,7 @@ def test_ctrl_c_at_random_moments_stops_a_model_run_and_resume_completes_it(tmp_
         spec = tmp_path / "spec.yaml"
         spec.write_text(spec_text(server.base_url, TOPIC_ESSAY) + "name: essays\nnum_records: 80\n", encoding="utf-8")
         codes = _interrupt_at_random(spec, tmp_path, 8, ("--batch-size", "10", "--no-cache"))
-    assert codes.count(130) >= 4, codes
+    assert codes.count(130) >= 7, codes
 
 
 def test_ctrl_c_while_every_model_request_waits_stops_within_2_s(tmp_path: Path) -> None:
