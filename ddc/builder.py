@@ -40,6 +40,7 @@ class ConfigBuilder:
         num_records: int | None = None,
         random_seed: int | None = None,
         providers: list[Any] | None = None,
+        mcp_providers: list[Any] | None = None,
         run: dict[str, Any] | None = None,
         submit: dict[str, Any] | None = None,
         base_dir: str | Path | None = None,
@@ -57,6 +58,7 @@ class ConfigBuilder:
             "num_records": num_records,
             "random_seed": random_seed,
             "providers": [_plain(p) for p in providers] if providers else None,
+            "mcp_providers": [_plain(p) for p in mcp_providers] if mcp_providers else None,
             "run": _plain(run) or None,
             "submit": _plain(submit) or None,
         }

@@ -18,6 +18,7 @@ MODES = {
     "reviews-seed-join.ddc.yaml": ("run",),
     "llm-reviews.ddc.yaml": ("run", "submit"),
     "submit-ready.ddc.yaml": ("submit",),
+    "mcp-tools.ddc.yaml": ("run",),
 }
 
 

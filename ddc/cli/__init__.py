@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "migrate": "ddc.cli.migrate_commands:migrate",
     "models": "ddc.cli.model_commands:models",
     "cache": "ddc.cli.model_commands:cache",
+    "report": "ddc.cli.report_commands:report",
 }
 
 
@@ -68,6 +69,7 @@ COMMAND_SUMMARIES: dict[str, str] = {
     "migrate": "Write a copy of a spec moved to local execution or NeMo Services.",
     "models": "Check the model endpoints a spec uses (one ping per alias).",
     "cache": "Clear the local cache of model responses.",
+    "report": "Write a dataset's self-contained HTML report: a chart and figures per column.",
 }
 
 

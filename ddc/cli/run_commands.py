@@ -167,12 +167,15 @@ def _print_summary(stats: list[dict[str, Any]]) -> None:
         return
     rows = []
     for s in stats:
-        dist = s.get("distribution") or {}
+        dist = s.get("distribution")
+        dist = dist if isinstance(dist, dict) else {}
         if "min" in dist:
             shown = f"{_num(dist['min'])} .. {_num(dist['max'])}"
         else:
-            shown = ", ".join(f"{_cell(v)} ({n})" for v, n in dist.get("most_common", [])[:3])
-        kind = s.get("sampler_type") or s["column_type"]
+            hist = dist.get("histogram") or {"categories": [], "counts": []}
+            pairs = zip(hist["categories"][:3], hist["counts"][:3], strict=True)
+            shown = ", ".join(f"{_cell(v)} ({n})" for v, n in pairs)
+        kind = s.get("sampler_type") or s.get("ddc_column_type") or s["column_type"]
         rows.append(
             [
                 s["column_name"],

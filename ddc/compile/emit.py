@@ -97,6 +97,8 @@ def emit_module(plan: Plan, options: EmitOptions | None = None) -> str:
         for key in ("name", "description", "num_records", "random_seed"):
             w.line(f"{key}={key.upper()},")
         w.line("providers=PROVIDERS,")
+        if spec.mcp_providers:
+            w.line("mcp_providers=MCP_PROVIDERS,")
         w.line("run=RUN,")
         w.line("submit=SUBMIT,")
         w.line("base_dir=SPEC_DIR,")
@@ -253,6 +255,9 @@ def _constants(w: _Writer, plan: Plan, options: EmitOptions) -> None:
     if options.target == "ddc":
         w.line("# Local providers for `ddc run`; api_key names an environment variable, never a key.")
         w.block(literal([_dump(p) for p in spec.providers or ()], 0, "PROVIDERS = "))
+        if spec.mcp_providers:
+            w.line("# MCP servers for `ddc run` (tool_configs); api_key names an environment variable.")
+            w.block(literal([_dump(p) for p in spec.mcp_providers], 0, "MCP_PROVIDERS = "))
         w.block(literal(_dump(spec.run) if spec.run else {}, 0, "RUN = "))
         w.block(literal(_dump(spec.submit) if spec.submit else {}, 0, "SUBMIT = "))
     elif _seed_type(plan) == "query":

@@ -36,11 +36,7 @@ def mode_diagnostics(loaded: LoadedSpec, mode: Mode, *, upload_seeds: bool = Fal
     spec = loaded.spec
     tagged_tools = [(i, c) for i, c in enumerate(spec.columns) if getattr(c, "tool_alias", None)]
     if mode == "run":
-        for i, _ in tagged_tools:
-            out.append(
-                _finding(loaded, ("columns", i, "tool_alias"), "[run] tool use (MCP) is not supported by ddc run",
-                         "remove tool_alias to run locally", "run-mcp")
-            )  # fmt: skip
+        out.extend(_run_tool_findings(loaded, {str(getattr(c, "tool_alias", "")) for _, c in tagged_tools}))
     elif spec.tool_configs or tagged_tools:
         path: PathKey = ("tool_configs",) if spec.tool_configs else ("columns", tagged_tools[0][0], "tool_alias")
         out.append(
@@ -53,6 +49,40 @@ def mode_diagnostics(loaded: LoadedSpec, mode: Mode, *, upload_seeds: bool = Fal
         if finding is not None:
             out.append(finding)
     return out
+
+
+def _run_tool_findings(loaded: LoadedSpec, used: set[str]) -> list[Diagnostic]:
+    """Tool configs (used by a column) that ``ddc run`` cannot serve: an MCP provider not declared in
+    ``mcp_providers``, or the ``mcp`` package missing."""
+    spec = loaded.spec
+    out: list[Diagnostic] = []
+    declared = {p.name for p in spec.mcp_providers or ()}
+    for i, tool in enumerate(spec.tool_configs or ()):
+        if tool.tool_alias not in used:
+            continue
+        for j, name in enumerate(tool.providers):
+            if name not in declared:
+                out.append(
+                    _finding(loaded, ("tool_configs", i, "providers", j),
+                             f"[run] MCP provider {name!r} is not declared",
+                             f"add it under mcp_providers (name: {name}, with command or endpoint)", "run-mcp")
+                )  # fmt: skip
+    if used and not _installed("mcp"):
+        path: PathKey = ("tool_configs",) if spec.tool_configs else ("columns",)
+        out.append(
+            _finding(loaded, path, "[run] tool use (MCP) needs the mcp package",
+                     "pip install 'ddc[mcp]'", "run-mcp-missing")
+        )  # fmt: skip
+    return out
+
+
+def _installed(module: str) -> bool:
+    import sys
+    from importlib.util import find_spec
+
+    if module in sys.modules:
+        return sys.modules[module] is not None
+    return find_spec(module) is not None
 
 
 def _resource_finding(

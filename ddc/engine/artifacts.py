@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from ddc.compile.plan import Plan
     from ddc.engine.batches import BatchOut
     from ddc.engine.progress import RunObserver
+    from ddc.engine.stats import StatisticsAccumulator
     from ddc.spec.load import LoadedSpec
 
 
@@ -80,19 +81,20 @@ def finish_run(
     warnings: list[str],
     return_table: bool,
     observer: RunObserver,
+    statistics: StatisticsAccumulator,
 ) -> RunResult:
     from ddc.engine import writer
-    from ddc.engine.stats import column_statistics, row_count
+    from ddc.engine.stats import row_count
 
     observer.phase("statistics")
     if dataset_dir is None:
-        stats = column_statistics(plan, table=table) if table is not None else []
+        stats = statistics.result(plan)
         meta.update(state="complete", actual_num_records=table.num_rows if table is not None else 0)
         return RunResult(None, table, meta, stats, warnings)
     files = writer.relative_files(dataset_dir, writer.PARQUET_DIR)
     absolute = [str(dataset_dir / f) for f in files]
     actual = row_count(absolute)
-    stats = column_statistics(plan, table=table, files=absolute, num_rows=actual)
+    stats = statistics.result(plan)
     meta.update(
         state="complete",
         actual_num_records=actual,

@@ -5,6 +5,15 @@ share their wait. Failed cells are dropped or kept according to the column kind 
 .failed_cells`` and ``run.on_error``); dropped columns, processors and internal side columns are split
 off into a ``BatchOut`` for ``ddc.engine.artifacts`` to write. Row r's values depend only on (spec,
 seed, r), so batch sizes, ``--resume`` and shards never change the data.
+
+Failure policy (``upstream_failures``): a cell is never generated from an upstream cell that failed.
+When a kept row (``run.on_error: keep``) has a failed cell in column A, every cell of that row in a
+column that reads A -- directly, or through a column that was itself skipped this way -- is not
+generated: it stays empty and is listed in errors.jsonl with ``message`` ``"upstream: column 'A'
+failed"`` and ``action`` ``"row kept, cell empty (upstream failed)"``. So an LLM column never gets a
+null prompt input and an expression over a failed cell is settled per cell, not per batch. The rule
+is a pure function of a column's ``depends_on`` and the failed-cell masks of the batch, so any
+scheduler (batch or cell level) can apply it.
 """
 
 from __future__ import annotations
@@ -15,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ddc.engine.kinds import BatchInput, ColumnKind, ColumnOutput, RunContext
+from ddc.engine.kinds import TOKENS_PREFIX, BatchInput, ColumnKind, ColumnOutput, RunContext
 from ddc.engine.progress import RunObserver
 from ddc.engine.registry import kind_for
 from ddc.engine.rng import ColumnRng
@@ -27,7 +36,7 @@ if TYPE_CHECKING:
 
     from ddc.compile.plan import Plan, PlannedColumn
 
-INTERNAL_PREFIX = "__ddc_"
+INTERNAL_PREFIX = "__ddc_"  # columns the engine uses and never writes (``TOKENS_PREFIX`` ...)
 
 
 @dataclass
@@ -39,6 +48,8 @@ class BatchOut:
     processors: dict[str, pa.Table]
     dropped_rows: dict[str, int]
     errors: list[dict[str, Any]] = field(default_factory=list)  # one entry per failed cell
+    #: per model column, each row's [input, output] tokens (``TOKENS_PREFIX`` side columns)
+    tokens: dict[str, pa.Array] = field(default_factory=dict)
 
 
 class BatchEngine:
@@ -87,6 +98,7 @@ class BatchEngine:
         if seed_table is not None:
             data.update({name: seed_table.column(name).combine_chunks() for name in seed_table.column_names})
         skipped: dict[str, np.ndarray] = {}
+        failed_cells: dict[str, np.ndarray] = {}  # column -> rows (of this batch) whose cell failed
         dropped_rows: dict[str, int] = {}
         errors: list[dict[str, Any]] = []
         for level in self.levels:
@@ -95,14 +107,18 @@ class BatchEngine:
             if self.io_bound:
                 import asyncio
 
-                results = await asyncio.gather(*(self._run_column(n, index, rows, data, skipped) for n in level))
+                results = await asyncio.gather(
+                    *(self._run_column(n, index, rows, data, skipped, failed_cells) for n in level)
+                )
             else:
-                results = [await self._run_column(n, index, rows, data, skipped) for n in level]
+                results = [await self._run_column(n, index, rows, data, skipped, failed_cells) for n in level]
             drop = np.zeros(len(rows), dtype=bool)
             for name, (values, sides, drop_mask, failed) in zip(level, results, strict=True):
                 data[name] = values
                 data.update(sides)
                 errors.extend(failed)
+                if failed:
+                    failed_cells[name] = np.isin(rows, [e["row"] for e in failed])
                 if drop_mask is not None and drop_mask.any():
                     drop |= drop_mask
                     dropped_rows[name] = dropped_rows.get(name, 0) + int(drop_mask.sum())
@@ -112,6 +128,7 @@ class BatchEngine:
                 mask = _arrow_mask(keep)
                 data = {k: v.filter(mask) for k, v in data.items()}
                 skipped = {k: v[keep] for k, v in skipped.items()}
+                failed_cells = {k: v[keep] for k, v in failed_cells.items()}
         out = self._assemble(data, len(rows), dropped_rows)
         out.errors = sorted(errors, key=lambda e: (e["row"], e["column"]))
         return out
@@ -123,6 +140,7 @@ class BatchEngine:
         rows: np.ndarray,
         data: dict[str, pa.Array],
         skipped: dict[str, np.ndarray],
+        failed_cells: Mapping[str, np.ndarray] | None = None,
     ) -> tuple[pa.Array, dict[str, pa.Array], np.ndarray | None, list[dict[str, Any]]]:
         import numpy as np
 
@@ -131,6 +149,10 @@ class BatchEngine:
         skip_mask = self._skip_mask(planned, kind, rows, data, skipped)
         if skip_mask is not None and skip_mask.any():
             skipped[name] = skip_mask
+        upstream, causes = upstream_failures(planned.depends_on, failed_cells or {}, len(rows))
+        if upstream is not None:
+            skip_mask = upstream if skip_mask is None else skip_mask | upstream
+        if skip_mask is not None and skip_mask.any():
             live = np.flatnonzero(~skip_mask)
             sub = {k: v.take(_arrow_indices(live)) for k, v in data.items()}
             batch = BatchInput(index, rows[live], sub, self.rngs[name])
@@ -146,10 +168,14 @@ class BatchEngine:
                 full = np.zeros(len(rows), dtype=bool)
                 full[live] = drop
                 drop = full
+        if upstream is not None:
+            values = _null_rows(values, upstream)
+            sides = {k: _null_rows(v, upstream) for k, v in sides.items()}
+            failed = sorted([*failed, *_upstream_records(planned, rows, causes)], key=lambda e: e["row"])
         self.timings[name] += time.perf_counter() - started
         if name in self.cells_done:
             counts = self.cells_done[name]
-            counts[0] += batch.num_rows
+            counts[0] += batch.num_rows + len(causes)
             counts[1] += len(failed)
             self.observer.cells(name, counts[0], counts[1])
         for key, amount in output.stats.items():
@@ -233,7 +259,54 @@ class BatchEngine:
         dropped = pa.table({k: data[k] for k in gone}) if gone else None
         full = pa.table({k: data[k] for k in order}) if order else pa.table({})
         processors = {t.name: t.apply(full) for t in self.transforms}
-        return BatchOut(output, dropped, processors, dropped_rows)
+        tokens = {k.removeprefix(TOKENS_PREFIX): v for k, v in data.items() if k.startswith(TOKENS_PREFIX)}
+        return BatchOut(output, dropped, processors, dropped_rows, tokens=tokens)
+
+
+def upstream_failures(
+    depends_on: tuple[str, ...], failed_cells: Mapping[str, np.ndarray], n: int
+) -> tuple[np.ndarray | None, dict[int, str]]:
+    """The failure policy: rows (mask over the batch) whose cell of some column in ``depends_on`` failed
+    or was itself skipped for a failed upstream, and for each such row the first such column; (None, {})
+    when there is none."""
+    import numpy as np
+
+    mask: np.ndarray | None = None
+    causes: dict[int, str] = {}
+    for dep in depends_on:
+        failed = failed_cells.get(dep)
+        if failed is None or not failed.any():
+            continue
+        for position in np.flatnonzero(failed):
+            causes.setdefault(int(position), dep)
+        mask = failed.copy() if mask is None else mask | failed
+    if mask is not None and len(mask) != n:
+        from ddc.errors import InternalError
+
+        raise InternalError(f"failed-cell mask of {len(mask)} rows for a batch of {n}")
+    return mask, causes
+
+
+def _upstream_records(planned: PlannedColumn, rows: np.ndarray, causes: Mapping[int, str]) -> list[dict[str, Any]]:
+    return [
+        {
+            "row": int(rows[position]),
+            "column": planned.name,
+            "kind": planned.column_type,
+            "action": "row kept, cell empty (upstream failed)",
+            "message": f"upstream: column {dep!r} failed",
+        }
+        for position, dep in sorted(causes.items())
+    ]
+
+
+def _null_rows(values: pa.Array, mask: np.ndarray) -> pa.Array:
+    """``values`` with the rows of ``mask`` set to null (any Arrow type)."""
+    import numpy as np
+    import pyarrow as pa
+
+    index = pa.array(np.arange(len(values), dtype=np.int64), mask=mask)
+    return values.take(index)
 
 
 def _levels(plan: Plan) -> list[list[str]]:

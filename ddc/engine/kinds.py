@@ -44,6 +44,11 @@ if TYPE_CHECKING:
     from ddc.spec.document import RunSettings
 
 
+#: Side columns named ``TOKENS_PREFIX + column`` carry each cell's [input, output] tokens as the server
+#: reported them; the runner hands them to the statistics and never writes them.
+TOKENS_PREFIX = "__ddc_tokens__"
+
+
 @dataclass(frozen=True)
 class RunContext:
     """What every generator may read about the run. One per run; shared by all columns.

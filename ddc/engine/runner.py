@@ -27,7 +27,6 @@ from ddc.engine.registry import column_kinds
 from ddc.engine.resume import check_compatible, check_target, new_metadata
 from ddc.engine.rng import new_seed
 from ddc.engine.scheduling import drive, generate, waits_on_io
-from ddc.engine.stats import ARROW_ROWS
 from ddc.errors import RunError, UsageError
 
 if TYPE_CHECKING:
@@ -289,9 +288,12 @@ def _run_into(
                 LLMOptions(use_cache=use_cache, artifacts_dir=dataset_dir, adaptive_concurrency=adaptive_concurrency),
             )
         started = time.perf_counter()
-        # A small dataset's rows stay in memory for its statistics (cheaper than reading the files back).
-        keep_tables = return_table or hi - lo <= ARROW_ROWS
-        coroutine = generate(plan, context, reader, dataset_dir, meta, lo, hi, size, keep_tables, observer, chosen)
+        from ddc.engine.stats import StatisticsAccumulator
+
+        statistics = StatisticsAccumulator()  # fed batch by batch: memory does not grow with the rows
+        coroutine = generate(
+            plan, context, reader, dataset_dir, meta, lo, hi, size, return_table, statistics, observer, chosen
+        )
         # under an event loop, a signal cancels the generation task (ddc.engine.interrupts)
         generated = drive(guard.cancellable(coroutine) if event_loop else coroutine, event_loop=event_loop)
     finally:
@@ -319,6 +321,7 @@ def _run_into(
         warnings,
         return_table,
         observer,
+        statistics,
     )
     if event_loop:
         from ddc.engine.llm.failures import EarlyShutdown

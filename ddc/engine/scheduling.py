@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
     from ddc.compile.plan import Plan
     from ddc.engine.seeds import SeedReader
+    from ddc.engine.stats import StatisticsAccumulator
 
 #: Batches generated concurrently when a column kind waits on I/O (LLM calls); written in order.
 MAX_BATCHES_IN_FLIGHT = 3
@@ -43,6 +44,7 @@ async def generate(
     hi: int,
     size: int,
     keep_tables: bool,
+    statistics: StatisticsAccumulator,
     observer: RunObserver,
     kinds: Mapping[str, ColumnKind],
 ) -> tuple[list[pa.Table] | None, dict[str, float], dict[str, int], dict[str, float]]:
@@ -75,8 +77,12 @@ async def generate(
         if not checks:
             start_dataset()
         tables: list[pa.Table] | None = [] if keep_tables else None
-        if keep_tables and first and dataset_dir is not None:
-            tables = [read_batch(dataset_dir, i) for i in range(first)]
+        if first and dataset_dir is not None:  # a resumed run: the batches written before count too
+            for i in range(first):
+                earlier = read_batch(dataset_dir, i)
+                statistics.add(earlier)
+                if tables is not None:
+                    tables.append(earlier)
         start_row = lo + first * size
         observer.phase("generation")  # rates count from now, and from the rows of a resumed run
         observer.start(start_row - lo, hi - lo, {name: hi - start_row for name in engine.cell_columns})
@@ -95,6 +101,7 @@ async def generate(
                 dropped_rows[key] = dropped_rows.get(key, 0) + amount
             if dataset_dir is not None:
                 write_batch(dataset_dir, index, out)  # in index order: complete batches are a prefix
+            statistics.add(out.output, out.tokens)
             if tables is not None:
                 tables.append(out.output)
             observer.rows(end - lo, hi - lo)
@@ -168,7 +175,15 @@ def drive(coroutine: Coroutine[Any, Any, Any], *, event_loop: bool) -> Any:
     if event_loop:
         import asyncio
 
-        return asyncio.run(coroutine)
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(coroutine)
+        # This thread already runs an event loop (a notebook, an async application): ours gets a thread.
+        import concurrent.futures
+
+        with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="ddc-run") as pool:
+            return pool.submit(asyncio.run, coroutine).result()
     undeclared = RunError(
         "a column kind waited on I/O but does not declare io_bound=True",
         hint="set io_bound=True on the ColumnKind of any column whose generator awaits",

@@ -221,6 +221,29 @@ def _models(c: _Checker) -> None:
     for i, name in enumerate(names):
         if names.index(name) != i:
             c.error(("providers", i, "name"), f"duplicate provider name {name!r}", code="duplicate-name")
+    _tools(c)
+
+
+def _tools(c: _Checker) -> None:
+    """Tool configs: unique aliases, allow_tools without repeats or blanks, unique MCP provider names
+    (whether each allowed tool exists is known only to the server: ``ddc run`` checks it at start-up)."""
+    aliases = [t.tool_alias for t in c.spec.tool_configs or ()]
+    for i, tool in enumerate(c.spec.tool_configs or ()):
+        if aliases.index(tool.tool_alias) != i:
+            c.error(("tool_configs", i, "tool_alias"), f"duplicate tool alias {tool.tool_alias!r}",
+                    code="duplicate-name")  # fmt: skip
+        allowed = list(tool.allow_tools or ())
+        for j, name in enumerate(allowed):
+            if not name.strip():
+                c.error(("tool_configs", i, "allow_tools", j), "empty tool name", "name an MCP tool",
+                        "bad-tool-name")  # fmt: skip
+            elif allowed.index(name) != j:
+                c.error(("tool_configs", i, "allow_tools", j), f"tool {name!r} is listed twice",
+                        "list each tool once", "duplicate-name")  # fmt: skip
+    mcp_names = [p.name for p in c.spec.mcp_providers or ()]
+    for i, name in enumerate(mcp_names):
+        if mcp_names.index(name) != i:
+            c.error(("mcp_providers", i, "name"), f"duplicate MCP provider name {name!r}", code="duplicate-name")
 
 
 def _sampler_columns(c: _Checker) -> Iterator[tuple[int, Any]]:

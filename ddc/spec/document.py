@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from ddc.spec.base import SpecModel
 from ddc.spec.columns import Column
@@ -74,6 +74,55 @@ class LocalProvider(SpecModel):
         if not value.startswith(("http://", "https://")):
             raise ValueError(f"endpoint must be an http(s) URL (got {value!r})")
         return value
+
+
+class MCPProviderConfig(SpecModel):
+    """ddc extension: an MCP server the tools of `tool_configs` come from, for `ddc run` (the official
+    ``LocalStdioMCPProvider`` / ``MCPProvider``; never sent to NeMo Services)."""
+
+    name: str = Field(description="Provider name that `tool_configs[].providers` refers to.")
+    provider_type: Literal["stdio", "streamable_http", "sse"] | None = Field(
+        default=None,
+        description="Transport: `stdio` (a local command; the default with `command`), `streamable_http` or "
+        "`sse` (the default with `endpoint`, as in the official MCPProvider).",
+    )
+    command: str | None = Field(default=None, description="stdio: the server's executable, e.g. `python`.")
+    args: list[str] = Field(default_factory=list, description="stdio: its arguments.")
+    env: dict[str, str] = Field(default_factory=dict, description="stdio: extra environment variables.")
+    endpoint: str | None = Field(default=None, description="HTTP: the server URL, e.g. `http://127.0.0.1:8000/mcp`.")
+    api_key: str | None = Field(
+        default=None,
+        description="HTTP: where the bearer token is read at run time, never the token itself: the name of an "
+        "environment variable.",
+    )
+
+    @field_validator("api_key")
+    @classmethod
+    def _key_reference(cls, value: str | None) -> str | None:
+        if value is not None and not ENV_VAR.match(value):
+            raise ValueError("api_key must name an environment variable such as MCP_API_KEY, not hold the key")
+        return value
+
+    @field_validator("endpoint")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError(f"endpoint must be an http(s) URL (got {value!r})")
+        return value
+
+    @model_validator(mode="after")
+    def _one_transport(self) -> MCPProviderConfig:
+        if (self.command is None) == (self.endpoint is None):
+            raise ValueError("give either command (a stdio server) or endpoint (an HTTP server)")
+        kind = self.provider_type or ("stdio" if self.command is not None else "sse")
+        if (kind == "stdio") != (self.command is not None):
+            wanted = "command" if kind == "stdio" else "endpoint"
+            raise ValueError(f"provider_type {kind!r} needs {wanted}")
+        return self
+
+    @property
+    def transport(self) -> str:
+        return self.provider_type or ("stdio" if self.command is not None else "sse")
 
 
 class RunSettings(SpecModel):
@@ -141,6 +190,9 @@ class Spec(DataDesignerConfig):
     )
     providers: list[LocalProvider] | None = Field(
         default=None, description="Local OpenAI-compatible endpoints for `ddc run`."
+    )
+    mcp_providers: list[MCPProviderConfig] | None = Field(
+        default=None, description="MCP servers the tools of `tool_configs` come from, for `ddc run`."
     )
     run: RunSettings | None = Field(default=None, description="Defaults for `ddc run`.")
     submit: SubmitSettings | None = Field(default=None, description="Defaults for `ddc submit`.")

@@ -85,7 +85,7 @@ class JudgeScoreProfiler(SpecModel):
 
 
 class ToolConfig(SpecModel):
-    """MCP tools an LLM column may call (not run by ddc; accepted for compatibility)."""
+    """MCP tools an LLM column may call; `providers` name `mcp_providers` entries for `ddc run`."""
 
     tool_alias: str = Field(description="Name LLM columns use in `tool_alias`.")
     providers: list[str] = Field(description="MCP provider names.")

@@ -46,6 +46,7 @@ Schema = dict[str, Any]
 _PUBLIC: dict[str, tuple[str, str]] = {
     "Spec": ("spec", "ddc spec"),
     "LocalProvider": ("local-provider", "local model provider"),
+    "MCPProviderConfig": ("mcp-provider", "MCP provider"),
     "RunSettings": ("run-settings", "run settings"),
     "SubmitSettings": ("submit-settings", "submit settings"),
     "ModelConfig": ("model-config", "model config"),
@@ -443,6 +444,9 @@ def _refine(defs: dict[str, Schema]) -> None:
         r"^([A-Za-z_][A-Za-z0-9_]*|[A-Za-z0-9][A-Za-z0-9_.@+-]*/[A-Za-z0-9][A-Za-z0-9_.@+-]*)$"
     )
     prop("local-provider", "endpoint")["pattern"] = r"^https?://"
+    prop("mcp-provider", "endpoint")["pattern"] = r"^https?://"
+    prop("mcp-provider", "api_key")["pattern"] = r"^[A-Za-z_][A-Za-z0-9_]*$"
+    defs["mcp-provider"]["oneOf"] = [{"required": ["command"]}, {"required": ["endpoint"]}]
     prop("submit-settings", "output_location")["pattern"] = r"^[a-z](?!.*--)[a-z0-9\-@.+_]{1,62}(?<!-)$"
     prop("submit-settings", "providers")["additionalProperties"]["pattern"] = r"^(?=[\s\S]*[^/])[^/]*/?[^/]*$"
 
@@ -514,6 +518,19 @@ providers:
   - name: local-vllm
     endpoint: http://127.0.0.1:8000/v1
     api_key: VLLM_API_KEY
+""",
+    ),
+    ("spec", "mcp_providers"): _md(
+        "ddc extension: MCP servers for `ddc run` (a local command over stdio, or an HTTP endpoint); "
+        "`tool_configs[].providers` names them.",
+        """
+mcp_providers:
+  - name: local-tools
+    command: python
+    args: [tools_server.py]
+  - name: search
+    provider_type: streamable_http
+    endpoint: http://127.0.0.1:8000/mcp
 """,
     ),
     ("spec", "submit"): _md(

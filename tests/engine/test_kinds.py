@@ -179,3 +179,17 @@ def test_a_run_without_io_bound_kinds_starts_no_event_loop(write_spec, tmp_path)
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_a_run_with_io_bound_columns_works_inside_a_running_event_loop(write_spec, tmp_path) -> None:
+    """As in a notebook: ddc.run is called from code that an event loop is running."""
+    import asyncio
+
+    from ddc.engine.runner import run
+
+    kinds = column_kinds([ColumnKind("expression", _SlowAsync, io_bound=True)])
+
+    async def inside() -> int:
+        return run(write_spec(SPEC), output_dir=tmp_path, kinds=kinds).metadata["actual_num_records"]
+
+    assert asyncio.run(inside()) > 0

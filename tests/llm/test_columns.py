@@ -438,3 +438,11 @@ def test_reply_without_content_is_a_parse_failure(openai_server: OpenAIServer) -
     openai_server.chat_reply = lambda r: {"role": "assistant", "content": None}
     output, _ = run_column(spec_text(openai_server.base_url, text_column()), "essay", {"topic": ["cats"]})
     assert output.errors[0] == "parse: no valid reply after 6 attempts: The response has no text content."
+
+
+def test_a_repaired_reply_is_recorded_in_the_trace(openai_server: OpenAIServer) -> None:
+    openai_server.chat_reply = lambda r: "```json\n{'name': 'cat', 'legs': 4}\n```"
+    traced = STRUCTURED + "    with_trace: last_message\n"
+    output, _ = run_column(spec_text(openai_server.base_url, traced), "info", {"topic": ["cats"]})
+    (last,) = output.side_columns["info__trace"][0]
+    assert list(output.values) == [{"name": "cat", "legs": 4}] and last["ddc_repair"].startswith("json_repair: ")

@@ -172,11 +172,26 @@ def test_rows_of_several_batches_share_the_model_slots(openai_server: OpenAIServ
     assert openai_server.max_in_flight == 8
 
 
-def test_tool_use_is_refused_before_any_request(openai_server: OpenAIServer, tmp_path: Path) -> None:
+def test_tools_of_an_undeclared_mcp_provider_are_refused_before_any_cell(
+    openai_server: OpenAIServer, tmp_path: Path
+) -> None:
     columns = COLUMNS + "    tool_alias: search\n"
     spec = tmp_path / "spec.yaml"
     tools = "tool_configs: [{tool_alias: search, providers: [web]}]\n"
     spec.write_text(spec_text(openai_server.base_url, columns) + tools + "num_records: 2\n")
-    with pytest.raises(RunError, match=r"column 'essay': tool use \(MCP\) is not supported by ddc run"):
+    with pytest.raises(RunError, match=r"tool config 'search': MCP provider 'web' is not declared"):
         runner.run(spec, output_dir=tmp_path / "out")
-    assert openai_server.requests == []
+    assert openai_server.cell_requests == []
+
+
+def test_token_statistics_come_from_the_servers_usage_per_cell(openai_server: OpenAIServer, tmp_path: Path) -> None:
+    dataset = run_spec(openai_server, tmp_path)
+    stats = json.loads((dataset / "metadata.json").read_text())["column_statistics"]
+    essay = next(s for s in stats if s["column_name"] == "essay")
+    assert essay["ddc_token_counts"] == "server"
+    assert essay["output_tokens_mean"] > 0 and essay["input_tokens_median"] > 0
+
+
+def test_token_side_columns_are_never_written(openai_server: OpenAIServer, tmp_path: Path) -> None:
+    dataset = run_spec(openai_server, tmp_path)
+    assert not [c for c in pq.read_table(dataset / "parquet-files").column_names if c.startswith("__ddc")]

@@ -4,7 +4,8 @@ Stdlib only (HTTP/1.1 with keep-alive over asyncio streams, its event loop in a 
 runs inside the test process or as its own process for benchmarks
 (``python -m tests.servers.openai_server --latency 0.1`` prints the base URL on its first line).
 Replies are deterministic: a pure function of the request body unless a test installs its own reply
-function. Faults are injected per request, either from a FIFO schedule
+function (``tool_calling_reply`` scripts a model that asks for MCP tool calls, then answers with their
+results). Faults are injected per request, either from a FIFO schedule
 (``server.schedule(Fault.http(429), ...)``) or from a policy function, and every request is recorded
 so tests can assert on bodies and headers.
 
@@ -388,6 +389,41 @@ def _blocks(content: Any) -> list[dict[str, Any]]:
     if isinstance(content, str):
         return [{"type": "text", "text": content}]
     return [b for b in content or [] if isinstance(b, dict)]
+
+
+ToolPlan = Callable[[RecordedRequest], "list[tuple[str, dict[str, Any]]]"]
+
+
+def tool_calling_reply(plan: ToolPlan, answer: Callable[[list[str]], str] | None = None) -> ChatReply:
+    """A scripted model that uses tools: asked a question (the last message is the user's), it asks for
+    the calls ``plan`` names; shown their results (the last messages are ``role: tool``), it answers
+    with ``answer(results)`` (default: ``"answer: " + "; ".join(results)``). Without ``tools`` in the
+    request, or when ``plan`` names no call, it answers at once."""
+
+    def reply(request: RecordedRequest) -> str | dict[str, Any]:
+        messages = request.body.get("messages", [])
+        results: list[str] = []
+        for message in reversed(messages):
+            if message.get("role") != "tool":
+                break
+            results.insert(0, "".join(b.get("text", "") for b in _blocks(message.get("content"))))
+        if results or not request.body.get("tools"):
+            return answer(results) if answer else "answer: " + "; ".join(results)
+        calls = plan(request)
+        if not calls:
+            return answer([]) if answer else "answer: no tools needed"
+        turn = sum(1 for m in messages if m.get("role") == "assistant" and m.get("tool_calls"))
+        return {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {"id": f"call_{turn}_{i}", "type": "function",
+                 "function": {"name": name, "arguments": json.dumps(arguments)}}
+                for i, (name, arguments) in enumerate(calls)
+            ],
+        }  # fmt: skip
+
+    return reply
 
 
 def failure_policy(rate: float, *, seed: int = 0, timeout_seconds: float = 1.0) -> FaultPolicy:

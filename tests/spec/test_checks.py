@@ -149,3 +149,19 @@ def test_query_seed_columns_come_from_the_query(tmp_path: Path) -> None:
     )
     assert errors(text, tmp_path) == []
     assert errors(text.replace("{{ score }}", "{{ id }}"), tmp_path) == [("unknown-reference", "columns[0].expr")]
+
+
+TOOLS = "tool_configs:\n  - {tool_alias: geo, providers: [geo], allow_tools: [capital, capital]}\n"
+
+
+def test_a_tool_listed_twice_in_allow_tools() -> None:
+    assert errors(TOOLS + "columns:\n" + X + llm("y", "{{ x }}", ", tool_alias: geo")) == [
+        ("duplicate-name", "tool_configs[0].allow_tools[1]")
+    ]
+
+
+def test_duplicate_mcp_provider_names() -> None:
+    providers = (
+        "mcp_providers:\n  - {name: geo, command: python}\n  - {name: geo, endpoint: 'http://127.0.0.1:1/mcp'}\n"
+    )
+    assert errors(providers + "columns:\n" + X) == [("duplicate-name", "mcp_providers[1].name")]

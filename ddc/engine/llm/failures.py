@@ -23,7 +23,7 @@ from typing import Any
 from ddc.errors import RunError
 
 DEFAULT_WINDOW = 20
-NOT_A_MODEL_FAILURE = frozenset({"template", "media", "early_shutdown"})
+NOT_A_MODEL_FAILURE = frozenset({"template", "media", "early_shutdown", "tool", "upstream"})
 
 
 class EarlyShutdown(RunError):

@@ -5,6 +5,12 @@ Each function takes a column config and the rows (dicts of the columns produced 
 up to ``max_corrections`` correction turns (the parse error is sent back) inside each of up to
 ``1 + max_restarts`` fresh conversations; every request's sampled temperature/top_p depends only on
 (run seed, column, row, restart, correction).
+
+With ``tool_alias`` (``ddc.engine.llm.tools``) each request carries the tool schemas; a reply that asks
+for tool calls is answered with their results and sent back, without counting as a correction, and a
+restart goes back to the conversation as it stood after the last tool turn (the official checkpoint),
+so tools are not called again. A reply repaired before it parsed (near-JSON) carries the repair in the
+trace: ``"ddc_repair"`` on the final assistant message.
 """
 
 from __future__ import annotations
@@ -14,11 +20,17 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ddc.engine.llm.client import ModelCallError, ModelClient
 from ddc.engine.llm.parsing import ParseProblem, Recipe, recipe_for
 from ddc.engine.llm.wire import chat_body, chat_messages, embedding_body, text_block
+
+if TYPE_CHECKING:
+    from ddc.engine.llm.tools import ToolSet
+
+
+MAX_REFUSALS = 3  # refused tool turns before a cell whose model never stops calling tools fails
 
 
 @dataclass(frozen=True)
@@ -37,6 +49,7 @@ class Cell:
     value: Any = None
     error: CellError | None = None
     side: Mapping[str, Any] = field(default_factory=dict)
+    usage: tuple[int, int] | None = None  # the server's prompt and completion tokens of the final reply
 
 
 @dataclass
@@ -84,8 +97,9 @@ async def generate_prompt_cell(
     ctx: GenerationContext,
     recipe: Recipe | None = None,
     tally: dict[str, float] | None = None,
+    tools: ToolSet | None = None,
 ) -> Cell:
-    """One llm-text / llm-code / llm-structured / llm-judge cell."""
+    """One llm-text / llm-code / llm-structured / llm-judge cell (with ``tools``, its tool-call turns)."""
     from ddc.engine.llm.media import MediaProblem, media_blocks
 
     recipe = recipe or recipe_for(column)
@@ -100,30 +114,48 @@ async def generate_prompt_cell(
         return Cell(error=CellError("template", "prompt: the template rendered an empty prompt"))
     user = f"{prompt}\n\n{recipe.suffix}" if recipe.suffix else prompt
     model = ctx.client.model(column.model_alias)
+    tally = tally if tally is not None else {}
     problem = ""
     attempts = 0
+    checkpoint, checkpoint_turns = chat_messages(user, system, media), 0
     for restart in range(ctx.max_restarts + 1):
-        conversation = chat_messages(user, system, media)
-        for correction in range(ctx.max_corrections + 1):
+        conversation, turns = list(checkpoint), checkpoint_turns
+        correction = 0
+        while correction <= ctx.max_corrections:
             attempts += 1
             body = chat_body(model, conversation, seed=ctx.seed, key=(column.name, row, restart, correction))
+            if tools is not None:
+                body["tools"] = tools.schemas
             try:
                 payload = await ctx.client.post(
                     column.model_alias,
                     "chat/completions",
                     body,
-                    sample=(column.name, row, restart, correction),
+                    sample=(column.name, row, restart, correction, *((turns,) if turns else ())),
                     tally=tally,
                 )
             except ModelCallError as exc:
                 return Cell(error=CellError(exc.kind, exc.message))
             message = _first_message(payload)
+            if tools is not None and message.get("tool_calls"):
+                from ddc.engine.llm.mcp_sessions import ToolCallError
+
+                turns += 1
+                if turns > tools.max_turns + MAX_REFUSALS:
+                    return Cell(error=CellError("tool", f"the model kept calling tools after {MAX_REFUSALS} refusals"))
+                try:
+                    conversation = [*conversation, *await tools.respond(message, refuse=turns > tools.max_turns)]
+                except ToolCallError as exc:
+                    return Cell(error=CellError("tool", str(exc)))
+                tally["tool_turns"] = tally.get("tool_turns", 0) + 1
+                checkpoint, checkpoint_turns = list(conversation), turns
+                continue
             content = message.get("content")
             reply = content if isinstance(content, str) else ""
             try:
                 if not isinstance(content, str):
                     raise ParseProblem("The response has no text content.")
-                value = recipe.parse(reply)
+                parsed = recipe.parse_reply(reply)
             except ParseProblem as exc:
                 problem = str(exc)
                 conversation = [
@@ -131,9 +163,23 @@ async def generate_prompt_cell(
                     {"role": "assistant", "content": [text_block(reply)]},
                     {"role": "user", "content": [text_block(problem)]},
                 ]
+                correction += 1
                 continue
-            return Cell(value, side=_side_effects(column, conversation, message))
+            if parsed.repair:
+                tally["json_repairs"] = tally.get("json_repairs", 0) + 1
+            side = _side_effects(column, conversation, message, parsed.repair)
+            return Cell(parsed.value, side=side, usage=_usage(payload))
     return Cell(error=CellError("parse", f"no valid reply after {attempts} attempts: {problem}"))
+
+
+def _usage(payload: Any) -> tuple[int, int] | None:
+    usage = payload.get("usage") if isinstance(payload, dict) else None
+    if not isinstance(usage, dict):
+        return None
+    prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens")
+    if isinstance(prompt, int) and isinstance(completion, int):
+        return prompt, completion
+    return None
 
 
 def _first_message(payload: Any) -> dict[str, Any]:
@@ -146,7 +192,9 @@ def _reasoning(message: Mapping[str, Any]) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
-def _side_effects(column: Any, conversation: list[dict[str, Any]], message: Mapping[str, Any]) -> dict[str, Any]:
+def _side_effects(
+    column: Any, conversation: list[dict[str, Any]], message: Mapping[str, Any], repair: str | None = None
+) -> dict[str, Any]:
     side: dict[str, Any] = {}
     if getattr(column, "extract_reasoning_content", False):
         side[f"{column.name}__reasoning_content"] = _reasoning(message)
@@ -158,6 +206,8 @@ def _side_effects(column: Any, conversation: list[dict[str, Any]], message: Mapp
         }
         if _reasoning(message):
             reply["reasoning_content"] = _reasoning(message)
+        if repair:
+            reply["ddc_repair"] = repair
         side[f"{column.name}__trace"] = [*conversation, reply] if trace == "all_messages" else [reply]
     return side
 

@@ -23,15 +23,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ddc.engine.kinds import ColumnOutput
+from ddc.engine.kinds import TOKENS_PREFIX, ColumnOutput
 from ddc.engine.llm.failures import EarlyShutdown, ErrorRateMonitor
-from ddc.errors import RunError
 
 if TYPE_CHECKING:
     from ddc.compile.plan import PlannedColumn
     from ddc.engine.kinds import BatchInput, RunContext
     from ddc.engine.llm.client import ModelClient, RetryPolicy
     from ddc.engine.llm.generate import Cell, GenerationContext
+    from ddc.engine.llm.tools import ToolRuntime
 
 _RUNTIME_KEY = "ddc.engine.llm.runtime"
 _OPTIONS_KEY = "ddc.engine.llm.options"
@@ -158,12 +158,18 @@ def llm_usage(context: RunContext) -> dict[str, dict[str, Any]]:
 
 
 def _output(
-    cells: list[Cell], side_names: tuple[str, ...], runtime: LLMRuntime, tally: dict[str, float]
+    cells: list[Cell],
+    side_names: tuple[str, ...],
+    runtime: LLMRuntime,
+    tally: dict[str, float],
+    tokens_of: str | None = None,
 ) -> ColumnOutput:
     """Values, errors, side columns; ``stats`` (summed by the runner into metadata.json's column_metrics)
     holds the batch's requests, retries, cache hits, tokens in/out and failed cells."""
     errors = {i: str(c.error) for i, c in enumerate(cells) if c.error is not None}
     side = {name: [c.side.get(name) for c in cells] for name in side_names}
+    if tokens_of is not None:  # per-cell tokens for the statistics (``TOKENS_PREFIX``)
+        side[TOKENS_PREFIX + tokens_of] = [list(c.usage) if c.usage else None for c in cells]
     stats = {"requests": 0.0, "retries": 0.0, "cache_hits": 0.0, "input_tokens": 0.0, "output_tokens": 0.0}
     stats.update(tally)
     stats["failed_cells"] = float(len(errors))
@@ -179,11 +185,11 @@ class PromptColumnGenerator:
 
         self.planned = planned
         self.column = planned.config
+        self.tools: ToolRuntime | None = None
         if getattr(self.column, "tool_alias", None):
-            raise RunError(
-                f"column {planned.name!r}: tool use (MCP) is not supported by ddc run",
-                hint="remove tool_alias to generate without tools, or run the spec with `ddc submit`",
-            )
+            from ddc.engine.llm.tools import tool_runtime
+
+            self.tools = tool_runtime(context)
         self.runtime = llm_runtime(context)
         self.recipe = recipe_for(self.column)
         self.inputs = sorted(column_references(self.column))
@@ -195,14 +201,15 @@ class PromptColumnGenerator:
         ctx = self.runtime.generation()
         records = batch.records(self.inputs)
         tally: dict[str, float] = {}
+        tools = await self.tools.toolset(self.column.tool_alias) if self.tools is not None else None
 
         async def one(record: dict[str, Any], row: int) -> Cell:
-            cell = await generate_prompt_cell(self.column, record, row, ctx, self.recipe, tally)
+            cell = await generate_prompt_cell(self.column, record, row, ctx, self.recipe, tally, tools)
             self.runtime.observe(cell)
             return cell
 
         cells = await asyncio.gather(*(one(r, int(row)) for r, row in zip(records, batch.rows, strict=True)))
-        return _output(list(cells), self.planned.side_effects, self.runtime, tally)
+        return _output(list(cells), self.planned.side_effects, self.runtime, tally, tokens_of=self.planned.name)
 
     async def aclose(self) -> None:
         return None

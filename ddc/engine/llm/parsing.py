@@ -2,11 +2,13 @@
 
 Follows the official response recipes: ``llm-text`` keeps ``content.strip()`` as is; ``llm-code``
 keeps the last fenced code block (its language tag, when present, must match); ``llm-structured``
-keeps the last fenced ```` ```json ```` block, or the whole reply when it has no fence (strict JSON
-plus one repair, trailing commas; the official engine uses the more lenient json_repair), validated
-against the schema (Draft 2020-12) with undeclared properties pruned; ``llm-judge`` is structured
-output with one ``{reasoning, score}`` object per score, the score coerced to one of its option keys.
-A ``ParseProblem``'s text is what a correction turn sends back to the model.
+keeps the last fenced ```` ```json ```` block, or the whole reply when it has no fence: strict JSON
+first, then, as the official engine does, the near-JSON models write (trailing commas, single quotes,
+unquoted keys, an unclosed bracket, prose around the object) repaired with ``json_repair``; the repair
+is noted (``Parsed.repair``, shown in the cell trace) and the repaired value is then validated as
+strictly as any other (no NaN/Infinity; the schema, Draft 2020-12, with undeclared properties pruned);
+``llm-judge`` is structured output with one ``{reasoning, score}`` object per score, the score coerced
+to one of its option keys. A ``ParseProblem``'s text is what a correction turn sends back to the model.
 """
 
 from __future__ import annotations
@@ -24,11 +26,22 @@ class ParseProblem(ValueError):
 
 
 @dataclass(frozen=True)
+class Parsed:
+    """A parsed reply, and how it was repaired first (None when it parsed as written)."""
+
+    value: Any
+    repair: str | None = None
+
+
+@dataclass(frozen=True)
 class Recipe:
     """The prompt suffix of a column kind and its reply parser."""
 
     suffix: str
-    parse: Callable[[str], Any]
+    parse_reply: Callable[[str], Parsed]
+
+    def parse(self, reply: str) -> Any:
+        return self.parse_reply(reply).value
 
 
 CODE_SUFFIX = (
@@ -77,26 +90,32 @@ def fenced_blocks(text: str) -> list[tuple[str, str]]:
 
 
 def text_recipe() -> Recipe:
-    return Recipe("", lambda reply: reply.strip())
+    return Recipe("", lambda reply: Parsed(reply.strip()))
 
 
 def code_recipe(code_lang: str) -> Recipe:
     syntax = code_lang.split(":", 1)[0]
 
-    def parse(reply: str) -> str:
+    def parse(reply: str) -> Parsed:
         blocks = fenced_blocks(reply)
         if not blocks:
             raise ParseProblem("No parsable code response.")
         language, code = blocks[-1]
         if language and language != syntax:
             raise ParseProblem("Responded with code not matching the requested syntax.")
-        return code.strip()
+        return Parsed(code.strip())
 
     return Recipe(CODE_SUFFIX.format(syntax=syntax), parse)
 
 
 def extract_json(reply: str) -> Any:
-    """The last ```json block, else the whole reply; NaN and Infinity are refused."""
+    """The last ```json block, else the whole reply, repaired when it is near-JSON; NaN and Infinity are
+    refused."""
+    return parse_json(reply).value
+
+
+def parse_json(reply: str) -> Parsed:
+    """``extract_json`` with the repair it needed, if any."""
     blocks = [code for language, code in fenced_blocks(reply) if language == "json"]
     text = blocks[-1] if blocks else reply.strip()
 
@@ -104,14 +123,29 @@ def extract_json(reply: str) -> Any:
         raise ParseProblem(f"The JSON response contains {constant}, which is not valid JSON.")
 
     try:
-        return json.loads(text, parse_constant=refuse)
+        return Parsed(json.loads(text, parse_constant=refuse))
     except json.JSONDecodeError as exc:
-        try:  # the one repair models often need: trailing commas before a closing bracket
-            return json.loads(re.sub(r",\s*([\]}])", r"\1", text), parse_constant=refuse)
-        except json.JSONDecodeError:
-            pass
         where = "in the ```json code fence" if blocks else "(no ```json code fence found)"
-        raise ParseProblem(f"The response is not valid JSON {where}: {exc.msg} at line {exc.lineno}.") from exc
+        problem = f"The response is not valid JSON {where}: {exc.msg} at line {exc.lineno}."
+        error = exc
+    import json_repair
+
+    repaired = json_repair.loads(text)
+    if repaired == "" or not isinstance(repaired, (dict, list)):  # json_repair's answer to "no JSON here"
+        raise ParseProblem(problem) from error
+    _refuse_non_finite(repaired, refuse)
+    return Parsed(repaired, f"json_repair: {error.msg} at line {error.lineno} column {error.colno}")
+
+
+def _refuse_non_finite(value: Any, refuse: Callable[[str], float]) -> None:
+    if isinstance(value, float) and not math.isfinite(value):
+        refuse("NaN" if math.isnan(value) else "Infinity")
+    elif isinstance(value, dict):
+        for item in value.values():
+            _refuse_non_finite(item, refuse)
+    elif isinstance(value, list):
+        for item in value:
+            _refuse_non_finite(item, refuse)
 
 
 def prune(value: Any, schema: Any, root: dict[str, Any]) -> Any:
@@ -138,14 +172,15 @@ def structured_recipe(schema: dict[str, Any]) -> Recipe:
 
     validator = Draft202012Validator(schema)
 
-    def parse(reply: str) -> Any:
-        value = prune(extract_json(reply), schema, schema)
+    def parse(reply: str) -> Parsed:
+        parsed = parse_json(reply)
+        value = prune(parsed.value, schema, schema)
         errors = sorted(validator.iter_errors(value), key=lambda e: list(e.absolute_path))
         if errors:
             first = errors[0]
             where = "/".join(str(p) for p in first.absolute_path) or "the top level"
             raise ParseProblem(f"The JSON response does not match the schema at {where}: {first.message}")
-        return value
+        return Parsed(value, parsed.repair)
 
     return Recipe(JSON_SUFFIX.format(schema=json.dumps(schema)), parse)
 
@@ -195,8 +230,9 @@ def coerce_score(value: Any, options: list[Any]) -> str | None:
 def judge_recipe(scores: list[Any]) -> Recipe:
     schema = judge_schema(scores)
 
-    def parse(reply: str) -> dict[str, Any]:
-        data = extract_json(reply)
+    def parse(reply: str) -> Parsed:
+        parsed = parse_json(reply)
+        data = parsed.value
         if not isinstance(data, dict):
             raise ParseProblem("The JSON response must be an object with one entry per score.")
         out: dict[str, Any] = {}
@@ -209,7 +245,7 @@ def judge_recipe(scores: list[Any]) -> Recipe:
                 allowed = ", ".join(str(k) for k in score.options)
                 raise ParseProblem(f"{score.name!r}: score {entry['score']!r} is not one of {allowed}.")
             out[score.name] = {"reasoning": str(entry.get("reasoning", "")), "score": key}
-        return out
+        return Parsed(out, parsed.repair)
 
     return Recipe(JSON_SUFFIX.format(schema=json.dumps(schema)), parse)
 

@@ -1,0 +1,134 @@
+"""A generated dataset on disk, read for the report: metadata, the config, and per-column figures.
+
+Reads ddc's datasets and the official library's alike (the same layout: ``metadata.json``,
+``builder_config.json``, ``parquet-files/batch_*.parquet``). Every figure is one DuckDB aggregate over the
+batch files, so memory stays bounded whatever the dataset's size; nothing but those files is read.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ddc.errors import RunError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from ddc.compile.plan import Plan
+
+#: Bars of a histogram, values of a top-values chart, records shown in full.
+BINS = 30
+TOP = 20
+SAMPLE_RECORDS = 5
+
+
+@dataclass
+class Dataset:
+    path: Path
+    metadata: dict[str, Any]
+    files: list[Path]
+    schema: pa.Schema
+    plan: Plan | None
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    _con: Any = None
+
+    def sql(self, query: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+        if self._con is None:
+            import duckdb
+
+            con = duckdb.connect()
+            listing = "[" + ", ".join("'" + str(f).replace("'", "''") + "'" for f in self.files) + "]"
+            con.execute(f"SET allowed_paths = {listing}")  # the batch files, and nothing else
+            con.execute("SET enable_external_access = false")
+            con.execute("SET lock_configuration = true")
+            con.execute(f"CREATE VIEW data AS SELECT * FROM read_parquet({listing})")
+            self._con = con
+        return self._con.execute(query, params or []).fetchall()
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+
+
+def open_dataset(path: Path) -> Dataset:
+    """The dataset in ``path`` (a ddc run's or the official library's output directory)."""
+    import pyarrow.parquet as pq
+
+    meta_path = path / "metadata.json"
+    if not meta_path.is_file():
+        raise RunError(f"{path}: no metadata.json; give the directory of a generated dataset (ddc run -o DIR/NAME)")
+    try:
+        metadata = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise RunError(f"{meta_path}: cannot read it ({exc})") from exc
+    files = sorted((path / "parquet-files").glob("batch_*.parquet"))
+    if not files:
+        raise RunError(f"{path}: no parquet-files/batch_*.parquet; the run wrote no records yet")
+    errors: list[dict[str, Any]] = []
+    errors_path = path / "errors.jsonl"
+    if errors_path.is_file():
+        for line in errors_path.read_text(encoding="utf-8").splitlines():
+            try:
+                errors.append(json.loads(line))
+            except ValueError:
+                continue
+    return Dataset(path, metadata, files, pq.read_schema(files[0]), _plan(path), errors)
+
+
+def _plan(path: Path) -> Plan | None:
+    """The plan of the dataset's ``builder_config.json`` (column types, constraints); None if unreadable."""
+    from ddc.compile.plan import plan_spec
+    from ddc.errors import DdcError
+    from ddc.spec.load import load_spec
+
+    config = path / "builder_config.json"
+    if not config.is_file():
+        return None
+    try:
+        return plan_spec(load_spec(config, check=False))
+    except DdcError:
+        return None
+
+
+def quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def histogram(ds: Dataset, expression: str) -> tuple[list[float], list[int]]:
+    """Bin edges (BINS + 1) and counts of a numeric expression over the dataset's rows."""
+    values = f"(SELECT CAST({expression} AS DOUBLE) AS x FROM data)"
+    low, high = ds.sql(f"SELECT min(x), max(x) FROM {values} WHERE NOT isnan(x)")[0]
+    if low is None:
+        return [], []
+    if low == high:
+        count = ds.sql(f"SELECT count(*) FROM data WHERE {expression} IS NOT NULL")[0][0]
+        return [low - 0.5, high + 0.5], [int(count)]
+    width = (high - low) / BINS
+    rows = ds.sql(
+        f"SELECT least(CAST(floor((x - $1) / $2) AS BIGINT), {BINS - 1}) AS b, count(*) FROM {values} "
+        "WHERE x IS NOT NULL AND NOT isnan(x) GROUP BY b",
+        [low, width],
+    )
+    counts = [0] * BINS
+    for b, n in rows:
+        counts[int(b)] = int(n)
+    return [low + i * width for i in range(BINS + 1)], counts
+
+
+def top_values(ds: Dataset, expression: str) -> list[tuple[str, int]]:
+    rows = ds.sql(
+        f"SELECT CAST({expression} AS VARCHAR) AS v, count(*) AS n FROM data WHERE {expression} IS NOT NULL "
+        f"GROUP BY v ORDER BY n DESC, v LIMIT {TOP}"
+    )
+    return [(str(v), int(n)) for v, n in rows]
+
+
+def sample_records(ds: Dataset) -> list[dict[str, Any]]:
+    import pyarrow.parquet as pq
+
+    table = pq.ParquetFile(ds.files[0]).read_row_group(0) if pq.ParquetFile(ds.files[0]).num_row_groups else None
+    return table.slice(0, SAMPLE_RECORDS).to_pylist() if table is not None else []
