@@ -132,7 +132,7 @@ def validate(source: SpecInput, *, modes: tuple[Mode, ...] = (), online: bool = 
         if mode == "submit":
             from ddc.submission.preflight import check_submit
 
-            report.diagnostics.extend(check_submit(loaded))
+            report.diagnostics.extend(check_submit(loaded, dd_version=_service_dd_version(loaded) if online else None))
         else:
             report.diagnostics.extend(mode_diagnostics(loaded, mode))
         report.explanations[mode] = explain(loaded, mode)
@@ -144,6 +144,23 @@ def validate(source: SpecInput, *, modes: tuple[Mode, ...] = (), online: bool = 
     if report.ok:
         report.fingerprint = fingerprint(loaded.spec)
     return report
+
+
+def _service_dd_version(loaded: LoadedSpec) -> str | None:
+    """With ``--online`` and no ``submit.dd_version``: the data-designer the service's platform pins."""
+    from ddc.errors import ServiceError
+    from ddc.nemo.resources import NemoAccess
+    from ddc.submission.versions import version_for_platform
+
+    access = NemoAccess.for_spec(loaded.spec)
+    if access is None or (loaded.spec.submit is not None and loaded.spec.submit.dd_version):
+        return None
+    try:
+        with access.client() as client:
+            platform = client.platform_version()
+    except ServiceError:
+        return None  # the online checks report the service as unreachable
+    return version_for_platform(platform) if platform else None
 
 
 def _online(loaded: LoadedSpec, mode: Mode) -> list[Diagnostic]:

@@ -12,16 +12,34 @@
     InternalError                 our bug; never raised for bad input
 
 Every user error reads like a compiler message: ``file:line:col: path: message (hint)``.
+
+Exit codes of the ``ddc`` command, in one place (``ExitCode``; README "Exit codes"):
+0 success, 1 a user error (DdcError), 2 bad command-line usage (click's, UsageError) and, for
+``submit``/``jobs``/``preview``, service or connection errors, 3 a NeMo Services job that failed or was
+cancelled, 70 an internal error (a ddc bug: traceback, please report), 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
 
+import enum
 import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+
+class ExitCode(enum.IntEnum):
+    """What the ``ddc`` process exit status means (the shell sees the number)."""
+
+    OK = 0
+    USER_ERROR = 1  # DdcError: the spec, the data, a model endpoint; the message says what to do
+    USAGE = 2  # bad options or arguments (click, UsageError)
+    SERVICE_ERROR = 2  # HTTP, auth or connection errors of submit/jobs/preview (kept from before; an alias)
+    JOB_FAILED = 3  # a NeMo Services job ended in error or was cancelled
+    INTERNAL = 70  # a bug in ddc (BSD sysexits EX_SOFTWARE); printed with its traceback
+    INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as shells report it
 
 
 @dataclass(frozen=True, order=True)
@@ -79,7 +97,7 @@ class Diagnostic:
 class DdcError(Exception):
     """Base of every error a user can act on."""
 
-    exit_code = 1
+    exit_code: int = ExitCode.USER_ERROR
 
     def __init__(self, message: str, *, span: SourceSpan | None = None, hint: str = "") -> None:
         from ddc.redaction import redact
@@ -136,19 +154,19 @@ class ModelEndpointError(RunError):
 class SubmitError(DdcError):
     """NeMo Services rejected the job or the job ended badly."""
 
-    exit_code = 3
+    exit_code: int = ExitCode.JOB_FAILED
 
 
 class ServiceError(SubmitError):
     """HTTP, auth or connection error talking to NeMo Services."""
 
-    exit_code = 2
+    exit_code: int = ExitCode.SERVICE_ERROR
 
 
 class UsageError(DdcError):
     """Bad command-line usage."""
 
-    exit_code = 2
+    exit_code: int = ExitCode.USAGE
 
 
 class RunInterrupted(KeyboardInterrupt):

@@ -4,6 +4,7 @@ user cache directory that downloaded seed data (fileset and Hugging Face seeds) 
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,14 +20,41 @@ def cache_root() -> Path:
     return Path(root)
 
 
+def _current_umask() -> int:
+    """The process umask. Linux reports it in /proc (read without changing it); elsewhere it is set and
+    restored, which is safe here since ddc writes files from one thread."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _final_mode(path: Path) -> int:
+    """The mode ``path`` should have once written: an existing file keeps its own, a new one gets what
+    ``open()`` would give it (0666 less the umask), not the 0600 of a temporary file."""
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return 0o666 & ~_current_umask()
+
+
 @contextmanager
 def atomic_writer(path: str | Path) -> Iterator[BinaryIO]:
     """A binary handle on a temporary file in ``path``'s directory; on a clean exit it is fsynced and
-    renamed over ``path``, on an exception it is removed (so a failed download leaves no half file)."""
+    renamed over ``path``, on an exception it is removed (so a failed download leaves no half file).
+    The file ends with the mode a plain write would leave (``_final_mode``)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    mode = _final_mode(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as handle:
             yield handle
             handle.flush()

@@ -14,6 +14,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `from tests.compile.strategies import ...` also under a bare `pytest`
     sys.path.insert(0, str(ROOT))
 
+#: Fixtures for the real NeMo Platform tier (started once per run, only when a test needs it).
+pytest_plugins = ["tests.nemo_platform.fixtures"]
+
 settings.register_profile(
     "ddc", deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow], max_examples=100
 )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -32,3 +35,25 @@ def test_the_cache_follows_xdg_cache_home(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.delenv("DDC_CACHE_DIR", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert cache_root() == tmp_path / "ddc"
+
+
+@pytest.fixture
+def umask_022() -> Iterator[None]:
+    previous = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+def test_a_new_file_gets_the_users_umask_not_0600(tmp_path: Path, umask_022: None) -> None:
+    target = write_atomic(tmp_path / "spec.ddc.yaml", "name: x\n")
+    assert stat.S_IMODE(target.stat().st_mode) == 0o644
+
+
+def test_a_replaced_file_keeps_its_mode(tmp_path: Path, umask_022: None) -> None:
+    target = tmp_path / "settings.json"
+    target.write_text("{}\n")
+    target.chmod(0o664)
+    write_atomic(target, '{"yaml.schemas": {}}\n')
+    assert stat.S_IMODE(target.stat().st_mode) == 0o664

@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "migrate": "ddc.cli.migrate_commands:migrate",
     "models": "ddc.cli.model_commands:models",
     "cache": "ddc.cli.model_commands:cache",
+    "show": "ddc.cli.show_commands:show",
     "report": "ddc.cli.report_commands:report",
 }
 
@@ -69,6 +70,7 @@ COMMAND_SUMMARIES: dict[str, str] = {
     "migrate": "Write a copy of a spec moved to local execution or NeMo Services.",
     "models": "Check the model endpoints a spec uses (one ping per alias).",
     "cache": "Clear the local cache of model responses.",
+    "show": "Print records of a dataset (or a spec's preview) in full, one panel per record.",
     "report": "Write a dataset's self-contained HTML report: a chart and figures per column.",
 }
 
@@ -85,6 +87,11 @@ def cli(ctx: click.Context, debug: bool) -> None:
       ddc validate examples/people.ddc.yaml
       ddc build examples/people.ddc.yaml -o people.py
       ddc run examples/people.ddc.yaml -n 1000
+      ddc show out/people --record 3
+
+    \b
+    Exit codes: 0 success, 1 user error (spec, data, model endpoint), 2 usage error (and service errors
+    of submit/jobs/preview), 3 NeMo job failed, 70 internal error (please report), 130 interrupted.
     """
     ctx.obj = {"debug": debug}
 
@@ -126,7 +133,7 @@ def main(argv: list[str] | None = None) -> Any:
 
 
 def _main(argv: list[str] | None) -> Any:
-    from ddc.errors import DdcError, RunInterrupted
+    from ddc.errors import DdcError, ExitCode, RunInterrupted
 
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
@@ -136,12 +143,12 @@ def _main(argv: list[str] | None) -> Any:
             click.echo(_interrupted(exc.__context__, argv if argv is not None else sys.argv[1:]), err=True)
             sys.exit(exc.__context__.exit_code)
         click.echo("aborted", err=True)
-        sys.exit(130)
+        sys.exit(ExitCode.INTERRUPTED)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
         exc.show()
-        sys.exit(2)
+        sys.exit(ExitCode.USAGE)
     except DdcError as exc:
         if debug:
             import traceback
@@ -151,13 +158,13 @@ def _main(argv: list[str] | None) -> Any:
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
-        sys.exit(130)
+        sys.exit(ExitCode.INTERRUPTED)
     except Exception:
         import traceback
 
         traceback.print_exc()
         click.echo("internal error, please report it with the traceback above", err=True)
-        sys.exit(2)
+        sys.exit(ExitCode.INTERNAL)
 
 
 def _interrupted(exc: Any, argv: list[str]) -> str:

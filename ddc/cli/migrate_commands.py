@@ -7,6 +7,10 @@ from pathlib import Path
 import click
 
 
+def _ask(step: str) -> bool:
+    return click.confirm(f"  {step}?", default=False, err=True)
+
+
 def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
     from ddc.errors import UsageError
 
@@ -48,8 +52,17 @@ def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
 @click.option("--base-url", default=None, help="NeMo Services base URL (default: submit.base_url, $NMP_BASE_URL).")
 @click.option("--workspace", default=None, help="NeMo workspace (default: submit.workspace or default).")
 @click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists.")
+@click.option(
+    "--apply",
+    is_flag=True,
+    help="To submit: also create what the spec needs on NeMo Services (secrets from the environment "
+    "variables it names, a gateway provider per local provider, the seed upload, persona filesets), each "
+    "step shown and confirmed first.",
+)
+@click.option("-y", "--yes", is_flag=True, help="With --apply: do every step without asking.")
 def migrate(spec: str, to: str, out: Path, providers: tuple[str, ...], secrets: tuple[str, ...],
-            seed_fileset: str, base_url: str | None, workspace: str | None, force: bool) -> None:  # fmt: skip
+            seed_fileset: str, base_url: str | None, workspace: str | None, force: bool, apply: bool,
+            yes: bool) -> None:  # fmt: skip
     """Write a copy of SPEC that runs in the other mode, keeping comments and key order.
 
     \b
@@ -62,6 +75,7 @@ def migrate(spec: str, to: str, out: Path, providers: tuple[str, ...], secrets: 
     Examples:
       ddc migrate --to submit spec.yaml -o spec.submit.yaml --secret HF_TOKEN=default/hf-token
       ddc migrate --to local spec.yaml -o spec.local.yaml
+      ddc migrate --to submit spec.yaml -o spec.submit.yaml --apply    # creates secrets, providers ...
     """
     from ddc.api import load
     from ddc.errors import UsageError
@@ -70,6 +84,8 @@ def migrate(spec: str, to: str, out: Path, providers: tuple[str, ...], secrets: 
 
     if out.exists() and not force:
         raise UsageError(f"{out} exists; pass --force to overwrite it")
+    if apply and to != "submit":
+        raise UsageError("--apply creates resources on NeMo Services: use it with --to submit")
     options = MigrationOptions(
         to=to,  # type: ignore[arg-type]
         out=out,
@@ -78,6 +94,8 @@ def migrate(spec: str, to: str, out: Path, providers: tuple[str, ...], secrets: 
         seed_fileset=seed_fileset,
         workspace=workspace,
         base_url=base_url,
+        apply=apply,
+        confirm=None if yes else _ask,
     )
     result = migrate_spec(load(spec, check=False), options)
     write_atomic(out, result.text)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import click
+
+from ddc.cli.output import echo_json, make_output, output_options
+from ddc.cli.progress_view import observer_for
 
 _CELL = 28
 
@@ -35,6 +36,7 @@ _CELL = 28
 @click.option(
     "--dry-run", type=click.IntRange(min=1), metavar="N", help="Render the prompts of N rows and estimate the run."
 )
+@output_options("Print a JSON summary of the run on stdout (with --preview: the records as a JSON array).")
 def run(
     spec: Path,
     num_records: int | None,
@@ -48,8 +50,14 @@ def run(
     no_cache: bool,
     adaptive_concurrency: bool,
     dry_run: int | None,
+    quiet: bool,
+    verbose: bool,
+    as_json: bool,
 ) -> None:
     """Generate the dataset of SPEC (a YAML spec, or a module built by `ddc build`) locally.
+
+    On a terminal, a live view shows the phase, a bar for records and a line per model column (cells
+    done and failed, requests/s, ETA); otherwise a plain progress line every few seconds (stderr).
 
     \b
     Examples:
@@ -57,9 +65,11 @@ def run(
       ddc run spec.yaml --preview 5
       ddc run spec.yaml -n 1000000 --partition 0/4 -o /data/shards
       ddc run spec.yaml -n 100000 --resume
+      ddc run spec.yaml -q --json > summary.json
     """
     from ddc.engine import runner
 
+    output = make_output(quiet, verbose, as_json)
     source: Any = spec
     if spec.suffix == ".py":  # a module compiled by `ddc build`: its load_config_builder() gives the spec
         from ddc.api import load
@@ -73,32 +83,53 @@ def run(
         return
     if preview is not None:
         result = runner.preview(source, preview, seed=seed, batch_size=batch_size)
-        _print_rows(result.table)
+        for warning in result.warnings:
+            click.echo(f"warning: {warning}", err=True)
+        show_table(result.table, spec_code_langs(source), as_json=output.json)
         return
     shard = runner.parse_partition(partition) if partition else None
-    reporter = _Progress(sys.stderr.isatty())
-    result = runner.run(
-        source,
-        num_records=num_records,
-        output_dir=output_dir,
-        fmt=fmt,
-        seed=seed,
-        resume=resume,
-        partition=shard,
-        batch_size=batch_size,
-        progress=reporter,
-        use_cache=not no_cache,
-        adaptive_concurrency=adaptive_concurrency,
-    )
-    reporter.close()
+    observer = observer_for(quiet=output.quiet, verbose=output.verbose)
+    try:
+        result = runner.run(
+            source,
+            num_records=num_records,
+            output_dir=output_dir,
+            fmt=fmt,
+            seed=seed,
+            resume=resume,
+            partition=shard,
+            batch_size=batch_size,
+            progress=observer,
+            use_cache=not no_cache,
+            adaptive_concurrency=adaptive_concurrency,
+        )
+    except BaseException:
+        observer.close(ok=False)  # before the message: the view stops, the error prints on a line of its own
+        raise
+    observer.close()
     for warning in result.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        if warning not in observer.warned:
+            click.echo(f"warning: {warning}", err=True)
     meta = result.metadata
-    click.echo(
-        f"wrote {meta['actual_num_records']} records to {result.path} "
-        f"(seed {meta['random_seed']}, {meta['timings']['seconds']} s)"
-    )
+    if output.json:
+        echo_json(run_summary(result, nothing_left=observer.nothing_left))
+        return
+    if output.quiet:
+        return
+    if observer.nothing_left:
+        click.echo(
+            f"nothing left to do: {result.path} already holds all {meta['actual_num_records']} records "
+            f"(seed {meta['random_seed']})"
+        )
+    else:
+        click.echo(
+            f"wrote {meta['actual_num_records']} records to {result.path} "
+            f"(seed {meta['random_seed']}, {meta['timings']['seconds']} s)"
+        )
     _print_summary(result.column_statistics)
+    if output.verbose:
+        for column, seconds in meta["timings"].get("column_seconds", {}).items():
+            click.echo(f"column {column}: {seconds} s", err=True)
     if meta.get("model_usage"):
         from ddc.engine.llm.usage import format_usage
 
@@ -106,41 +137,57 @@ def run(
             click.echo(line, err=True)
 
 
-class _Progress:
-    """A live line with rows/s and ETA on a terminal; a plain line every few seconds otherwise."""
+def run_summary(result: Any, *, nothing_left: bool) -> dict[str, Any]:
+    """The ``--json`` summary: where, how many, how long, what went wrong, and the statistics."""
+    meta = result.metadata
+    return {
+        "path": str(result.path) if result.path is not None else None,
+        "records": meta.get("actual_num_records"),
+        "target_records": meta.get("target_num_records"),
+        "random_seed": meta.get("random_seed"),
+        "seconds": meta.get("timings", {}).get("seconds"),
+        "nothing_left_to_do": nothing_left,
+        "failed_cells": meta.get("num_failed_cells", 0),
+        "warnings": list(result.warnings),
+        "model_usage": meta.get("model_usage", {}),
+        "column_statistics": result.column_statistics,
+    }
 
-    def __init__(self, tty: bool, interval: float = 5.0) -> None:
-        self.tty = tty
-        self.interval = interval
-        self.start: float | None = None
-        self.base = 0
-        self.last = 0.0
-        self.drawn = False
 
-    def __call__(self, done: int, total: int) -> None:
-        now = time.monotonic()
-        if self.start is None:  # the engine's first call marks the start of generation (after loading,
-            self.start, self.base, self.last = now, done, now  # and after the rows of a resumed run)
-            if not self.tty:
-                return
-        if not self.tty and now - self.last < self.interval and done < total:
-            return
-        self.last = now
-        elapsed = max(now - self.start, 1e-9)
-        rate = (done - self.base) / elapsed
-        eta = (total - done) / rate if rate > 0 else 0.0
-        width = 30
-        filled = int(width * done / total) if total else width
-        if self.tty:
-            bar = "#" * filled + "-" * (width - filled)
-            click.echo(f"\r[{bar}] {done}/{total} rows  {rate:,.0f} rows/s  ETA {eta:,.1f} s", nl=False, err=True)
-            self.drawn = True
-        else:
-            click.echo(f"progress: {done}/{total} rows, {rate:,.0f} rows/s, ETA {eta:,.1f} s", err=True)
+def spec_code_langs(source: Any) -> dict[str, str]:
+    """Code columns of a spec (path or loaded), for highlighting; {} when it cannot be read cheaply."""
+    from ddc.engine.records import code_langs_of
 
-    def close(self) -> None:
-        if self.drawn:
-            click.echo("", err=True)
+    try:
+        if isinstance(source, Path):
+            from ddc.spec.load import load_spec
+
+            source = load_spec(source)
+        return code_langs_of([c.model_dump() for c in source.spec.columns])
+    except Exception:  # highlighting is a nicety: a spec that loads for the run always loads here
+        return {}
+
+
+def show_table(
+    table: Any,
+    code_langs: dict[str, str],
+    *,
+    as_json: bool = False,
+    as_jsonl: bool = False,
+    where: str | None = None,
+    record: int | None = None,
+    columns: list[str] | None = None,
+    limit: int | None = None,
+) -> None:
+    """Rows in memory (a preview) through ``ddc show``'s view."""
+    from ddc.cli.record_view import dump_records, print_records
+    from ddc.engine.records import filter_table
+
+    records = filter_table(table, where=where, record=record, columns=columns, limit=limit, code_langs=code_langs)
+    if as_json or as_jsonl:
+        click.echo(dump_records(records.rows, lines=as_jsonl), nl=False)
+        return
+    print_records(records.rows, indices=records.indices, code_langs=records.code_langs)
 
 
 def _cell(value: Any) -> str:
@@ -154,12 +201,6 @@ def _table(headers: list[str], rows: list[list[str]]) -> str:
     lines.append("  ".join("-" * w for w in widths))
     lines.extend("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows)
     return "\n".join(lines)
-
-
-def _print_rows(table: Any) -> None:
-    headers = list(table.column_names)
-    rows = [[_cell(record[h]) for h in headers] for record in table.to_pylist()]
-    click.echo(_table(headers, rows))
 
 
 def _print_summary(stats: list[dict[str, Any]]) -> None:

@@ -8,11 +8,14 @@ was cancelled.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
+
+from ddc.cli.output import Output, echo_json, make_output, output_options
 
 SPEC = click.argument("spec", metavar="SPEC|MODULE.py", type=click.Path(dir_okay=False))
 
@@ -47,6 +50,21 @@ def _report(line: str) -> None:
     click.echo(line, err=True)
 
 
+_VERBOSE = "Also print the request body and the time the command took (stderr)."
+
+
+def _reporter(output: Output) -> Callable[[str], None]:
+    """Progress lines to stderr; with --quiet only warnings and the lines about an interrupted job."""
+    if not output.quiet:
+        return _report
+
+    def report(line: str) -> None:
+        if "warning" in line or line.startswith(("interrupted", "could not", "cancel")):
+            _report(line)
+
+    return report
+
+
 def _load(spec: str) -> Any:
     """A spec file, or a module compiled by ``ddc build`` (``load_config_builder()``)."""
     from ddc.api import load
@@ -60,7 +78,18 @@ def _load(spec: str) -> Any:
 @_connection_options
 @click.option("--name", default=None, help="Job name (default: the spec's name; else the service picks one).")
 @click.option("--project", metavar="P", default=None, help="NeMo project of the job.")
-@click.option("--output-location", metavar="FILESET", default=None, help="Fileset receiving the artifacts.")
+@click.option(
+    "--output-location",
+    metavar="FILESET",
+    default=None,
+    help="Fileset receiving the artifacts (default: spec submit.output_location). It must exist: submit "
+    "checks it before creating anything.",
+)
+@click.option(
+    "--create-output-location",
+    is_flag=True,
+    help="Create the output fileset when it does not exist (instead of refusing to submit).",
+)
 @click.option("--dry-run", is_flag=True, help="Print the exact JSON body and send nothing.")
 @click.option("--wait", is_flag=True, help="Poll until the job ends, streaming its log lines.")
 @click.option(
@@ -76,7 +105,9 @@ def _load(spec: str) -> Any:
     "--dd-version",
     metavar="V",
     default=None,
-    help="data-designer version the service pins (default: spec submit.dd_version, else 0.9.1).",
+    help="data-designer version the service pins (0.7.0, 0.9.0, 0.9.1, 0.9.6, 0.9.7), or platform-X.Y.Z for "
+    "the one NeMo Platform X.Y.Z pins (0.3.0 -> 0.7.0; 0.4.0-0.6.0 -> 0.9.1). Default: spec submit.dd_version, "
+    "else the one the service's platform pins (GET /cluster-info), else 0.9.1.",
 )
 @click.option(
     "--poll-interval",
@@ -85,6 +116,7 @@ def _load(spec: str) -> Any:
     show_default=True,
     help="First status poll interval in seconds (grows 1.5x up to 10 s).",
 )
+@output_options("Print a JSON summary (job, status, dataset, records) on stdout.", verbose_help=_VERBOSE)
 def submit(
     spec: str,
     num_records: int | None,
@@ -94,6 +126,7 @@ def submit(
     name: str | None,
     project: str | None,
     output_location: str | None,
+    create_output_location: bool,
     dry_run: bool,
     wait: bool,
     download: Path | None,
@@ -101,10 +134,14 @@ def submit(
     seed_fileset: str,
     dd_version: str | None,
     poll_interval: float,
+    quiet: bool,
+    verbose: bool,
+    as_json: bool,
 ) -> None:
     """Submit SPEC as a Data Designer job to NeMo Services.
 
-    Checks the spec for what the service cannot do before sending anything. Exit codes: 0 completed
+    Checks the spec for what the service cannot do before sending anything, then that the project and
+    the output fileset exist and the job name is free, before creating anything. Exit codes: 0 completed
     (or submitted), 1 rejected (pre-flight or HTTP 422), 2 HTTP/auth/connection, 3 job error or cancelled.
 
     \b
@@ -118,12 +155,33 @@ def submit(
 
     options = SubmitOptions(
         num_records=num_records, name=name, project=project, output_location=output_location,
-        workspace=workspace, dd_version=dd_version, upload_seeds=upload_seeds, seed_fileset=seed_fileset,
+        create_output_location=create_output_location, workspace=workspace, dd_version=dd_version,
+        upload_seeds=upload_seeds, seed_fileset=seed_fileset,
         dry_run=dry_run, wait=wait, download=download, poll_interval=poll_interval,
     )  # fmt: skip
-    outcome = submit_spec(_load(spec), options, Connection(base_url, timeout=timeout), report=_report)
+    output = make_output(quiet, verbose, as_json)
+    started = time.monotonic()
+    report = _reporter(output)
+    outcome = submit_spec(_load(spec), options, Connection(base_url, timeout=timeout), report=report)
     if dry_run:
         click.echo(json.dumps(outcome.body, indent=2, ensure_ascii=False))
+        return
+    if output.verbose:
+        report(f"request body: {json.dumps(outcome.body, ensure_ascii=False)}")
+        report(f"finished in {time.monotonic() - started:.1f} s")
+    if output.json:
+        dataset = outcome.artifacts / "dataset" if outcome.artifacts is not None else None
+        echo_json(
+            {
+                "job": outcome.job_name,
+                "status": outcome.status,
+                "dataset": str(dataset) if outcome.dataset is not None and dataset is not None else None,
+                "records": outcome.dataset.num_records if outcome.dataset is not None else None,
+                "warnings": outcome.warnings,
+            }
+        )
+        return
+    if output.quiet:
         return
     click.echo(f"job: {outcome.job_name}")
     click.echo(f"status: {outcome.status}")
@@ -254,7 +312,9 @@ def download_cmd(name: str, output: Path | None, workspace: str | None, base_url
 @click.option("--upload-seeds", is_flag=True, help="Upload a local or query seed to a fileset and use it.")
 @click.option("--seed-fileset", default="ddc-seeds", show_default=True, help="Fileset for uploaded seeds.")
 @click.option("--dd-version", metavar="V", default=None, help="data-designer version the service pins.")
-@click.option("--json", "as_json", is_flag=True, help="Print the records as JSON lines instead of a table.")
+@click.option("--json", "as_json", is_flag=True, help="Print the records as JSON lines instead of panels.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress lines; only warnings and errors (stderr).")
+@click.option("-v", "--verbose", is_flag=True, help="Also print the time the preview took.")
 def preview(
     spec: str,
     remote: bool,
@@ -266,8 +326,10 @@ def preview(
     seed_fileset: str,
     dd_version: str | None,
     as_json: bool,
+    quiet: bool,
+    verbose: bool,
 ) -> None:
-    """Preview SPEC on NeMo Services: at most 10 records, printed as a table.
+    """Preview SPEC on NeMo Services: at most 10 records, one panel per record (as `ddc show`).
 
     \b
     Examples:
@@ -286,26 +348,18 @@ def preview(
         upload_seeds=upload_seeds,
         seed_fileset=seed_fileset,
     )
-    result = preview_remote(_load(spec), options, Connection(base_url, timeout=timeout), report=_report)
+    output = make_output(quiet, verbose, False)
+    started = time.monotonic()
+    report = _reporter(output)
+    result = preview_remote(_load(spec), options, Connection(base_url, timeout=timeout), report=report)
+    if output.verbose:
+        report(f"finished in {time.monotonic() - started:.1f} s")
     if as_json:
         for record in result.records:
             click.echo(json.dumps(record, ensure_ascii=False, default=str))
         return
-    click.echo(render_table(result.columns, result.records))
-    click.echo(f"{len(result.records)} record(s)")
+    from ddc.cli.record_view import print_records
 
-
-def render_table(columns: list[str], records: list[dict[str, Any]], width: int = 30) -> str:
-    """A plain text table; long cells are cut to ``width`` characters."""
-
-    def cell(value: Any) -> str:
-        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
-        text = " ".join(text.split())
-        return text if len(text) <= width else text[: width - 1] + "…"
-
-    rows = [[cell(r.get(c)) for c in columns] for r in records]
-    widths = [max([len(c)] + [len(row[i]) for row in rows]) for i, c in enumerate(columns)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in rows]
-    return "\n".join(lines)
+    print_records([{c: r.get(c) for c in result.columns} for r in result.records])
+    if not output.quiet:
+        click.echo(f"{len(result.records)} record(s)", err=True)

@@ -202,10 +202,13 @@ def _seed(source: Any) -> list[Resource]:
         out.append(
             Resource(
                 "seed", path, ("seed_config", "source", "path"), "fileset-directory" if remote else "local-directory",
-                run="" if remote else "a local directory",
+                run="downloaded through the Files API into the local cache (needs NeMo access)"
+                if remote
+                else "a local directory",
                 submit="the fileset directory" if remote else "",
-                run_fix="ddc run reads local directories only" if remote else "",
+                run_fix="set NMP_BASE_URL, or ddc migrate --to local to download it once" if remote else "",
                 submit_fix="" if remote else "upload the directory to a fileset and write workspace/fileset#dir",
+                needs_nemo_for_run=remote,
             )
         )  # fmt: skip
     elif kind == "agent_rollout":

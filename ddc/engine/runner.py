@@ -64,6 +64,8 @@ def _open_seed(
     hub, hub_files = None, None
     if config.source.seed_type == "nmp":
         config = _local_fileset_seed(loaded, config)
+    elif config.source.seed_type in ("directory", "file_contents") and "#" in config.source.path:
+        config = _local_fileset_directory(loaded, config)
     elif config.source.seed_type == "hf":
         hub, hub_files = _local_hf_seed(loaded, warn)
     files = [str(p) for p in hub_files] if hub_files is not None else None
@@ -96,6 +98,20 @@ def _local_fileset_seed(loaded: LoadedSpec, config: Any) -> Any:
         )
     local, _ = fetch_fileset_seed(access, config.source.path)
     return config.model_copy(update={"source": LocalFileSeedSource(path=local)})
+
+
+def _local_fileset_directory(loaded: LoadedSpec, config: Any) -> Any:
+    """A ``directory``/``file_contents`` seed over a fileset directory, downloaded into the local cache."""
+    from ddc.nemo.resources import NemoAccess, fetch_fileset_directory
+
+    access = NemoAccess.for_spec(loaded.spec)
+    if access is None:
+        raise RunError(
+            f"seed data: the fileset directory {config.source.path!r} needs NeMo Services",
+            hint="set NMP_BASE_URL (and NMP_ACCESS_TOKEN), or `ddc migrate --to local` to download it once",
+        )
+    local = fetch_fileset_directory(access, config.source.path)
+    return config.model_copy(update={"source": config.source.model_copy(update={"path": str(local)})})
 
 
 def _local_hf_seed(loaded: LoadedSpec, warn: Callable[[str], None]) -> tuple[HubSeed, list[Path]]:

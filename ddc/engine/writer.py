@@ -152,9 +152,10 @@ def write_combined(dataset_dir: Path, fmt: str, name: str) -> Path:
     try:
         listing = "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in files) + "]"
         options = "FORMAT json" if fmt == "jsonl" else "FORMAT csv, HEADER true"
-        con.execute(
-            f"COPY (SELECT * FROM read_parquet({listing})) TO '{str(tmp).replace(chr(39), chr(39) * 2)}' ({options})"
-        )
+        select = f"SELECT * FROM read_parquet({listing})"
+        if fmt == "csv":
+            select = _nested_as_json(con, select)
+        con.execute(f"COPY ({select}) TO '{str(tmp).replace(chr(39), chr(39) * 2)}' ({options})")
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, target)
@@ -164,3 +165,18 @@ def write_combined(dataset_dir: Path, fmt: str, name: str) -> Path:
             tmp.unlink()
     _fsync_dir(dataset_dir)
     return target
+
+
+def _nested_as_json(con: Any, select: str) -> str:
+    """``select`` with its struct, list and map columns as JSON text: DuckDB's CSV writer prints them in
+    its own notation (``{'a': x y, 'b': 2}``), which neither JSON nor Python can read back."""
+    nested = [
+        name
+        for name, dtype, *_ in con.execute(f"DESCRIBE {select}").fetchall()
+        if dtype.endswith("]") or dtype.startswith(("STRUCT", "MAP", "UNION"))
+    ]
+    if not nested:
+        return select
+    quoted = ['"' + n.replace('"', '""') + '"' for n in nested]
+    replace = ", ".join(f"to_json({q}) AS {q}" for q in quoted)
+    return f"SELECT * REPLACE ({replace}) FROM ({select})"

@@ -28,6 +28,7 @@ DEFAULT_TIMEOUT = 30.0
 DD_PREFIX = "/apis/data-designer/v2/workspaces/{ws}"
 FILES_PREFIX = "/apis/files/v2/workspaces/{ws}"
 SECRETS_PREFIX = "/apis/secrets/v2/workspaces/{ws}"
+ENTITIES_PREFIX = "/apis/entities/v2/workspaces/{ws}"
 _BEARER = re.compile(r"(?i)(bearer\s+)[^\s\"',;]+")
 _MAX_DETAIL = 2000
 
@@ -98,6 +99,30 @@ def format_detail(payload: Any) -> str:
     return text if len(text) <= _MAX_DETAIL else text[: _MAX_DETAIL - 3] + "..."
 
 
+#: What to do about the 4xx bodies nemo-platform 0.6.0 sends whose cause is not obvious from the text.
+CAUSE_HINTS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^Invalid job request"), "the service does not say which part; its usual cause is a project "
+     "that does not exist (`ddc validate SPEC --for submit --online` checks it)"),
+    (re.compile(r"conflicts with existing platform state"), "a job name over 51 characters (its results fileset "
+     "job-fileset-NAME would exceed 63), or a fileset job-fileset-NAME left behind; pass another --name"),
+    (re.compile(r"Fileset '([^/']+)/(job-fileset-[^']+)' already exists"), r"a refused or deleted job left fileset "
+     r"\1/\2 behind: delete it (nemo files filesets delete \2 --workspace \1) or pass another --name"),
+    (re.compile(r"fileset '([^']+)' not found or not accessible"), r"create the output fileset \1 first, or pass "
+     "--create-output-location"),
+    (re.compile(r"Cannot access provider '([^']+)'"), r"check that provider \1 exists (nemo inference providers "
+     "list) and submit.providers maps to it"),
+)  # fmt: skip
+
+
+def cause_hint(detail: str) -> str | None:
+    """What to do about a known error body, or None."""
+    for pattern, hint in CAUSE_HINTS:
+        match = pattern.search(detail)
+        if match:
+            return match.expand(hint)
+    return None
+
+
 class NemoClient:
     """A session with one NeMo Services deployment and workspace."""
 
@@ -162,15 +187,16 @@ class NemoClient:
         except ValueError:
             detail = response.text.strip()[:_MAX_DETAIL]
         detail = self.redact(detail)
+        known = cause_hint(detail)
         if status == 422:
-            return ConfigRejectedError(f"NeMo Services rejected the request ({what}): {detail}")
+            return ConfigRejectedError(f"NeMo Services rejected the request ({what}): {detail}", hint=known or "")
         hints = {
             401: "set NMP_ACCESS_TOKEN to a valid access token (`nemo auth token` prints one)",
             403: "the token lacks the data-designer (or files) scope for this workspace",
             404: "check the name and --workspace",
-            409: "the name is already taken, or the job is not in a state that allows this",
+            409: "the request conflicts with what the service has (the message says what)",
         }
-        hint = hints.get(status, "the service failed; try again later" if status >= 500 else "")
+        hint = known or hints.get(status, "the service failed; try again later" if status >= 500 else "")
         text = f"NeMo Services answered HTTP {status} ({what})" + (f": {detail}" if detail else "")
         return ServiceHTTPError(self.redact(text), status=status, hint=hint)
 
@@ -183,6 +209,7 @@ class NemoClient:
         json_body: Any = None,
         content: bytes | BinaryIO | None = None,
         params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
         expect_json: bool = True,
     ) -> Any:
         """Send one request; return the decoded JSON (or None). Raises ServiceError/ConfigRejectedError."""
@@ -190,7 +217,7 @@ class NemoClient:
 
         log.debug(self.redact(f"{method} {self.base_url}{path}"))
         try:
-            response = self._http.request(method, path, json=json_body, content=content, params=params)
+            response = self._http.request(method, path, json=json_body, content=content, params=params, headers=headers)
         except httpx.HTTPError as exc:
             raise self._transport_error(exc, what) from exc
         log.debug(self.redact(f"{method} {path} -> {response.status_code}"))
@@ -220,6 +247,18 @@ class NemoClient:
                 yield response
         except httpx.HTTPError as exc:
             raise self._transport_error(exc, what) from exc
+
+    def platform_version(self) -> str | None:
+        """The NeMo Platform version the service reports (``GET /cluster-info``), or None when it has no
+        such route (older platforms)."""
+        try:
+            info = self.request("GET", "/cluster-info", what="platform version")
+        except ServiceHTTPError as exc:
+            if exc.status in (404, 405):
+                return None
+            raise
+        value = (info or {}).get("platform_version") if isinstance(info, dict) else None
+        return value if isinstance(value, str) else None
 
     # --- Data Designer jobs ------------------------------------------------------------------------------
 
@@ -310,6 +349,30 @@ class NemoClient:
             raise
         return True
 
+    def _exists(self, path: str, what: str) -> bool:
+        try:
+            self.request("GET", path, what=what)
+        except ServiceHTTPError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
+
+    def fileset_exists(self, name: str, *, workspace: str | None = None) -> bool:
+        return self._exists(self._files(f"/filesets/{quote(name, safe='')}", workspace), f"fileset {name}")
+
+    def delete_fileset(self, name: str) -> None:
+        self.request("DELETE", self._files(f"/filesets/{quote(name, safe='')}"), what=f"delete fileset {name}",
+                     expect_json=False)  # fmt: skip
+
+    def project_exists(self, name: str) -> bool:
+        """Whether project ``name`` exists in the workspace (the Entities API)."""
+        path = ENTITIES_PREFIX.format(ws=quote(self.workspace, safe="")) + f"/projects/{quote(name, safe='')}"
+        return self._exists(path, f"project {name}")
+
+    def job_exists(self, name: str) -> bool:
+        return self._exists(self._dd(f"/jobs/create/{quote(name, safe='')}"), f"job {name}")
+
     def upload_file(self, fileset: str, remote_path: str, local_path: Path) -> None:
         path = self._files(f"/filesets/{quote(fileset, safe='')}/-/{quote(remote_path)}")
         with local_path.open("rb") as handle:
@@ -318,6 +381,7 @@ class NemoClient:
                 path,
                 what=f"upload {remote_path} to fileset {fileset}",
                 content=handle,
+                headers={"Content-Type": "application/octet-stream"},  # what the official SDK sends
                 expect_json=False,
             )
 
@@ -365,12 +429,47 @@ class NemoClient:
         )
         return dict(self.request("GET", path, what=f"provider {reference}") or {})
 
-    def secret_exists(self, reference: str) -> bool:
+    def create_secret(self, reference: str, value: str) -> bool:
+        """Create a Secrets API secret (``workspace/name`` or ``name``); False when it already exists."""
         workspace, _, name = reference.rpartition("/")
-        path = (
-            SECRETS_PREFIX.format(ws=quote(workspace or self.workspace, safe=""))
-            + f"/secrets/{quote(name, safe='')}/access"
-        )
+        self.redact.add(value)
+        try:
+            self.request(
+                "POST",
+                SECRETS_PREFIX.format(ws=quote(workspace or self.workspace, safe="")) + "/secrets",
+                what=f"create secret {reference}",
+                json_body={"name": name, "value": value},
+            )
+        except ServiceHTTPError as exc:
+            if exc.status == 409:
+                return False
+            raise
+        return True
+
+    def create_provider(self, reference: str, host_url: str, api_key_secret: str | None) -> bool:
+        """Register an Inference Gateway provider (the Models API); False when it already exists."""
+        workspace, _, name = reference.rpartition("/")
+        body: dict[str, Any] = {"name": name, "host_url": host_url}
+        if api_key_secret:
+            body["api_key_secret_name"] = api_key_secret.rpartition("/")[2]
+        try:
+            self.request(
+                "POST",
+                f"/apis/models/v2/workspaces/{quote(workspace or self.workspace, safe='')}/providers",
+                what=f"create provider {reference}",
+                json_body=body,
+            )
+        except ServiceHTTPError as exc:
+            if exc.status == 409:
+                return False
+            raise
+        return True
+
+    def secret_exists(self, reference: str) -> bool:
+        """Whether a secret exists, from its metadata (``GET .../secrets/NAME``): its value is never read."""
+        workspace, _, name = reference.rpartition("/")
+        prefix = SECRETS_PREFIX.format(ws=quote(workspace or self.workspace, safe=""))
+        path = f"{prefix}/secrets/{quote(name, safe='')}"
         try:
             self.request("GET", path, what=f"secret {reference}")
         except ServiceHTTPError as exc:

@@ -20,7 +20,7 @@ from ddc.nemo.errors import ServiceHTTPError
 from ddc.spec.document import Spec
 from ddc.spec.seeds import parse_fileset_ref
 
-GATEWAY_ROUTE = "{base}/apis/inference-gateway/v2/workspaces/{ws}/provider/{name}/-/v1"
+GATEWAY_ROUTE = "{base}/apis/inference-gateway/v2/workspaces/{ws}/provider/{name}/-"
 
 
 @dataclass(frozen=True)
@@ -53,10 +53,26 @@ class NemoAccess:
     def client(self, workspace: str | None = None) -> NemoClient:
         return NemoClient(self.base_url, workspace=workspace or self.workspace, token=self.token)
 
-    def gateway_endpoint(self, reference: str) -> str:
-        """The OpenAI-compatible base URL of an Inference Gateway provider ``workspace/name`` or ``name``."""
+    def gateway_endpoint(self, reference: str, host_url: str | None = None) -> str:
+        """The OpenAI-compatible base URL of an Inference Gateway provider ``workspace/name`` or ``name``.
+
+        The official client's rule: the route gets ``/v1`` unless the provider's ``host_url`` already ends
+        in it (the gateway appends the rest of the path to ``host_url``); unknown ``host_url``: ``/v1``."""
         workspace, _, name = reference.rpartition("/")
-        return GATEWAY_ROUTE.format(base=self.base_url, ws=workspace or self.workspace, name=name)
+        route = GATEWAY_ROUTE.format(base=self.base_url, ws=workspace or self.workspace, name=name)
+        return route if host_url is not None and host_url.rstrip("/").endswith("/v1") else route + "/v1"
+
+    def provider_host_url(self, reference: str) -> str | None:
+        """The ``host_url`` the Models API has for a provider, or None when it cannot be read."""
+        from ddc.errors import ServiceError
+
+        workspace, _, _ = reference.rpartition("/")
+        try:
+            with self.client(workspace or None) as client:
+                value = client.get_provider(reference).get("host_url")
+        except ServiceError:
+            return None
+        return value if isinstance(value, str) else None
 
     def gateway_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"} if self.token else {}
@@ -90,6 +106,16 @@ def fetch_fileset_seed(
             write_atomic(target, client.download_file(fileset, name, workspace=workspace))
             downloaded += 1
     return str(base / pattern.lstrip("/")), downloaded
+
+
+def fetch_fileset_directory(access: NemoAccess, reference: str, *, root: Path | None = None) -> Path:
+    """Download every file under ``workspace/fileset#dir`` into the cache (files already there with the
+    listed size are kept); return the local directory, which mirrors the fileset's."""
+    workspace, fileset, directory = parse_fileset_ref(reference, access.workspace)
+    directory = directory.strip("/")
+    pattern = f"{directory}/*" if directory else "*"
+    local, _ = fetch_fileset_seed(access, f"{workspace}/{fileset}#{pattern}", root=root)
+    return Path(local).parent
 
 
 def resolve_secret(value: str, access: NemoAccess | None) -> str:

@@ -158,7 +158,9 @@ class SubmitSettings(SpecModel):
     )
     output_location: str | None = Field(default=None, description="Fileset (in the workspace) receiving the artifacts.")
     dd_version: str | None = Field(
-        default=None, description="data-designer version the service pins (default 0.9.1, NeMo Platform 0.6)."
+        default=None,
+        description="data-designer version the service pins (0.7.0, 0.9.1, ...) or `platform-X.Y.Z`; default: "
+        "what the service reports, else 0.9.1 (NeMo Platform 0.6).",
     )
 
     @field_validator("output_location")

@@ -23,8 +23,8 @@ from ddc.errors import ServiceError, SpecError, SubmitError
 from ddc.nemo.client import DEFAULT_TIMEOUT, NemoClient, resolve_base_url, resolve_token
 from ddc.spec.load import LoadedSpec
 from ddc.submission.artifacts import DatasetCheck, check_dataset, extract_artifacts
-from ddc.submission.errors import JobFailedError, ServiceHTTPError
-from ddc.submission.payload import JobOptions, build_payload, preview_body
+from ddc.submission.errors import ConfigRejectedError, JobFailedError, ServiceHTTPError
+from ddc.submission.payload import JobOptions, build_payload, check_options, preview_body
 from ddc.submission.preflight import check_submit
 from ddc.submission.seeds import (
     DEFAULT_SEED_FILESET,
@@ -33,6 +33,7 @@ from ddc.submission.seeds import (
     materialise_seed,
     upload_seed,
 )
+from ddc.submission.targets import after_refused_create, check_targets
 
 Report = Callable[[str], None]
 TERMINAL_STATUSES = ("completed", "error", "cancelled")
@@ -64,6 +65,7 @@ class Connection:
 @dataclass(frozen=True)
 class SubmitOptions(JobOptions):
     upload_seeds: bool = False
+    create_output_location: bool = False
     seed_fileset: str = DEFAULT_SEED_FILESET
     dry_run: bool = False
     wait: bool = False
@@ -89,6 +91,7 @@ def _preflight(
     upload_seeds: bool,
     report: Report,
     preview_records: int | None = None,
+    version_checks: bool = True,
 ) -> None:
     diagnostics = check_submit(
         loaded,
@@ -97,6 +100,8 @@ def _preflight(
         dd_version=options.dd_version,
         preview_records=preview_records,
     )
+    if not version_checks:  # the target version is not known yet
+        diagnostics = [d for d in diagnostics if d.code != "version"]
     errors = [d for d in diagnostics if d.severity == "error"]
     if errors:
         raise SpecError(errors)
@@ -122,6 +127,29 @@ def workspace_of(plan: Plan, options: JobOptions) -> str:
     return options.workspace or plan.submit.workspace
 
 
+def with_service_version(
+    loaded: LoadedSpec, options: SubmitOptions, connection: Connection, report: Report = _ignore
+) -> SubmitOptions:
+    """Without ``--dd-version`` or ``submit.dd_version``, target the data-designer the service pins: its
+    platform version (``GET /cluster-info``) through ``PLATFORM_PINS``; else the documented default."""
+    from dataclasses import replace
+
+    from ddc.submission.versions import DEFAULT_VERSION, version_for_platform
+
+    submit = loaded.spec.submit
+    if options.dd_version or (submit is not None and submit.dd_version):
+        return options
+    workspace = options.workspace or (submit.workspace if submit else "default")
+    with connection.client(workspace, submit.base_url if submit else None) as client:
+        platform = client.platform_version()
+    version = version_for_platform(platform) if platform else None
+    if version is None:
+        return options
+    if version != DEFAULT_VERSION:
+        report(f"NeMo Platform {platform} pins data-designer {version}: the config is checked and shaped for it")
+    return replace(options, dd_version=version)
+
+
 def submit_spec(
     loaded: LoadedSpec,
     options: SubmitOptions,
@@ -131,6 +159,10 @@ def submit_spec(
 ) -> SubmitOutcome:
     """Check, shape and (unless a dry run) submit a spec; optionally wait, download and verify."""
     connection = connection or Connection()
+    check_options(options)  # names the service would refuse: refused before it is asked anything
+    if not options.dry_run:  # a spec that cannot be submitted is refused before the service is asked anything
+        _preflight(loaded, options, upload_seeds=options.upload_seeds, report=_ignore, version_checks=False)
+        options = with_service_version(loaded, options, connection, report)
     _preflight(loaded, options, upload_seeds=options.upload_seeds, report=report)
     plan = plan_spec(loaded)
     workspace = workspace_of(plan, options)
@@ -141,9 +173,14 @@ def submit_spec(
         if options.dry_run:
             return outcome
         with connection.client(workspace, plan.submit.base_url) as client:
+            check_targets(client, body, create_output_location=options.create_output_location, report=report)
             if seed is not None:
                 upload_seed(client, seed, fileset=options.seed_fileset, report=report)
-            job = client.create_job(body)
+            try:
+                job = client.create_job(body)
+            except (ServiceHTTPError, ConfigRejectedError) as exc:
+                after_refused_create(client, body, exc, report)
+                raise
             outcome.job_name = str(job.get("name"))
             outcome.status = str(job.get("status", "created"))
             report(f"submitted job {outcome.job_name} to {client.base_url} (workspace {workspace})")

@@ -8,16 +8,23 @@ provider endpoints, API key variables, run settings) are not part of ``dd_config
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from ddc.compile.canonical import dd_config
 from ddc.compile.plan import Plan
 from ddc.errors import CompileError, UsageError
+from ddc.nemo.names import ENTITY_NAME, ENTITY_RULE, job_name_problem
 from ddc.spec.load import LoadedSpec
 from ddc.spec.source import format_path
-from ddc.submission.versions import DEFAULT_VERSION, SUPPORTED_VERSIONS, TABLE, VersionTable, shape_for_version
+from ddc.submission.versions import (
+    DEFAULT_VERSION,
+    TABLE,
+    VersionTable,
+    accepted_versions,
+    resolve_version,
+    shape_for_version,
+)
 
 
 @dataclass(frozen=True)
@@ -33,27 +40,31 @@ class JobOptions:
     dd_version: str | None = None
 
 
-ENTITY_NAME = re.compile(r"^[a-z](?!.*--)[a-z0-9\-@.+_]{1,62}(?<!-)$")
+#: List fields sent as ``[]`` when empty, as the official SDK sends them.
+EMPTY_LISTS = ("model_configs", "tool_configs")
 
 
 def check_options(options: JobOptions) -> None:
     """Command-line names the service would refuse: job name and output fileset follow its entity rule."""
-    rule = "lower case letters, digits and - . _ @ +, starting with a letter, at most 63 characters"
-    if options.name is not None and not ENTITY_NAME.match(options.name):
-        raise UsageError(f"--name {options.name!r} is not a valid job name", hint=rule)
+    problem = job_name_problem(options.name) if options.name is not None else None
+    if problem is not None:
+        raise UsageError(f"--name {options.name!r} is not a valid job name", hint=problem)
     if options.output_location is not None and not ENTITY_NAME.match(options.output_location):
-        raise UsageError(f"--output-location {options.output_location!r} must be a bare fileset name", hint=rule)
+        raise UsageError(
+            f"--output-location {options.output_location!r} must be a bare fileset name", hint=f"use {ENTITY_RULE}"
+        )
 
 
 def target_version(plan: Plan, options: JobOptions) -> str:
-    """``--dd-version``, else the spec's ``submit.dd_version``, else 0.9.1 (NeMo Platform 0.6)."""
+    """``--dd-version``, else the spec's ``submit.dd_version``, else 0.9.1 (NeMo Platform 0.6); a
+    ``platform-X.Y.Z`` value means the data-designer that platform pins."""
     version = options.dd_version or plan.submit.dd_version or DEFAULT_VERSION
-    if version not in SUPPORTED_VERSIONS:
+    try:
+        return resolve_version(version)
+    except ValueError:
         raise CompileError(
-            f"data-designer {version} is not a supported submit target",
-            hint="use one of " + ", ".join(SUPPORTED_VERSIONS),
-        )
-    return version
+            f"data-designer {version} is not a supported submit target", hint="use one of " + accepted_versions()
+        ) from None
 
 
 def remote_config(
@@ -66,6 +77,9 @@ def remote_config(
 ) -> dict[str, Any]:
     """The DataDesignerConfig JSON to submit. Raises CompileError for a feature ``version`` lacks."""
     config = dd_config(plan.spec, seed_source=seed_source)
+    for key in EMPTY_LISTS:  # the official SDK sends [] for these, never null
+        if config.get(key) is None:
+            config[key] = []
     mapping = plan.submit.providers
     for model in config.get("model_configs") or []:
         model["provider"] = mapping.get(model["provider"], model["provider"])

@@ -10,13 +10,11 @@ Every finding names the spec position.
 
 from __future__ import annotations
 
-import re
-
 from ddc.errors import Diagnostic
+from ddc.nemo.names import job_name_problem
 from ddc.spec.load import LoadedSpec
 from ddc.spec.source import PathKey, format_path
 
-ENTITY_NAME = re.compile(r"^[a-z](?!.*--)[a-z0-9\-@.+_]{1,62}(?<!-)$")
 MAX_PREVIEW_RECORDS = 10
 
 
@@ -78,29 +76,34 @@ def _check_aliases(found: _Findings) -> None:
 
 def _check_names(found: _Findings, name: str | None) -> None:
     spec = found.loaded.spec
-    if name is None and spec.name is not None and not ENTITY_NAME.match(spec.name):
-        found.error(
-            ("name",),
-            f"{spec.name!r} cannot be a job name on NeMo Services",
-            hint="use lower case letters, digits and - . _ @ +, starting with a letter (at most 63), or pass --name",
-            code="job-name",
-        )
+    problem = job_name_problem(spec.name) if name is None and spec.name is not None else None
+    if problem is not None:
+        message = f"{spec.name!r} cannot be a job name on NeMo Services"
+        found.error(("name",), message, hint=f"{problem}; or pass --name", code="job-name")
 
 
 def _check_version(found: _Findings, dd_version: str | None) -> None:
     from ddc.compile.canonical import dd_config
-    from ddc.submission.versions import DEFAULT_VERSION, SUPPORTED_VERSIONS, shape_for_version
+    from ddc.submission.versions import DEFAULT_VERSION, accepted_versions, resolve_version, shape_for_version
 
     spec = found.loaded.spec
-    version = dd_version or (spec.submit.dd_version if spec.submit else None) or DEFAULT_VERSION
-    if version not in SUPPORTED_VERSIONS:
+    chosen = dd_version or (spec.submit.dd_version if spec.submit else None) or DEFAULT_VERSION
+    try:
+        version = resolve_version(chosen)
+    except ValueError:
         found.error(
             ("submit", "dd_version"),
-            f"data-designer {version} is not a supported submit target",
-            hint="use one of " + ", ".join(SUPPORTED_VERSIONS),
+            f"data-designer {chosen} is not a supported submit target",
+            hint="use one of " + accepted_versions(),
             code="version",
         )
         return
+    if version == "0.7.0" and spec.submit is not None and spec.submit.output_location:
+        path = ("submit", "output_location")
+        found.items.append(Diagnostic(
+            "NeMo Platform 0.3.0 (data-designer 0.7.0) ignores output_location: the artifacts stay in the "
+            "job's own fileset", found.loaded.source.map.span(path), format_path(path), "", "warning", "version",
+        ))  # fmt: skip
     _, problems = shape_for_version(dd_config(spec), version)
     for problem in problems:
         found.error(

@@ -13,6 +13,12 @@ literals, bounds). Findings:
 * the default model aliases differ (``nvidia-text``, ``nvidia-embedding``), which does not matter to a
   submitted config: the service has no default aliases, so ddc always sends explicit model configs.
 
+0.7.0 (pinned by NeMo Platform 0.3.0) was compared with 0.9.1 the same way: the config models are the
+same (0.9.1 adds only run settings that are never submitted, and refuses category weights summing to
+zero). What differs is the platform around it: 0.3.0 cannot read fileset seeds (``nmp``: its wheel
+lacks the plugin entry point; ``directory``/``file_contents``: its server allows only ``hf`` and
+``nmp``), so those seed types are a value addition "since 0.9.1".
+
 ``FIELD_ADDITIONS`` is therefore empty for the supported versions; the mechanism (omit a newer field
 that holds its default, refuse one that does not) is exercised by tests with their own tables.
 """
@@ -26,7 +32,38 @@ from typing import Any
 
 DEFAULT_VERSION = "0.9.1"
 #: Versions whose models were compared (see the module docstring); others are refused.
-SUPPORTED_VERSIONS: tuple[str, ...] = ("0.9.0", "0.9.1", "0.9.6", "0.9.7")
+SUPPORTED_VERSIONS: tuple[str, ...] = ("0.7.0", "0.9.0", "0.9.1", "0.9.6", "0.9.7")
+#: The data-designer each NeMo Platform release pins (its wheel's requirement); ``--dd-version`` also
+#: accepts ``platform-X.Y.Z`` for these. 0.3.0's wheel also lacks the ``data_designer.plugins`` entry
+#: point, so fileset (``nmp``) seeds fail there, and its server allows only ``hf`` and ``nmp`` seeds.
+PLATFORM_PINS: Mapping[str, str] = {"0.3.0": "0.7.0", "0.4.0": "0.9.1", "0.5.1": "0.9.1", "0.6.0": "0.9.1"}
+PLATFORM_PREFIX = "platform-"
+
+
+def resolve_version(text: str) -> str:
+    """A data-designer version, or ``platform-X.Y.Z`` -> the version that platform pins.
+
+    Raises ValueError naming the accepted values."""
+    value = text.strip()
+    if value.startswith(PLATFORM_PREFIX):
+        pinned = PLATFORM_PINS.get(value[len(PLATFORM_PREFIX) :])
+        if pinned is not None:
+            return pinned
+    elif value in SUPPORTED_VERSIONS:
+        return value
+    raise ValueError(f"{text!r} is not a supported submit target")
+
+
+def version_for_platform(platform_version: str) -> str | None:
+    """The data-designer a NeMo Platform release pins, when ddc knows the release."""
+    return PLATFORM_PINS.get(platform_version.strip())
+
+
+def accepted_versions() -> str:
+    """What ``--dd-version`` accepts, for messages and help."""
+    platforms = ", ".join(f"{PLATFORM_PREFIX}{p}" for p in PLATFORM_PINS)
+    return ", ".join(SUPPORTED_VERSIONS) + f" (data-designer), or {platforms}"
+
 
 Pattern = tuple[str, ...]  # keys of nested objects; "*" matches every item of a list or value of a mapping
 
@@ -67,6 +104,13 @@ PERSON_CONDITIONAL_PARAMS: Pattern = ("columns", "*", "conditional_params", "*")
 TABLE = VersionTable(
     field_additions=(),
     value_additions=(
+        ValueAddition(
+            "0.9.1",
+            "seed source type (NeMo Platform 0.3.0, which pins data-designer 0.7.0, reads only hf seeds)",
+            ("seed_config", "source"),
+            "seed_type",
+            ("nmp", "directory", "file_contents"),
+        ),
         ValueAddition(
             "0.9.6",
             "person sampler locale",

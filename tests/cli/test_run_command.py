@@ -28,8 +28,8 @@ def spec(tmp_path: Path) -> Path:
 def test_preview_prints_rows_and_writes_nothing(spec: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["run", str(spec), "--preview", "3", "-o", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines()[0].split() == ["colour", "shout"]
-    assert len(result.output.splitlines()) == 5
+    panels = [line for line in result.output.splitlines() if line.startswith("╭─ record ")]
+    assert [p.split()[2] for p in panels] == ["0", "1", "2"] and "│ shout " in result.output
     assert not (tmp_path / "out").exists()
 
 
@@ -42,7 +42,7 @@ def test_run_writes_the_dataset_and_prints_a_summary(spec: Path, tmp_path: Path)
 
 def test_progress_lines_when_not_a_terminal(spec: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["run", str(spec), "-o", str(tmp_path)])
-    assert "progress: 12/12 rows" in result.stderr
+    assert "records: 12/12" in result.stderr
 
 
 def test_partition_writes_a_shard_directory(spec: Path, tmp_path: Path) -> None:
@@ -63,17 +63,6 @@ def test_a_module_built_by_ddc_build_runs_like_its_spec(spec: Path, tmp_path: Pa
     from_module = CliRunner().invoke(cli, ["run", str(module), "--preview", "4"])
     assert from_module.exit_code == 0, from_module.output
     assert from_module.output == from_spec.output
-
-
-def test_on_a_terminal_progress_is_one_line_with_rate_and_eta(capsys) -> None:
-    from ddc.cli.run_commands import _Progress
-
-    progress = _Progress(tty=True)
-    progress(50, 100)
-    progress(100, 100)
-    progress.close()
-    err = capsys.readouterr().err
-    assert err.count("\r") == 2 and "100/100 rows" in err and "rows/s" in err and "ETA" in err
 
 
 def test_the_ddc_process_writes_the_dataset_and_exits_0(spec: Path, tmp_path: Path, subprocess_env) -> None:
@@ -114,14 +103,14 @@ def test_the_ddc_process_exits_quietly_after_a_seeded_run(tmp_path: Path, subpro
     assert "leaked" not in done.stderr
 
 
-def test_the_rate_counts_from_the_start_of_generation_and_skips_resumed_rows(capsys, monkeypatch) -> None:
-    import time
+def test_the_rate_counts_from_the_start_of_generation_and_skips_resumed_rows() -> None:
+    import io
 
-    from ddc.cli.run_commands import _Progress
+    from ddc.cli.progress_view import PlainProgress
 
-    clock = iter([10.0, 12.0])  # generation starts (after 600 resumed rows); 400 rows 2 s later
-    monkeypatch.setattr(time, "monotonic", lambda: next(clock))
-    progress = _Progress(tty=False, interval=0.0)
-    progress(600, 1000)
-    progress(1000, 1000)
-    assert "progress: 1000/1000 rows, 200 rows/s" in capsys.readouterr().err
+    clock = iter([10.0, 12.0]).__next__  # generation starts (after 600 resumed rows); 400 rows 2 s later
+    out = io.StringIO()
+    progress = PlainProgress(out, interval=0.0, clock=clock)
+    progress.start(600, 1000, {})
+    progress.rows(1000, 1000)
+    assert out.getvalue() == "records: 1,000/1,000, 200.0 records/s\n"

@@ -254,7 +254,7 @@ def test_a_secrets_api_token_is_read_from_nemo_services(
 
 def test_ddc_run_reports_a_missing_file_in_one_line(hub: HfHub, tmp_path: Path, run: Run) -> None:
     spec = _spec(tmp_path, "datasets/shop/products/nope.csv", hub.endpoint)
-    code, out, err = run("run", str(spec), "-o", str(tmp_path / "out"))
+    code, out, err = run("run", str(spec), "-o", str(tmp_path / "out"), "--quiet")  # no progress lines
     assert (code, out) == (1, "")
     assert err.strip().splitlines() == [
         f"error: {spec}:4:33: seed data: datasets/shop/products has no file 'nope.csv' (revision main) "

@@ -44,3 +44,21 @@ def test_remove_temporaries_deletes_only_temporaries(tmp_path: Path) -> None:
     stale.write_bytes(b"y")
     writer.remove_temporaries(tmp_path)
     assert sorted(p.name for p in keep.parent.iterdir()) == ["batch_00000.parquet"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_nested_values_are_written_as_json_in_csv_and_jsonl(tmp_path: Path, fmt: str) -> None:
+    import csv
+    import json
+
+    table = pa.table({"review": [{"summary": "item 4c85700f", "score": 2}], "tags": [["a", "b"]], "n": [1]})
+    writer.write_parquet(tmp_path / writer.PARQUET_DIR / writer.batch_file(0), table)
+    path = writer.write_combined(tmp_path, fmt, "d")
+    if fmt == "csv":
+        with path.open(newline="") as handle:
+            row = next(csv.DictReader(handle))
+        review, tags = json.loads(row["review"]), json.loads(row["tags"])
+    else:
+        row = json.loads(path.read_text())
+        review, tags = row["review"], row["tags"]
+    assert (review, tags) == ({"summary": "item 4c85700f", "score": 2}, ["a", "b"])

@@ -60,7 +60,8 @@ def test_the_error_is_one_line_naming_alias_model_endpoint_cause_and_fixes(
     openai_server: OpenAIServer, tmp_path: Path, run: Run
 ) -> None:
     probes_fail(openai_server)
-    code, _, err = run("run", str(write_spec(openai_server, tmp_path, records=6)), "-o", str(tmp_path / "out"))
+    spec = write_spec(openai_server, tmp_path, records=6)
+    code, _, err = run("run", str(spec), "-o", str(tmp_path / "out"), "--quiet")  # no progress lines
     assert (code, err) == (
         1,
         f"error: model 'text' (mock-model at {openai_server.base_url}) failed the start-up health check: "

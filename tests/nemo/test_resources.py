@@ -90,3 +90,66 @@ def test_an_unknown_secret_name_is_used_as_written(nemo: NemoServices, access: N
 
 def test_without_access_a_reference_is_used_as_written() -> None:
     assert resolve_secret("default/hf-token", None) == "default/hf-token"
+
+
+@pytest.mark.parametrize(
+    ("host_url", "suffix"),
+    [("http://127.0.0.1:8000/v1", "/-"), ("http://127.0.0.1:8000/v1/", "/-"), ("http://127.0.0.1:8000", "/-/v1")],
+    ids=["host-url-ends-in-v1", "trailing-slash", "no-v1"],
+)
+def test_the_gateway_route_adds_v1_only_when_the_host_url_lacks_it(
+    access: NemoAccess, host_url: str, suffix: str
+) -> None:
+    assert access.gateway_endpoint("default/p", host_url).endswith("/provider/p" + suffix)
+
+
+def test_the_host_url_comes_from_the_models_api(nemo: NemoServices, access: NemoAccess) -> None:
+    nemo.providers[("default", "team")] = {"name": "team", "host_url": "http://127.0.0.1:9/v1"}
+    assert access.provider_host_url("default/team") == "http://127.0.0.1:9/v1"
+    assert access.provider_host_url("default/missing") is None
+
+
+SHARED_KEY_SPEC = """\
+model_configs:
+  - {alias: a, model: m, provider: one}
+  - {alias: b, model: m, provider: two}
+providers:
+  - {name: one, endpoint: "http://127.0.0.1:9/v1", api_key: default/team-key}
+  - {name: two, endpoint: "http://127.0.0.1:8/v1", api_key: default/team-key}
+columns:
+  - {name: x, column_type: llm-text, prompt: hi, model_alias: a}
+  - {name: y, column_type: llm-text, prompt: hi, model_alias: b}
+"""
+
+
+def test_online_checks_read_a_shared_secret_s_metadata_once(
+    nemo: NemoServices, access: NemoAccess, tmp_path: Path
+) -> None:
+    from ddc.nemo.online import online_diagnostics
+    from ddc.spec.load import load_spec
+
+    nemo.secrets[("default", "team-key")] = "sk-team"
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SHARED_KEY_SPEC, encoding="utf-8")
+    assert online_diagnostics(load_spec(spec), "run", access) == []
+    assert [r.path for r in nemo.requests if "/secrets/" in r.path] == [
+        "/apis/secrets/v2/workspaces/default/secrets/team-key"
+    ]
+
+
+def test_online_checks_warn_when_a_provider_serves_no_models(
+    nemo: NemoServices, access: NemoAccess, tmp_path: Path
+) -> None:
+    from ddc.nemo.online import online_diagnostics
+    from ddc.spec.load import load_spec
+
+    nemo.providers[("default", "idle")] = {"name": "idle", "served_models": [], "status": "CREATED"}
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        "model_configs:\n  - {alias: a, model: m, provider: default/idle}\n"
+        "columns:\n  - {name: x, column_type: llm-text, prompt: hi, model_alias: a}\n",
+        encoding="utf-8",
+    )
+    [finding] = online_diagnostics(load_spec(spec), "submit", access)
+    assert finding.severity == "warning"
+    assert "provider 'default/idle' serves no models" in finding.message and "status CREATED" in finding.message

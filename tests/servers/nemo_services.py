@@ -41,6 +41,16 @@ JOB_REQUEST_KEYS = {
 REMOTE_SEED_TYPES = {"hf", "nmp", "directory", "file_contents"}
 FILESET_REF = re.compile(r"^(?:(?P<ws>[^/#]+)/)?(?P<fs>[^/#]+)#(?P<path>.+)$")
 TERMINAL = {"completed", "error", "cancelled"}
+#: nemo-platform 0.6.0's bodies for a missing project and for an over-long job name (their real causes are
+#: only in its log)
+INVALID_JOB_REQUEST = (
+    "Invalid job request. Check that the name, project, platform_spec, and referenced resources are valid for "
+    "this workspace, then try again."
+)
+STATE_CONFLICT = (
+    "Unable to create job because the request conflicts with existing platform state. Review the job name and "
+    "referenced resources, then try again."
+)
 
 #: A config validator returns a list of problems (empty when the config is valid).
 ConfigValidator = Callable[[dict[str, Any]], list[str]]
@@ -92,12 +102,12 @@ class Job:
     statuses: list[str]
     created_at: str
     step: int = 0
-    cancelled: bool = False
+    cancel_state: str | None = None  # "cancelling" once asked, "cancelled" from the next poll on
     logs: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def status(self) -> str:
-        return "cancelled" if self.cancelled else self.statuses[min(self.step, len(self.statuses) - 1)]
+        return self.cancel_state or self.statuses[min(self.step, len(self.statuses) - 1)]
 
     @property
     def num_records(self) -> int:
@@ -177,6 +187,7 @@ class NemoServices(LoopbackServer):
         self.jobs: dict[tuple[str, str], Job] = {}
         self.filesets: dict[tuple[str, str], dict[str, bytes]] = {}
         self.secrets: dict[tuple[str, str], str] = {}
+        self.projects: set[tuple[str, str]] = set()
         self.providers: dict[tuple[str, str], dict[str, Any]] = {
             ("default", "nvidia-build"): {
                 "name": "nvidia-build",
@@ -246,6 +257,9 @@ class NemoServices(LoopbackServer):
             ("POST", DD + r"/jobs/create/(?P<name>[^/]+)/cancel", self.cancel_job),
             ("POST", FILES + r"/filesets", self.create_fileset),
             ("GET", FILES + r"/filesets/(?P<fs>[^/]+)", self.get_fileset),
+            ("DELETE", FILES + r"/filesets/(?P<fs>[^/]+)", self.delete_fileset),
+            ("POST", r"/apis/entities/v2/workspaces/(?P<ws>[^/]+)/projects", self.create_project),
+            ("GET", r"/apis/entities/v2/workspaces/(?P<ws>[^/]+)/projects/(?P<name>[^/]+)", self.get_project),
             ("GET", FILES + r"/filesets/(?P<fs>[^/]+)/files", self.list_files),
             ("PUT", FILES + r"/filesets/(?P<fs>[^/]+)/-/(?P<path>.+)", self.upload_file),
             ("GET", FILES + r"/filesets/(?P<fs>[^/]+)/-/(?P<path>.+)", self.download_file),
@@ -254,6 +268,7 @@ class NemoServices(LoopbackServer):
                 r"/apis/secrets/v2/workspaces/(?P<ws>[^/]+)/secrets/(?P<name>[^/]+)/access",
                 self.access_secret,
             ),
+            ("GET", r"/apis/secrets/v2/workspaces/(?P<ws>[^/]+)/secrets/(?P<name>[^/]+)", self.secret_metadata),
             ("GET", r"/apis/models/v2/workspaces/(?P<ws>[^/]+)/providers", self.list_providers),
             ("GET", r"/apis/models/v2/workspaces/(?P<ws>[^/]+)/providers/(?P<name>[^/]+)", self.get_provider),
             (
@@ -270,7 +285,7 @@ class NemoServices(LoopbackServer):
     def _job(self, ws: str, name: str) -> Job:
         job = self.jobs.get((ws, name))
         if job is None:
-            raise Rejected(404, f"Job '{name}' not found in workspace '{ws}'")
+            raise Rejected(404, f"Job '{name}' not found in workspace '{ws}'.")
         return job
 
     def _job_json(self, job: Job) -> dict[str, Any]:
@@ -288,6 +303,10 @@ class NemoServices(LoopbackServer):
         return {"message": "generation failed: model endpoint returned 500"} if job.status == "error" else None
 
     def _advance(self, job: Job) -> None:
+        if job.cancel_state == "cancelling":
+            job.cancel_state = "cancelled"
+            self._log(job, "job status is now cancelled")
+            return
         if job.status in TERMINAL or job.step >= len(job.statuses) - 1:
             return
         job.step += 1
@@ -378,10 +397,23 @@ class NemoServices(LoopbackServer):
         name = body.get("name") or f"job-{uuid.uuid4().hex[:10]}"
         if not ENTITY_NAME.match(name):
             raise Rejected(422, [{"loc": ["body", "name"], "msg": "invalid entity name"}])
+        if body.get("project") and (req.ws, body["project"]) not in self.projects:
+            with self._lock:  # 0.6.0 has created the results fileset by then, and leaves it behind
+                self.filesets.setdefault((req.ws, f"job-fileset-{name}"), {})
+            raise Rejected(422, INVALID_JOB_REQUEST)
+        if out is not None and (req.ws, out) not in self.filesets:
+            raise Rejected(422, f"fileset '{out}' not found or not accessible in workspace '{req.ws}'")
         self.validate_config(spec["config"], req.ws)
         with self._lock:
+            results = (req.ws, f"job-fileset-{name}")
             if (req.ws, name) in self.jobs:
-                raise Rejected(409, f"Job '{name}' already exists in workspace '{req.ws}'")
+                raise Rejected(409, f"Job '{name}' already exists in workspace '{req.ws}'. Choose a different job "
+                                    "name or delete the existing job before creating a new one.")  # fmt: skip
+            if results in self.filesets:
+                raise Rejected(409, f"Fileset '{req.ws}/{results[1]}' already exists")
+            if len(results[1]) > 63:
+                raise Rejected(409, STATE_CONFLICT)  # 0.6.0: the cause (the fileset name) is only in its log
+            self.filesets[results] = {}
             job = Job(name, req.ws, body, list(self.statuses), time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
             self._log(job, "job created")
             self.jobs[(req.ws, name)] = job
@@ -438,7 +470,7 @@ class NemoServices(LoopbackServer):
             "name": name, "job": job.name, "workspace": job.workspace, "created_at": job.created_at,
             "updated_at": job.created_at,
             "artifact_url": f"{job.workspace}/job-fileset-{job.name}#results/0/{name}",
-            "artifact_storage_type": "fileset", "download_url": base + "/download",
+            "artifact_storage_type": "fileset", "download_url": self.base_url + base + "/download",
         }  # fmt: skip
 
     def list_results(self, req: Request) -> tuple[int, Any]:
@@ -449,20 +481,22 @@ class NemoServices(LoopbackServer):
     def get_result(self, req: Request) -> tuple[int, Any]:
         job = self._job(req.ws, req.match["name"])
         if job.status != "completed" or req.match["result"] not in {"artifacts", "analysis"}:
-            raise Rejected(404, f"Result '{req.match['result']}' not found for job '{job.name}'")
+            raise Rejected(
+                404, f"Result '{req.match['result']}' for job '{job.name}' not found in workspace '{req.ws}'."
+            )
         return 200, self._result_json(job, req.match["result"])
 
     def download_result(self, req: Request) -> tuple[int, Any]:
         job = self._job(req.ws, req.match["name"])
         result = req.match["result"]
         if job.status != "completed" or result not in {"artifacts", "analysis"}:
-            raise Rejected(404, f"Result '{result}' not found for job '{job.name}'")
+            raise Rejected(404, f"Result '{result}' for job '{job.name}' not found in workspace '{req.ws}'.")
         if result == "analysis":
             return 200, {"num_records": job.num_records, "column_statistics": []}
         data = self.artifacts_override if self.artifacts_override is not None else self.artifacts_tarball(job)
         return 200, Raw(
             data,
-            "application/octet-stream",
+            "application/x-tar",
             {"Content-Disposition": 'attachment; filename="artifacts.tar.gz"'},
         )
 
@@ -510,8 +544,8 @@ class NemoServices(LoopbackServer):
         job = self._job(req.ws, req.match["name"])
         with self._lock:
             if job.status not in TERMINAL:
-                job.cancelled = True
-                self._log(job, "job cancelled")
+                job.cancel_state = "cancelling"
+                self._log(job, "job cancellation requested")
         return 200, self._job_json(job)
 
     # --- Data Designer: preview ----------------------------------------------------------------------
@@ -553,7 +587,7 @@ class NemoServices(LoopbackServer):
         key = (req.ws, body["name"])
         with self._lock:
             if key in self.filesets:
-                raise Rejected(409, f"Fileset '{body['name']}' already exists in workspace '{req.ws}'")
+                raise Rejected(409, f"Fileset '{req.ws}/{body['name']}' already exists")
             self.filesets[key] = {}
         return 201, {"name": body["name"], "workspace": req.ws, "purpose": body.get("purpose")}
 
@@ -566,6 +600,25 @@ class NemoServices(LoopbackServer):
     def get_fileset(self, req: Request) -> tuple[int, Any]:
         self._fileset(req.ws, req.match["fs"])
         return 200, {"name": req.match["fs"], "workspace": req.ws}
+
+    def delete_fileset(self, req: Request) -> tuple[int, Any]:
+        self._fileset(req.ws, req.match["fs"])
+        with self._lock:
+            del self.filesets[(req.ws, req.match["fs"])]
+        return 204, None
+
+    def create_project(self, req: Request) -> tuple[int, Any]:
+        body = req.json()
+        name = body.get("name") if isinstance(body, dict) else None
+        if not isinstance(name, str) or not ENTITY_NAME.match(name):
+            raise Rejected(422, [{"loc": ["body", "name"], "msg": "invalid entity name"}])
+        self.projects.add((req.ws, name))
+        return 201, {"name": name, "workspace": req.ws}
+
+    def get_project(self, req: Request) -> tuple[int, Any]:
+        if (req.ws, req.match["name"]) not in self.projects:
+            raise Rejected(404, f"Project '{req.match['name']}' not found in workspace '{req.ws}'")
+        return 200, {"name": req.match["name"], "workspace": req.ws}
 
     def list_files(self, req: Request) -> tuple[int, Any]:
         files = self._fileset(req.ws, req.match["fs"])
@@ -586,10 +639,15 @@ class NemoServices(LoopbackServer):
             raise Rejected(404, f"File '{path}' not found in fileset '{req.ws}/{req.match['fs']}'")
         return 200, Raw(files[path], "application/octet-stream")
 
+    def secret_metadata(self, req: Request) -> tuple[int, Any]:
+        if (req.ws, req.match["name"]) not in self.secrets:
+            raise Rejected(404, f"Secret {req.ws}/{req.match['name']} not found")
+        return 200, {"name": req.match["name"], "workspace": req.ws}
+
     def access_secret(self, req: Request) -> tuple[int, Any]:
         value = self.secrets.get((req.ws, req.match["name"]))
         if value is None:
-            raise Rejected(404, f"Could not find secret '{req.match['name']}' in workspace '{req.ws}'")
+            raise Rejected(404, f"Secret {req.ws}/{req.match['name']} not found")
         return 200, {"name": req.match["name"], "value": value}
 
     def list_providers(self, req: Request) -> tuple[int, Any]:
@@ -599,7 +657,7 @@ class NemoServices(LoopbackServer):
     def get_provider(self, req: Request) -> tuple[int, Any]:
         provider = self.providers.get((req.ws, req.match["name"]))
         if provider is None:
-            raise Rejected(404, f"Provider '{req.match['name']}' not found in workspace '{req.ws}'")
+            raise Rejected(404, f"Model provider not found: {req.ws}/{req.match['name']}")
         return 200, provider
 
     def gateway(self, req: Request) -> tuple[int, Any]:

@@ -1,4 +1,5 @@
-"""The HTTP client against the NeMo Services test server: status codes, broken connections, redaction."""
+"""The HTTP client against the home-made NeMo Services server: the faults the real platform cannot be made
+to produce (auth, 5xx, timeouts, cut-off answers) and redaction. Real-service answers: tests/nemo_platform."""
 
 from __future__ import annotations
 
@@ -48,35 +49,6 @@ def test_401_is_a_service_error_with_exit_code_2(nemo: NemoServices) -> None:
         client.list_jobs()
     assert (info.value.status, info.value.exit_code) == (401, 2)
     assert "NMP_ACCESS_TOKEN" in info.value.hint
-
-
-def test_404_names_the_missing_job(nemo: NemoServices) -> None:
-    with client_for(nemo) as client, pytest.raises(ServiceHTTPError) as info:
-        client.get_job("no-such-job")
-    assert info.value.status == 404
-    assert "Job 'no-such-job' not found" in str(info.value)
-
-
-def test_409_on_a_taken_job_name_is_a_service_error(nemo: NemoServices) -> None:
-    with client_for(nemo) as client:
-        client.create_job({**MINIMAL_JOB, "name": "taken"})
-        with pytest.raises(ServiceHTTPError) as info:
-            client.create_job({**MINIMAL_JOB, "name": "taken"})
-    assert (info.value.status, info.value.exit_code) == (409, 2)
-
-
-def test_409_on_fileset_create_means_it_exists_and_is_reused(nemo: NemoServices) -> None:
-    nemo.add_fileset("default", "seeds")
-    with client_for(nemo) as client:
-        assert client.create_fileset("seeds") is False
-
-
-def test_422_is_config_rejected_with_exit_code_1_and_the_detail(nemo: NemoServices) -> None:
-    body = {"spec": {"num_records": 2, "config": {"columns": [{"name": "x", "column_type": "custom"}]}}}
-    with client_for(nemo) as client, pytest.raises(ConfigRejectedError) as info:
-        client.create_job(body)
-    assert info.value.exit_code == 1
-    assert "Custom columns are not supported" in str(info.value)
 
 
 def test_500_is_a_service_error_suggesting_a_retry(nemo: NemoServices) -> None:
@@ -169,25 +141,40 @@ def test_the_test_server_uses_the_official_models_when_importable() -> None:
         client.create_job(bad)
 
 
-def test_an_uploaded_file_is_listed_and_downloads_unchanged(nemo: NemoServices, tmp_path: Path) -> None:
-    local = tmp_path / "seed.parquet"
-    local.write_bytes(b"PAR1 not really")
-    with client_for(nemo) as client:
-        assert client.create_fileset("seeds") is True
-        client.upload_file("seeds", "dir/seed.parquet", local)
-        assert [f["path"] for f in client.list_files("seeds")] == ["dir/seed.parquet"]
-        assert client.download_file("seeds", "dir/seed.parquet") == local.read_bytes()
-
-
-def test_secret_references_are_checked_with_the_secrets_api(nemo: NemoServices) -> None:
-    nemo.secrets[("default", "hf-token")] = "hf_value"
-    with client_for(nemo) as client:
-        assert (client.secret_exists("default/hf-token"), client.secret_exists("default/missing")) == (True, False)
-
-
 def test_deleting_a_running_job_is_refused_with_409(nemo: NemoServices) -> None:
     with client_for(nemo) as client:
         name = client.create_job(MINIMAL_JOB)["name"]
         with pytest.raises(ServiceHTTPError) as info:
             client.delete_job(name)
     assert info.value.status == 409
+
+
+def test_uploads_are_sent_as_octet_stream(nemo: NemoServices, tmp_path: Path) -> None:
+    local = tmp_path / "seed.parquet"
+    local.write_bytes(b"PAR1")
+    with client_for(nemo) as client:
+        client.create_fileset("seeds")
+        client.upload_file("seeds", "seed.parquet", local)
+    [upload] = nemo.requests_to("PUT", r"/filesets/seeds/-/seed.parquet$")
+    assert upload.headers["Content-Type"] == "application/octet-stream"
+
+
+def test_the_409_for_an_over_long_job_name_explains_the_51_character_limit(nemo: NemoServices) -> None:
+    with client_for(nemo) as client, pytest.raises(ServiceHTTPError) as info:
+        client.create_job({**MINIMAL_JOB, "name": "a" * 52})
+    assert info.value.status == 409
+    assert "job name over 51 characters" in info.value.hint
+
+
+def test_the_422_for_a_missing_output_fileset_says_what_to_do(nemo: NemoServices) -> None:
+    with client_for(nemo) as client, pytest.raises(ConfigRejectedError) as info:
+        client.create_job({**MINIMAL_JOB, "output_location": "results"})
+    assert "fileset 'results' not found" in info.value.message
+    assert info.value.hint == "create the output fileset results first, or pass --create-output-location"
+
+
+def test_a_leftover_results_fileset_is_named_with_the_command_that_removes_it(nemo: NemoServices) -> None:
+    nemo.add_fileset("default", "job-fileset-nightly")
+    with client_for(nemo) as client, pytest.raises(ServiceHTTPError) as info:
+        client.create_job({**MINIMAL_JOB, "name": "nightly"})
+    assert "nemo files filesets delete job-fileset-nightly --workspace default" in info.value.hint

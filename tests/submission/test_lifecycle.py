@@ -28,13 +28,6 @@ def client(nemo: NemoServices) -> NemoClient:
         yield c  # type: ignore[misc]
 
 
-def test_waiting_returns_completed_after_the_documented_status_sequence(nemo: NemoServices, client: NemoClient) -> None:
-    lines: list[str] = []
-    status = wait_for_job(client, start_job(nemo, client), poll_interval=0, report=lines.append)
-    assert status == "completed"
-    assert [line.split(": ", 1)[1] for line in lines if line.startswith("job ")] == ["pending", "active", "completed"]
-
-
 def test_each_log_line_is_reported_once_across_pages(nemo: NemoServices, client: NemoClient) -> None:
     lines: list[str] = []
     name = start_job(nemo, client)
@@ -102,7 +95,7 @@ def test_ctrl_c_while_waiting_asks_the_service_to_cancel(nemo: NemoServices, cli
     finally:
         timer.cancel()
     assert nemo.requests_to("POST", rf"/jobs/create/{name}/cancel$")
-    assert nemo.jobs[("default", name)].status == "cancelled"
+    assert nemo.jobs[("default", name)].status == "cancelling"
 
 
 def test_log_follower_reads_all_pages_of_a_finished_job(nemo: NemoServices, client: NemoClient) -> None:

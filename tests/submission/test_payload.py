@@ -121,3 +121,39 @@ def test_an_invalid_job_name_option_is_a_usage_error(simple_spec: Path) -> None:
 def test_an_output_location_with_a_slash_is_a_usage_error(simple_spec: Path) -> None:
     with pytest.raises(UsageError, match="must be a bare fileset name"):
         payload(simple_spec, output_location="default/results")
+
+
+def test_a_job_name_over_51_characters_is_a_usage_error_naming_the_limit(simple_spec: Path) -> None:
+    with pytest.raises(UsageError, match="at most 51 characters"):
+        payload(simple_spec, name="a" * 52)
+
+
+def test_a_51_character_job_name_is_sent(simple_spec: Path) -> None:
+    assert payload(simple_spec, name="a" * 51)["name"] == "a" * 51
+
+
+def test_empty_model_and_tool_lists_are_sent_as_empty_lists(tmp_path: Path) -> None:
+    config = payload(write_spec(tmp_path, "columns:\n  - {name: a, column_type: sampler, sampler_type: uuid}\n"))
+    assert (config["spec"]["config"]["model_configs"], config["spec"]["config"]["tool_configs"]) == ([], [])
+
+
+@pytest.mark.parametrize(("chosen", "pinned"), [("platform-0.6.0", "0.9.1"), ("platform-0.3.0", "0.7.0")])
+def test_a_platform_version_targets_the_data_designer_it_pins(chosen: str, pinned: str) -> None:
+    from ddc.submission.versions import resolve_version
+
+    assert resolve_version(chosen) == pinned
+
+
+def test_the_data_designer_0_7_0_profile_refuses_fileset_seeds(tmp_path: Path) -> None:
+    spec = write_spec(tmp_path, """\
+        seed_config:
+          source: {seed_type: nmp, path: "default/catalog#products.csv"}
+        columns:
+          - {name: a, column_type: expression, expr: "{{ product }}"}
+        """)  # fmt: skip
+    with pytest.raises(CompileError, match=r"seed source type .* needs data-designer 0\.9\.1 .* target is 0\.7\.0"):
+        payload(spec, dd_version="platform-0.3.0")
+
+
+def test_the_data_designer_0_7_0_profile_accepts_a_sampler_spec(simple_spec: Path) -> None:
+    assert payload(simple_spec, dd_version="0.7.0")["spec"]["config"]["columns"]

@@ -180,3 +180,34 @@ def test_a_feature_the_target_version_lacks_is_an_error(tmp_path: Path) -> None:
 def test_a_remote_preview_is_limited_to_ten_records(simple_spec: Path) -> None:
     [found] = errors(simple_spec, preview_records=11)
     assert found.message == "a remote preview makes at most 10 records (asked for 11)"
+
+
+def test_a_spec_name_over_51_characters_is_refused_naming_the_results_fileset(tmp_path: Path) -> None:
+    spec = write_spec(
+        tmp_path, f"name: {'r' * 52}\ncolumns:\n  - {{name: a, column_type: sampler, sampler_type: uuid}}\n"
+    )
+    [finding] = [d for d in check_submit(load_spec(spec)) if d.code == "job-name"]
+    assert (finding.span.line if finding.span else None) == 1
+    assert "at most 51 characters" in finding.hint and "job-fileset-<name>" in finding.hint
+
+
+def test_validate_for_submit_checks_the_chosen_version(tmp_path: Path) -> None:
+    spec = write_spec(tmp_path, """\
+        seed_config:
+          source: {seed_type: nmp, path: "default/catalog#products.csv"}
+        columns:
+          - {name: a, column_type: expression, expr: "{{ product }}"}
+        submit: {dd_version: platform-0.3.0}
+        """)  # fmt: skip
+    [finding] = [d for d in check_submit(load_spec(spec)) if d.code == "version"]
+    assert "the target is 0.7.0" in finding.message
+
+
+def test_an_output_location_is_a_warning_for_platform_0_3_0_which_ignores_it(tmp_path: Path) -> None:
+    spec = write_spec(tmp_path, """\
+        columns:
+          - {name: a, column_type: sampler, sampler_type: uuid}
+        submit: {dd_version: platform-0.3.0, output_location: results}
+        """)  # fmt: skip
+    [finding] = [d for d in check_submit(load_spec(spec)) if d.code == "version"]
+    assert finding.severity == "warning" and "ignores output_location" in finding.message

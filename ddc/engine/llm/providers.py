@@ -284,7 +284,8 @@ def _nemo_provider(spec: Spec, reference: str) -> Provider | None:
     access = _access(spec)
     if access is None:
         return None
-    return Provider(reference, access.gateway_endpoint(reference), api_key_env="NMP_ACCESS_TOKEN", origin="nemo")
+    endpoint = access.gateway_endpoint(reference, access.provider_host_url(reference))
+    return Provider(reference, endpoint, api_key_env="NMP_ACCESS_TOKEN", origin="nemo")
 
 
 def _with_secret(spec: Spec, provider: Provider) -> Provider:
