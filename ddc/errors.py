@@ -8,6 +8,7 @@
     ├── SubmitError               NeMo Services: rejected config, job failure
     │   └── ServiceError          HTTP, auth or connection problems talking to the service
     └── UsageError                bad command-line usage (exit 2)
+    RunInterrupted                a run stopped by SIGINT/SIGTERM (a KeyboardInterrupt; exit 130/143)
     InternalError                 our bug; never raised for bad input
 
 Every user error reads like a compiler message: ``file:line:col: path: message (hint)``.
@@ -23,7 +24,10 @@ from __future__ import annotations
 import enum
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 class ExitCode(enum.IntEnum):
@@ -96,6 +100,9 @@ class DdcError(Exception):
     exit_code: int = ExitCode.USER_ERROR
 
     def __init__(self, message: str, *, span: SourceSpan | None = None, hint: str = "") -> None:
+        from ddc.redaction import redact
+
+        message, hint = redact(message), redact(hint)  # no known secret in any user-facing message
         self.message = message
         self.span = span
         self.hint = hint
@@ -160,6 +167,26 @@ class UsageError(DdcError):
     """Bad command-line usage."""
 
     exit_code: int = ExitCode.USAGE
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """A run stopped by SIGINT or SIGTERM (``ddc.engine.interrupts``). A ``KeyboardInterrupt``, so code
+    that lets Ctrl-C through lets this through too; the CLI exits with 128 + the signal number."""
+
+    def __init__(self, signum: int, dataset_dir: Path | None = None) -> None:
+        super().__init__(signum)
+        self.signum = signum
+        self.dataset_dir = dataset_dir  # set when the run had a dataset directory to resume
+        self.exit_code = 128 + signum
+
+    @property
+    def signal_name(self) -> str:
+        import signal
+
+        try:
+            return signal.Signals(self.signum).name
+        except ValueError:
+            return f"signal {self.signum}"
 
 
 class InternalError(Exception):

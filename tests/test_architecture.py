@@ -1,7 +1,7 @@
 """Dependencies point one way, and start-up stays cheap.
 
     cli -> {api, migrate} -> {engine, submission} -> nemo -> compile -> spec/builder
-        -> {errors, templating, fsutil}
+        -> {errors, templating, fsutil} -> redaction
 
 ``api`` is the library face the CLI calls (validate, build, load, submit); ``engine`` and ``submission``
 never import each other; ``nemo`` (the NeMo Services client) sits below both; ``templates`` (``ddc init``)
@@ -20,13 +20,14 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "ddc"
-_BASE = {"root", "errors", "templating", "fsutil"}
+_BASE = {"root", "errors", "templating", "fsutil", "redaction"}
 _CORE = _BASE | {"spec", "builder", "compile"}
 ALLOWED: dict[str, set[str]] = {
     "root": set(),
-    "errors": {"errors"},
-    "templating": {"errors", "templating"},
-    "fsutil": {"errors", "fsutil"},
+    "redaction": {"redaction"},
+    "errors": {"errors", "redaction"},
+    "templating": {"errors", "redaction", "templating"},
+    "fsutil": {"errors", "redaction", "fsutil"},
     "spec": _BASE | {"spec"},
     "builder": _BASE | {"spec", "builder"},
     "templates": _BASE | {"spec", "templates"},

@@ -13,6 +13,8 @@ from typing import Any
 
 import click
 
+from ddc.redaction import RedactingStream
+
 #: command name -> "module:attribute"; each module imports only what its commands need.
 COMMANDS: dict[str, str] = {
     "validate": "ddc.cli.spec_commands:validate",
@@ -117,13 +119,29 @@ def entry() -> None:
 
 
 def main(argv: list[str] | None = None) -> Any:
-    """Entry point: run the CLI and turn errors into messages and exit codes."""
-    from ddc.errors import DdcError, ExitCode
+    """Entry point: run the CLI and turn errors into messages and exit codes. Everything it prints
+    passes through ``ddc.redaction``: no secret ddc resolved reaches the terminal or a log."""
+    stdout, stderr = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = RedactingStream(stdout), RedactingStream(stderr)  # type: ignore[assignment]
+    try:
+        return _main(argv)
+    except KeyboardInterrupt as exc:  # a Ctrl-C outside _main's handlers: its imports, or while they report
+        click.echo("interrupted", err=True)
+        sys.exit(getattr(exc, "exit_code", 130))
+    finally:
+        sys.stdout, sys.stderr = stdout, stderr
+
+
+def _main(argv: list[str] | None) -> Any:
+    from ddc.errors import DdcError, ExitCode, RunInterrupted
 
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
         return cli.main(args=argv, prog_name="ddc", standalone_mode=False)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        if isinstance(exc.__context__, RunInterrupted):  # click turns a KeyboardInterrupt into Abort
+            click.echo(_interrupted(exc.__context__, argv if argv is not None else sys.argv[1:]), err=True)
+            sys.exit(exc.__context__.exit_code)
         click.echo("aborted", err=True)
         sys.exit(ExitCode.INTERRUPTED)
     except click.exceptions.Exit as exc:
@@ -147,3 +165,15 @@ def main(argv: list[str] | None = None) -> Any:
         traceback.print_exc()
         click.echo("internal error, please report it with the traceback above", err=True)
         sys.exit(ExitCode.INTERNAL)
+
+
+def _interrupted(exc: Any, argv: list[str]) -> str:
+    """One line for a run stopped by a signal: what is kept and the command that continues it."""
+    import shlex
+
+    if exc.dataset_dir is None or not exc.dataset_dir.is_dir():
+        return f"interrupted ({exc.signal_name}): nothing was written"
+    command = shlex.join(["ddc", *argv, *([] if "--resume" in argv else ["--resume"])])
+    return (
+        f"interrupted ({exc.signal_name}): the complete batches are kept in {exc.dataset_dir}; continue with: {command}"
+    )

@@ -150,6 +150,9 @@ class HubSeed:
 
     @classmethod
     def from_source(cls, source: Any, token: str | None, span: SourceSpan | None = None) -> HubSeed:
+        from ddc.redaction import register
+
+        register(token)  # never printed or written (ddc.redaction)
         try:
             where = parse_hub_path(source.path)
         except ValueError as exc:

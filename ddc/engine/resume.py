@@ -1,5 +1,8 @@
 """Resume: whether an output directory may be written, and whether a run there can be continued.
 
+The runner holds the directory's lock (``ddc.engine.lock``) before it asks: no other run can be
+writing there, so the temporaries a killed run left are safe to delete.
+
 ``metadata.json`` is written (state "running") before the first batch; ``--resume`` checks the
 fingerprint, seed, size, batch size and partition, and the seed data (``ddc.engine.seed_inputs``), and
 continues after the last complete batch.
@@ -35,10 +38,11 @@ def check_target(dataset_dir: Path, resume: bool) -> dict[str, Any] | None:
 
 
 def _holds_files(directory: Path) -> bool:
-    """True when ``directory`` has anything but temporaries left by a killed write."""
+    """True when ``directory`` has anything but temporaries left by a killed write and the run's lock."""
+    from ddc.engine.lock import LOCK_NAME
     from ddc.engine.writer import TMP_MARK
 
-    return directory.is_dir() and any(TMP_MARK not in p.name for p in directory.iterdir())
+    return directory.is_dir() and any(TMP_MARK not in p.name and p.name != LOCK_NAME for p in directory.iterdir())
 
 
 def check_compatible(previous: dict[str, Any], meta: dict[str, Any], dataset_dir: Path | None) -> None:

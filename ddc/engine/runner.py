@@ -32,6 +32,7 @@ from ddc.errors import RunError, UsageError
 if TYPE_CHECKING:
     from ddc.compile.plan import Plan
     from ddc.engine.hfhub import HubSeed
+    from ddc.engine.interrupts import SignalGuard
     from ddc.engine.seeds import SeedReader
     from ddc.spec.load import LoadedSpec
 
@@ -225,6 +226,37 @@ def run(
     if dataset_name_problem(name):  # validated for specs; a file stem or a partition suffix stays one component
         raise UsageError(f"dataset name {name!r} {dataset_name_problem(name)}")
     dataset_dir = Path(output_dir or probe.run.output_dir) / name if write else None
+    # One run per dataset directory (ddc.engine.lock); SIGINT/SIGTERM stop it cleanly (ddc.engine.interrupts).
+    from ddc.engine.interrupts import stop_on_signals
+    from ddc.engine.lock import dataset_lock
+
+    with stop_on_signals(dataset_dir) as guard, dataset_lock(dataset_dir) if dataset_dir else contextlib.nullcontext():
+        return _run_into(
+            loaded, probe, dataset_dir, name, n_total, size, fmt, seed, resume, partition,
+            return_table, progress, kinds, use_cache, adaptive_concurrency, guard,
+        )  # fmt: skip
+
+
+def _run_into(
+    loaded: LoadedSpec,
+    probe: Plan,
+    dataset_dir: Path | None,
+    name: str,
+    n_total: int,
+    size: int,
+    fmt: str,
+    seed: int | None,
+    resume: bool,
+    partition: tuple[int, int] | None,
+    return_table: bool,
+    progress: Progress | None,
+    kinds: Mapping[str, ColumnKind] | None,
+    use_cache: bool,
+    adaptive_concurrency: bool,
+    guard: SignalGuard,
+) -> RunResult:
+    """``run`` once the dataset directory is locked and signals are handled."""
+    from ddc.compile.plan import plan_spec
 
     previous: dict[str, Any] | None = None
     if dataset_dir is not None:
@@ -283,23 +315,11 @@ def run(
         from ddc.engine.stats import StatisticsAccumulator
 
         statistics = StatisticsAccumulator()  # fed batch by batch: memory does not grow with the rows
-        generated = drive(
-            generate(
-                plan,
-                context,
-                reader,
-                dataset_dir,
-                meta,
-                lo,
-                hi,
-                size,
-                return_table,
-                statistics,
-                observer,
-                chosen,
-            ),
-            event_loop=event_loop,
+        coroutine = generate(
+            plan, context, reader, dataset_dir, meta, lo, hi, size, return_table, statistics, observer, chosen
         )
+        # under an event loop, a signal cancels the generation task (ddc.engine.interrupts)
+        generated = drive(guard.cancellable(coroutine) if event_loop else coroutine, event_loop=event_loop)
     finally:
         if reader is not None:
             reader.close()

@@ -99,7 +99,7 @@ class RowSample:
 
         new_keys = mix64(positions)
         if len(self.keys) >= self.size:  # full: only rows that hash below the largest kept key can enter
-            entering = new_keys < self.keys.max()
+            entering = new_keys < np.max(self.keys)
             new_keys, values = new_keys[entering], values[entering]
         keys = np.concatenate([self.keys, new_keys])
         kept = np.concatenate([self.values, values])

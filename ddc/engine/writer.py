@@ -24,6 +24,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from ddc.redaction import MASK, known, redact_data
+
 if TYPE_CHECKING:
     import pyarrow as pa
 
@@ -69,6 +71,7 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> None:
 
 
 def write_json(path: Path, data: Any) -> None:
+    data = redact_data(data) if known() else data  # no known secret reaches a file (ddc.redaction)
     text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n"
     atomic_write(path, lambda f: f.write(text.encode("utf-8")))
 
@@ -79,10 +82,29 @@ def write_parquet(path: Path, table: pa.Table) -> None:
     repetitive low-cardinality columns."""
     import pyarrow.parquet as pq
 
+    table = _redacted(table) if known() else table
     atomic_write(path, lambda f: pq.write_table(table, f, compression="zstd", use_dictionary=False))
 
 
+def _redacted(table: pa.Table) -> pa.Table:
+    """``table`` with every known secret masked in its string columns (a model that echoes a key into
+    its text); columns without one are passed through untouched."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    columns = list(table.columns)
+    for i, column in enumerate(columns):
+        if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+            continue
+        for secret in known():
+            if pc.any(pc.match_substring(column, secret)).as_py():
+                column = pc.replace_substring(column, secret, MASK)
+        columns[i] = column
+    return pa.Table.from_arrays(columns, schema=table.schema)
+
+
 def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
+    rows = redact_data(rows) if known() else rows
     text = "".join(json.dumps(r, sort_keys=True, ensure_ascii=False, default=str) + "\n" for r in rows)
     atomic_write(path, lambda f: f.write(text.encode("utf-8")))
 

@@ -48,18 +48,28 @@ def resolve_base_url(
 
 def resolve_token(env: Mapping[str, str] | None = None) -> str | None:
     """The access token from ``$NMP_ACCESS_TOKEN`` (sent as ``Authorization: Bearer``), if any."""
+    from ddc.redaction import register
+
     environ = os.environ if env is None else env
-    return environ.get("NMP_ACCESS_TOKEN") or None
+    token = environ.get("NMP_ACCESS_TOKEN") or None
+    register(token)
+    return token
 
 
 class Redactor:
     """Removes known secrets, and anything following ``Bearer``, from text."""
 
     def __init__(self, *secrets: str | None) -> None:
+        from ddc.redaction import register
+
+        register(*secrets)  # and everywhere else ddc prints or writes
         self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
 
     def add(self, secret: str) -> None:
         """Also redact ``secret`` (a value fetched at run time) from now on."""
+        from ddc.redaction import register
+
+        register(secret)
         if secret and secret not in self._secrets:
             self._secrets = sorted({*self._secrets, secret}, key=len, reverse=True)
 

@@ -120,15 +120,20 @@ def fetch_fileset_directory(access: NemoAccess, reference: str, *, root: Path | 
 
 def resolve_secret(value: str, access: NemoAccess | None) -> str:
     """A secret reference as the local composite resolver reads it: environment variable, then the
-    Secrets API (``workspace/name`` when NeMo access is configured), then the value itself."""
+    Secrets API (``workspace/name`` when NeMo access is configured), then the value itself. The value
+    is registered for redaction (``ddc.redaction``)."""
+    from ddc.redaction import register
+
     if value in os.environ:
+        register(os.environ[value])
         return os.environ[value]
     parts = value.split("/")
     if access is not None and len(parts) <= 2 and all(parts):
         with access.client() as client:
             try:
-                return client.secret_value(value)
+                return client.secret_value(value)  # registered by the client
             except ServiceHTTPError as exc:
                 if exc.status != 404:
                     raise
+    register(value)
     return value

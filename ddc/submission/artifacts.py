@@ -2,8 +2,11 @@
 
 The archive comes from a server, so it is treated as hostile: absolute names, ``..`` segments, links
 pointing outside the target, and device or FIFO entries are refused before anything is written, and
-extraction then also goes through tarfile's ``data`` filter where Python has it. Files are extracted
-into a temporary directory beside the target and moved into place once complete.
+extraction then also goes through tarfile's ``data`` filter where Python has it. So are archives past
+``ArchiveLimits`` (total bytes, entry count, and a compression ratio that only a decompression bomb
+reaches), found while the entries are listed, before any is written, and stopping the listing there
+(a bomb is never inflated past the limit). Files are extracted into a temporary directory beside the
+target and moved into place once complete: a refused or failed extraction leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -19,10 +22,23 @@ from pathlib import Path
 from ddc.errors import SubmitError
 
 DATASET_GLOB = "dataset/parquet-files/*.parquet"
+_GIB = 1 << 30
+
+
+@dataclass(frozen=True)
+class ArchiveLimits:
+    """What an artifacts archive may hold. Parquet is compressed already, so a real dataset's archive
+    inflates a few times at most; ``max_ratio`` applies past ``ratio_floor`` bytes, so a small job whose
+    archive is mostly JSON is never refused for it."""
+
+    max_bytes: int = 64 * _GIB  # the extracted files together
+    max_entries: int = 20_000  # files, directories and links (a dataset of 1000-row batches: 20M rows)
+    max_ratio: float = 100.0  # extracted bytes per byte of archive
+    ratio_floor: int = 64 << 20
 
 
 class UnsafeArchiveError(SubmitError):
-    """The artifacts archive tries to write outside its target, or holds special files."""
+    """The artifacts archive tries to write outside its target, holds special files, or is too large."""
 
 
 def _member_problem(member: tarfile.TarInfo) -> str | None:
@@ -45,18 +61,52 @@ def _member_problem(member: tarfile.TarInfo) -> str | None:
     return None
 
 
-def check_archive(archive: tarfile.TarFile) -> None:
-    """Refuse an archive any of whose entries would land outside the extraction directory."""
-    for member in archive.getmembers():
+def check_archive(
+    archive: tarfile.TarFile, archive_size: int | None = None, limits: ArchiveLimits = ArchiveLimits()
+) -> list[tarfile.TarInfo]:
+    """The archive's entries, once none would land outside the extraction directory and together they
+    stay within ``limits`` (the ratio against ``archive_size``, the archive file's size, when given).
+
+    Entries are read one by one and the first past a limit stops the reading."""
+    members: list[tarfile.TarInfo] = []
+    total = 0
+    for member in archive:
         problem = _member_problem(member)
         if problem is not None:
             raise UnsafeArchiveError(
                 f"refusing to extract the artifacts: entry {member.name!r} {problem}",
                 hint="the archive may be corrupt or malicious; nothing was extracted",
             )
+        members.append(member)
+        total += member.size if member.isfile() else 0
+        if len(members) > limits.max_entries:
+            _too_large(f"it holds more than {limits.max_entries:,} entries")
+        if total > limits.max_bytes:
+            _too_large(f"its files hold more than {_size(limits.max_bytes)}")
+        if archive_size is not None and total > max(limits.ratio_floor, limits.max_ratio * archive_size):
+            _too_large(
+                f"its {_size(archive_size)} inflate to more than {_size(total)}, over {limits.max_ratio:g} times "
+                "its size (a decompression bomb)"
+            )
+    return members
 
 
-def extract_artifacts(archive_path: Path, dest: Path) -> Path:
+def _too_large(why: str) -> None:
+    raise UnsafeArchiveError(
+        f"refusing to extract the artifacts: {why}",
+        hint="the archive may be corrupt or malicious; nothing was extracted",
+    )
+
+
+def _size(count: float) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if count < 1024 or unit == "GiB":
+            return f"{count:,.0f} {unit}" if unit == "bytes" else f"{count:,.1f} {unit}"
+        count /= 1024
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def extract_artifacts(archive_path: Path, dest: Path, limits: ArchiveLimits = ArchiveLimits()) -> Path:
     """Extract ``archive_path`` (tar.gz) into ``dest``; returns ``dest/artifacts``.
 
     A previous ``dest/artifacts`` is replaced only once the new one is complete."""
@@ -65,18 +115,23 @@ def extract_artifacts(archive_path: Path, dest: Path) -> Path:
     try:
         try:
             with tarfile.open(archive_path, mode="r:*") as archive:
-                check_archive(archive)
+                members = check_archive(archive, archive_path.stat().st_size, limits)
+                _check_free_space(dest, members)
                 if hasattr(tarfile, "data_filter"):
-                    archive.extractall(staging, filter="data")
+                    archive.extractall(staging, members=members, filter="data")
                 else:  # pragma: no cover - Python without extraction filters; check_archive has vetted it
-                    archive.extractall(staging)
+                    archive.extractall(staging, members=members)
+        except tarfile.ReadError as exc:
+            if "could not be opened successfully" not in str(exc):  # opened, then found broken
+                raise _damaged(exc) from exc
+            raise SubmitError(
+                "the downloaded artifacts are not a tar archive (plain, gzip, bz2 or xz)",
+                hint="the service sent something else; download them again with `ddc jobs download`",
+            ) from None
         except (tarfile.TarError, EOFError, OSError) as exc:
             if isinstance(exc, tarfile.FilterError):
-                raise UnsafeArchiveError(f"refusing to extract the artifacts: {exc}") from exc
-            raise SubmitError(
-                f"the downloaded artifacts archive is damaged: {exc}",
-                hint="download it again with `ddc jobs download`",
-            ) from exc
+                raise UnsafeArchiveError(f"refusing to extract the artifacts: {_one_line(exc)}") from exc
+            raise _damaged(exc) from exc
         extracted = staging / "artifacts"
         if not extracted.is_dir():
             raise SubmitError("the downloaded archive has no top-level artifacts/ directory")
@@ -88,6 +143,27 @@ def extract_artifacts(archive_path: Path, dest: Path) -> Path:
         return target
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _damaged(exc: BaseException) -> SubmitError:
+    return SubmitError(
+        f"the downloaded artifacts archive is damaged: {_one_line(exc)}",
+        hint="download it again with `ddc jobs download`",
+    )
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def _check_free_space(dest: Path, members: list[tarfile.TarInfo]) -> None:
+    needed = sum(m.size for m in members if m.isfile())
+    free = shutil.disk_usage(dest).free
+    if needed > free:
+        raise SubmitError(
+            f"the artifacts need {_size(needed)} but {dest} has {_size(free)} free",
+            hint="free some space or download them elsewhere with `ddc jobs download -o DIR`",
+        )
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,9 @@ results). Faults are injected per request, either from a FIFO schedule
 (``server.schedule(Fault.http(429), ...)``) or from a policy function, and every request is recorded
 so tests can assert on bodies and headers.
 
+Echo mode (``server.api_key`` / ``server.echo_key``) quotes the API key a request carried in a 401's
+message or in chat replies, as real endpoints do with a wrong key: tests check ddc redacts it.
+
 Routes: ``POST /v1/chat/completions``, ``POST /v1/embeddings``, ``POST /v1/images/generations``,
 ``GET /v1/models``. Any other path answers 404 (tests use that for remote validators too, by
 installing ``server.routes["/validate"] = fn``).
@@ -144,6 +147,11 @@ class OpenAIServer:
         self.in_flight = 0
         self.max_in_flight = 0
         self.connections = 0  # TCP connections accepted (a client that keeps its connections alive opens few)
+        #: when set, a request without this bearer key answers 401 quoting the key it sent, as OpenAI does
+        #: ("Incorrect API key provided: ..."): what ddc must never print or write back
+        self.api_key: str | None = None
+        #: echo mode: every chat reply also quotes the bearer key of its request
+        self.echo_key = False
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> OpenAIServer:
@@ -290,6 +298,10 @@ class OpenAIServer:
     # -- replies ---------------------------------------------------------------------------------
     def answer(self, request: RecordedRequest) -> tuple[int, Any]:
         path = request.path.split("?", 1)[0]
+        presented = request.headers.get("authorization", "").removeprefix("Bearer ")
+        if self.api_key is not None and presented != self.api_key:
+            message = f"Incorrect API key provided: {presented}. You can find your API key in your account."
+            return 401, {"error": {"message": message, "type": "invalid_request_error", "code": "invalid_api_key"}}
         for suffix, route in self.routes.items():
             if path.endswith(suffix):
                 return route(request)
@@ -307,6 +319,8 @@ class OpenAIServer:
 
     def _chat(self, request: RecordedRequest) -> dict[str, Any]:
         reply = self.chat_reply(request)
+        if self.echo_key and isinstance(reply, str):
+            reply += f" (sent with key {request.headers.get('authorization', '').removeprefix('Bearer ')})"
         message = {"role": "assistant", "content": reply} if isinstance(reply, str) else reply
         prompt_chars = sum(len(json.dumps(m.get("content"))) for m in request.body.get("messages", []))
         completion_tokens = max(1, len(str(message.get("content") or "")) // 4)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ddc.errors import SubmitError
-from ddc.submission.artifacts import UnsafeArchiveError, check_dataset, extract_artifacts
+from ddc.submission.artifacts import ArchiveLimits, UnsafeArchiveError, check_dataset, extract_artifacts
 
 
 def parquet_bytes(rows: int) -> bytes:
@@ -122,3 +122,49 @@ def test_dataset_check_refuses_an_unreadable_parquet_file(tmp_path: Path) -> Non
     (files / "b0.parquet").write_bytes(b"not parquet")
     with pytest.raises(SubmitError, match="not a readable Parquet file"):
         check_dataset(tmp_path / "artifacts", None)
+
+
+def zeros_archive(path: Path, size: int, name: str = "artifacts/dataset/zeros.bin") -> Path:
+    """A gzip tar with one file of ``size`` zero bytes: a decompression bomb once ``size`` is large."""
+    with tarfile.open(path, "w:gz", compresslevel=1) as tar:
+        info = tarfile.TarInfo(name)
+        info.size = size
+        tar.addfile(info, io.BytesIO(bytes(size)))
+    return path
+
+
+def test_a_decompression_bomb_is_refused_before_it_is_inflated(tmp_path: Path) -> None:
+    archive = zeros_archive(tmp_path / "bomb.tar.gz", 100 << 20)  # ~450 KiB that inflate to 100 MiB
+    with pytest.raises(UnsafeArchiveError, match=r"inflate to more than 100\.0 MiB, over 100 times its size"):
+        extract_artifacts(archive, tmp_path / "out")
+    assert list((tmp_path / "out").iterdir()) == [], "nothing half-written"
+
+
+def test_a_small_job_whose_archive_compresses_well_is_extracted(tmp_path: Path) -> None:
+    archive = zeros_archive(tmp_path / "a.tar.gz", 1 << 20, name="artifacts/metadata.json")
+    assert (extract_artifacts(archive, tmp_path / "out") / "metadata.json").stat().st_size == 1 << 20
+
+
+def test_an_archive_over_the_byte_limit_is_refused(tmp_path: Path) -> None:
+    archive = make_archive(tmp_path / "a.tar.gz", GOOD, ("artifacts/big.bin", bytes(5000)))
+    with pytest.raises(UnsafeArchiveError, match=r"its files hold more than 4\.0 KiB"):
+        extract_artifacts(archive, tmp_path / "out", ArchiveLimits(max_bytes=4096))
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_an_archive_with_too_many_entries_is_refused(tmp_path: Path) -> None:
+    many = [(f"artifacts/f{i}", b"x") for i in range(30)]
+    with pytest.raises(UnsafeArchiveError, match="more than 20 entries"):
+        extract_artifacts(make_archive(tmp_path / "a.tar.gz", *many), tmp_path / "out", ArchiveLimits(max_entries=20))
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_a_download_that_is_not_a_tar_archive_is_a_one_line_error(tmp_path: Path) -> None:
+    (tmp_path / "a.tar.gz").write_text('{"detail": "Not Found"}')
+    with pytest.raises(SubmitError) as info:
+        extract_artifacts(tmp_path / "a.tar.gz", tmp_path / "out")
+    assert str(info.value) == (
+        "the downloaded artifacts are not a tar archive (plain, gzip, bz2 or xz) "
+        "(the service sent something else; download them again with `ddc jobs download`)"
+    )
+    assert list((tmp_path / "out").iterdir()) == []

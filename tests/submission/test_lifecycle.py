@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import _thread
+import signal
 import threading
+from collections.abc import Iterator
 
 import pytest
 
@@ -69,6 +71,19 @@ def test_repeated_poll_failures_give_up(nemo: NemoServices, client: NemoClient) 
         wait_for_job(client, start_job(nemo, client), poll_interval=0)
 
 
+@pytest.fixture
+def sigint_raises_keyboard_interrupt() -> Iterator[None]:
+    """Python's own SIGINT handler, whatever the test process inherited.
+
+    Under `nohup ... &` SIGINT arrives ignored, and `_thread.interrupt_main` then does nothing."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.usefixtures("sigint_raises_keyboard_interrupt")
 def test_ctrl_c_while_waiting_asks_the_service_to_cancel(nemo: NemoServices, client: NemoClient) -> None:
     nemo.statuses = ["created", "active"]  # never finishes on its own
     name = start_job(nemo, client)

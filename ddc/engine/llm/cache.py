@@ -65,7 +65,10 @@ class ResponseCache:
         return json.loads(row[0])
 
     def put(self, key: str, response: Any) -> None:
-        self._pending.append((key, json.dumps(response, ensure_ascii=False)))
+        from ddc.redaction import known, redact_data
+
+        stored = redact_data(response) if known() else response  # a reply quoting a key (ddc.redaction)
+        self._pending.append((key, json.dumps(stored, ensure_ascii=False)))
         if len(self._pending) >= self._commit_every:
             self.flush()
 

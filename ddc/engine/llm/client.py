@@ -310,11 +310,13 @@ def retry_after_seconds(value: str | None) -> float | None:
 
 
 def _error_text(response: httpx.Response) -> str:
-    """The server's error message, shortened; bodies never contain our headers."""
+    """The server's error message, shortened, with any secret it echoes (a wrong API key) redacted first."""
+    from ddc.redaction import redact
+
     try:
         payload = response.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
-        return response.text[:200]
+        return redact(response.text)[:200]
     error = payload.get("error") if isinstance(payload, dict) else None
     message = error.get("message") if isinstance(error, dict) else error if isinstance(error, str) else None
-    return str(message or payload)[:200]
+    return redact(str(message or payload))[:200]

@@ -123,6 +123,9 @@ class MCPSession:
         value = os.environ.get(name)
         if not value:
             raise RunError(f"{self.where}: environment variable {name} is not set", hint=f"export {name}=...")
+        from ddc.redaction import register
+
+        register(value)  # never printed or written (ddc.redaction)
         return value
 
     def _stderr_tail(self) -> str:

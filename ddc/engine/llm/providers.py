@@ -130,11 +130,16 @@ class Provider:
 
     def api_key(self) -> str | None:
         """The key, read from the environment now (or fetched from the Secrets API); None when absent."""
+        from ddc.redaction import register
+
         if self.secret is not None:
+            register(self.secret)
             return self.secret
         if not self.api_key_env:
             return None
-        return os.environ.get(self.api_key_env) or None
+        key = os.environ.get(self.api_key_env) or None
+        register(key)  # whatever the endpoint echoes back of it is redacted (ddc.redaction)
+        return key
 
     def headers(self) -> dict[str, str]:
         """Request headers: JSON, bearer auth when a key resolves, then the provider's extra headers."""
