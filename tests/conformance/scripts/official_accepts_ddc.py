@@ -16,17 +16,15 @@ from data_designer.config.config_builder import BuilderConfig
 
 from ddc.api import load
 from ddc.compile.canonical import dd_config
-from ddc.spec.seed_files import register_seed, seed_relation
+from ddc.spec.seed_files import open_seed, seed_relation
 
 
 def materialise_query_seed(loaded, out_dir: str) -> dict:
-    import duckdb
-
     relation = seed_relation(loaded.spec.seed_config.source, loaded.base_dir)
-    con = duckdb.connect()
-    sql = register_seed(con, relation)
+    con = open_seed(relation, writable=[out_dir])  # the locked-down connection ddc itself uses
     out = os.path.join(out_dir, "seed.parquet")
-    con.execute(f"COPY ({sql}) TO '{out}' (FORMAT parquet)")
+    con.execute(f"COPY ({relation.sql}) TO '{out}' (FORMAT parquet)")
+    con.close()
     return {"seed_type": "local", "path": out}
 
 
