@@ -18,9 +18,9 @@ def _pyplot() -> Any:
     try:
         import matplotlib
     except ModuleNotFoundError:
-        from ddc.errors import UsageError
+        from ddc.errors import RunError
 
-        raise UsageError(
+        raise RunError(
             "ddc report draws its charts with matplotlib, which is not installed",
             hint="pip install 'ddc[report]'",
         ) from None
