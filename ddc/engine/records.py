@@ -71,14 +71,10 @@ def _literal(text: str) -> str:
 
 
 def _locked_connection(allowed: list[str]) -> duckdb.DuckDBPyConnection:
-    import duckdb
+    """A connection that can read ``allowed`` and nothing else (the seed queries' lockdown)."""
+    from ddc.spec.seed_sql import sandboxed_connection
 
-    con = duckdb.connect()
-    if allowed:
-        con.execute(f"SET allowed_paths=[{', '.join(_literal(p) for p in allowed)}]")
-    con.execute("SET enable_external_access=false")
-    con.execute("SET lock_configuration=true")
-    return con
+    return sandboxed_connection({}, allowed)
 
 
 def _query(

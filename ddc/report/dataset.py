@@ -36,16 +36,12 @@ class Dataset:
     _con: Any = None
 
     def sql(self, query: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
-        if self._con is None:
-            import duckdb
+        if self._con is None:  # a connection that can read the batch files and nothing else
+            from ddc.spec.seed_sql import sandboxed_connection
 
-            con = duckdb.connect()
-            listing = "[" + ", ".join("'" + str(f).replace("'", "''") + "'" for f in self.files) + "]"
-            con.execute(f"SET allowed_paths = {listing}")  # the batch files, and nothing else
-            con.execute("SET enable_external_access = false")
-            con.execute("SET lock_configuration = true")
-            con.execute(f"CREATE VIEW data AS SELECT * FROM read_parquet({listing})")
-            self._con = con
+            files = [str(f) for f in self.files]
+            listing = "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in files) + "]"
+            self._con = sandboxed_connection({"data": f"SELECT * FROM read_parquet({listing})"}, files)
         return self._con.execute(query, params or []).fetchall()
 
     def close(self) -> None:
