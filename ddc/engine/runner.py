@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from ddc.engine.hfhub import HubSeed
     from ddc.engine.interrupts import SignalGuard
     from ddc.engine.seeds import SeedReader
+    from ddc.nemo.resources import NemoAccess
     from ddc.spec.load import LoadedSpec
 
 __all__ = ["RunResult", "default_batch_size", "parse_partition", "partition_rows", "preview", "run"]
@@ -87,31 +88,33 @@ def _open_seed(
 
 def _local_fileset_seed(loaded: LoadedSpec, config: Any) -> Any:
     """A fileset seed, downloaded into the local cache (reused by later runs), as a local seed."""
-    from ddc.nemo.resources import NemoAccess, fetch_fileset_seed
+    from ddc.nemo.resources import fetch_fileset_seed
     from ddc.spec.seeds import LocalFileSeedSource
 
-    access = NemoAccess.for_spec(loaded.spec)
-    if access is None:
-        raise RunError(
-            f"seed data: the fileset seed {config.source.path!r} needs NeMo Services",
-            hint="set NMP_BASE_URL (and NMP_ACCESS_TOKEN), or `ddc migrate --to local` to download it once",
-        )
-    local, _ = fetch_fileset_seed(access, config.source.path)
+    local, _ = fetch_fileset_seed(_nemo_access(loaded, f"the fileset seed {config.source.path!r}"), config.source.path)
     return config.model_copy(update={"source": LocalFileSeedSource(path=local)})
 
 
 def _local_fileset_directory(loaded: LoadedSpec, config: Any) -> Any:
     """A ``directory``/``file_contents`` seed over a fileset directory, downloaded into the local cache."""
-    from ddc.nemo.resources import NemoAccess, fetch_fileset_directory
+    from ddc.nemo.resources import fetch_fileset_directory
+
+    access = _nemo_access(loaded, f"the fileset directory {config.source.path!r}")
+    local = fetch_fileset_directory(access, config.source.path)
+    return config.model_copy(update={"source": config.source.model_copy(update={"path": str(local)})})
+
+
+def _nemo_access(loaded: LoadedSpec, what: str) -> NemoAccess:
+    """How to reach NeMo Services for a seed a local run downloads; a one-line error when unset."""
+    from ddc.nemo.resources import NemoAccess
 
     access = NemoAccess.for_spec(loaded.spec)
     if access is None:
         raise RunError(
-            f"seed data: the fileset directory {config.source.path!r} needs NeMo Services",
+            f"seed data: {what} needs NeMo Services",
             hint="set NMP_BASE_URL (and NMP_ACCESS_TOKEN), or `ddc migrate --to local` to download it once",
         )
-    local = fetch_fileset_directory(access, config.source.path)
-    return config.model_copy(update={"source": config.source.model_copy(update={"path": str(local)})})
+    return access
 
 
 def _local_hf_seed(loaded: LoadedSpec, warn: Callable[[str], None]) -> tuple[HubSeed, list[Path]]:

@@ -336,13 +336,12 @@ class NemoClient:
 
     def create_fileset(self, name: str, *, purpose: str = "dataset") -> bool:
         """Create a fileset; False when it already exists (HTTP 409)."""
+        return self._create(self._files("/filesets"), f"fileset {name}", {"name": name, "purpose": purpose})
+
+    def _create(self, path: str, what: str, body: dict[str, Any]) -> bool:
+        """POST a new resource; False when it already exists (HTTP 409)."""
         try:
-            self.request(
-                "POST",
-                self._files("/filesets"),
-                what=f"create fileset {name}",
-                json_body={"name": name, "purpose": purpose},
-            )
+            self.request("POST", path, what=f"create {what}", json_body=body)
         except ServiceHTTPError as exc:
             if exc.status == 409:
                 return False
@@ -433,18 +432,8 @@ class NemoClient:
         """Create a Secrets API secret (``workspace/name`` or ``name``); False when it already exists."""
         workspace, _, name = reference.rpartition("/")
         self.redact.add(value)
-        try:
-            self.request(
-                "POST",
-                SECRETS_PREFIX.format(ws=quote(workspace or self.workspace, safe="")) + "/secrets",
-                what=f"create secret {reference}",
-                json_body={"name": name, "value": value},
-            )
-        except ServiceHTTPError as exc:
-            if exc.status == 409:
-                return False
-            raise
-        return True
+        path = SECRETS_PREFIX.format(ws=quote(workspace or self.workspace, safe="")) + "/secrets"
+        return self._create(path, f"secret {reference}", {"name": name, "value": value})
 
     def create_provider(self, reference: str, host_url: str, api_key_secret: str | None) -> bool:
         """Register an Inference Gateway provider (the Models API); False when it already exists."""
@@ -452,28 +441,11 @@ class NemoClient:
         body: dict[str, Any] = {"name": name, "host_url": host_url}
         if api_key_secret:
             body["api_key_secret_name"] = api_key_secret.rpartition("/")[2]
-        try:
-            self.request(
-                "POST",
-                f"/apis/models/v2/workspaces/{quote(workspace or self.workspace, safe='')}/providers",
-                what=f"create provider {reference}",
-                json_body=body,
-            )
-        except ServiceHTTPError as exc:
-            if exc.status == 409:
-                return False
-            raise
-        return True
+        path = f"/apis/models/v2/workspaces/{quote(workspace or self.workspace, safe='')}/providers"
+        return self._create(path, f"provider {reference}", body)
 
     def secret_exists(self, reference: str) -> bool:
         """Whether a secret exists, from its metadata (``GET .../secrets/NAME``): its value is never read."""
         workspace, _, name = reference.rpartition("/")
         prefix = SECRETS_PREFIX.format(ws=quote(workspace or self.workspace, safe=""))
-        path = f"{prefix}/secrets/{quote(name, safe='')}"
-        try:
-            self.request("GET", path, what=f"secret {reference}")
-        except ServiceHTTPError as exc:
-            if exc.status == 404:
-                return False
-            raise
-        return True
+        return self._exists(f"{prefix}/secrets/{quote(name, safe='')}", f"secret {reference}")

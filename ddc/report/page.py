@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from ddc.report.dataset import Dataset, quoted, sample_records
-from ddc.report.sections import ColumnSection, _n
+from ddc.report.sections import ColumnSection, number_text
 
 _OPERATORS = {"lt": "<", "le": "<=", "gt": ">", "ge": ">="}
 
@@ -64,11 +64,11 @@ def _overview(ds: Dataset) -> str:
     actual = meta.get("actual_num_records")
     target = meta.get("target_num_records")
     rows = [
-        ("records", _n(actual)),
-        ("requested", _n(target)),
+        ("records", number_text(actual)),
+        ("requested", number_text(target)),
         ("complete", f"{100 * actual / target:.1f} %" if actual is not None and target else "—"),
-        ("columns", _n(len(ds.schema))),
-        ("failed cells", _n(len(ds.errors))),
+        ("columns", number_text(len(ds.schema))),
+        ("failed cells", number_text(len(ds.errors))),
     ]
     for key, label in (("random_seed", "seed"), ("ddc_version", "ddc version"), ("library_version", "library")):
         if key in meta:
@@ -87,8 +87,8 @@ def _overview(ds: Dataset) -> str:
     )
     if models:
         model_rows = [
-            (alias, f"{_n(u.get('requests'))} requests, {_n(u.get('failures'))} failed, "
-             f"{_n(u.get('input_tokens'))} tokens in, {_n(u.get('output_tokens'))} out")
+            (alias, f"{number_text(u.get('requests'))} requests, {number_text(u.get('failures'))} failed, "
+             f"{number_text(u.get('input_tokens'))} tokens in, {number_text(u.get('output_tokens'))} out")
             for alias, u in sorted(models.items())
         ]  # fmt: skip
         body += _table("Models", model_rows, ("model", "usage"))

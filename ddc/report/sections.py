@@ -45,22 +45,22 @@ def column_sections(ds: Dataset) -> list[ColumnSection]:
 def _figures(stat: dict[str, Any]) -> list[tuple[str, str]]:
     rows = [
         ("data type", str(stat.get("simple_dtype", "—"))),
-        ("records", _n(stat.get("num_records"))),
-        ("null", _n(stat.get("num_null"))),
-        ("unique", _n(stat.get("num_unique"))),
+        ("records", number_text(stat.get("num_records"))),
+        ("null", number_text(stat.get("num_null"))),
+        ("unique", number_text(stat.get("num_unique"))),
     ]
     if stat.get("sampler_type"):
         rows.append(("sampler", str(stat["sampler_type"])))
     dist = stat.get("distribution")
     if isinstance(dist, dict) and "mean" in dist:
-        rows += [(k, _n(dist.get(k))) for k in ("min", "max", "mean", "median", "stddev")]
+        rows += [(k, number_text(dist.get(k))) for k in ("min", "max", "mean", "median", "stddev")]
     if isinstance(dist, dict) and "most_common_value" in dist:
         rows.append(("most common", str(dist["most_common_value"])))
     if "num_valid_records" in stat:
-        rows.append(("valid", _n(stat["num_valid_records"])))
+        rows.append(("valid", number_text(stat["num_valid_records"])))
     if stat.get("ddc_token_counts") == "server":
-        rows.append(("tokens in (median)", _n(stat.get("input_tokens_median"))))
-        rows.append(("tokens out (median)", _n(stat.get("output_tokens_median"))))
+        rows.append(("tokens in (median)", number_text(stat.get("input_tokens_median"))))
+        rows.append(("tokens out (median)", number_text(stat.get("output_tokens_median"))))
     if stat.get("approximate"):
         rows.append(("estimated", ", ".join(stat["approximate"])))
     return rows
@@ -68,7 +68,7 @@ def _figures(stat: dict[str, Any]) -> list[tuple[str, str]]:
 
 def _usage(name: str, metrics: dict[str, Any], failures: Counter[Any]) -> list[tuple[str, str]]:
     rows = [
-        (label, _n(metrics[f"{name}.{key}"]))
+        (label, number_text(metrics[f"{name}.{key}"]))
         for key, label in (
             ("requests", "requests"),
             ("retries", "retries"),
@@ -79,11 +79,11 @@ def _usage(name: str, metrics: dict[str, Any], failures: Counter[Any]) -> list[t
         if f"{name}.{key}" in metrics
     ]
     if rows or failures.get(name):
-        rows.append(("failed cells", _n(failures.get(name, 0))))
+        rows.append(("failed cells", number_text(failures.get(name, 0))))
     return rows
 
 
-def _n(value: Any) -> str:
+def number_text(value: Any) -> str:
     if isinstance(value, bool) or value is None:
         return "—" if value is None else str(value)
     if isinstance(value, int):
