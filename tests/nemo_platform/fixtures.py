@@ -136,4 +136,21 @@ def gateway_provider(nemo_platform: NemoPlatform, platform_llm: OpenAIServer) ->
     nemo_platform.create_secret(secret, "sk-loopback-test-key")
     name = nemo_platform.unique("loopback")
     nemo_platform.create_provider(name, platform_llm.base_url, secret)
+    _wait_until_routed(nemo_platform, name)
     return GatewayProvider(name, secret, platform_llm)
+
+
+def _wait_until_routed(platform: NemoPlatform, name: str, timeout: float = 120.0) -> None:
+    """The gateway learns of a new provider a little after it is created (404 "Model provider not found"
+    until then): wait until its route answers, so the first test to use it does not depend on the order."""
+    import time
+
+    import httpx
+
+    route = f"{platform.base_url}/apis/inference-gateway/v2/workspaces/{platform.workspace}/provider/{name}/-/models"
+    deadline = time.monotonic() + timeout
+    while True:
+        status = httpx.get(route, timeout=30).status_code
+        if status != 404 or time.monotonic() > deadline:
+            return
+        time.sleep(1.0)
