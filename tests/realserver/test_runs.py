@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from ddc.cli import cli
+from ddc.engine.progress import RunObserver
 from ddc.errors import DdcError, ModelEndpointError
 from tests.realserver.helpers import error_records, rows, run
 from tests.realserver.server import KEY_ENV, LlamaServer
@@ -86,12 +87,15 @@ def test_a_server_killed_mid_run_fails_the_run_and_resume_completes_it(
         tmp_path, spec_text(own_chat_server, TEXT, max_parallel=2, records=6, run="run: {on_error: fail}")
     )
 
-    def kill_after_first_batch(done: int, total: int) -> None:
-        if done == 2:
-            own_chat_server.kill()
+    class KillAfterTwoCells(RunObserver):
+        # counted in cells, not written rows: a batch is written only once the start-up health check
+        # has answered, and that can come after every cell when the server is busy
+        def cells(self, column: str, done: int, failed: int) -> None:
+            if done == 2:  # two more may be in flight, two are never sent
+                own_chat_server.kill()
 
     with pytest.raises(DdcError, match="connection"):
-        run(spec, tmp_path / "out", batch_size=2, progress=kill_after_first_batch)
+        run(spec, tmp_path / "out", batch_size=2, progress=KillAfterTwoCells())
     own_chat_server.start()
     dataset = run(spec, tmp_path / "out", batch_size=2, resume=True)
     assert (len(rows(dataset)), error_records(dataset)) == (6, [])
