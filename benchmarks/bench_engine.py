@@ -72,6 +72,9 @@ columns:
 _RUN_DDC = """
 import json, resource, sys, time
 started = time.perf_counter()
+def _cpu():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 from ddc.engine import run
 first = []
 t0 = time.perf_counter()
@@ -82,7 +85,7 @@ result = run(sys.argv[1], num_records=int(sys.argv[2]), output_dir=sys.argv[3], 
              progress=progress)
 elapsed = time.perf_counter() - t0
 print(json.dumps({"seconds": elapsed, "with_imports": time.perf_counter() - started, "first_batch": first[0],
-                  "rows": result.metadata["actual_num_records"],
+                  "rows": result.metadata["actual_num_records"], "cpu": _cpu(),
                   "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
@@ -91,6 +94,8 @@ import json, resource, sys, time
 import duckdb, numpy as np, pyarrow as pa, pyarrow.compute as pc, pyarrow.parquet as pq
 n, out = int(sys.argv[1]), sys.argv[2]
 t0 = time.perf_counter()
+usage = resource.getrusage(resource.RUSAGE_SELF)
+cpu0 = usage.ru_utime + usage.ru_stime
 g = np.random.default_rng(2024)
 region = np.array(["EU", "US", "ASIA"])[g.choice(3, n, p=[0.3, 0.5, 0.2])]
 sub = {"EU": np.array(["FR", "DE", "IT"]), "US": np.array(["US"]), "ASIA": np.array(["JP", "IN", "SG"])}
@@ -123,7 +128,8 @@ result = con.sql(
 ).to_arrow_table()
 pq.write_table(result, out, compression="zstd")
 elapsed = time.perf_counter() - t0
-print(json.dumps({"seconds": elapsed, "rows": result.num_rows,
+usage = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps({"seconds": elapsed, "rows": result.num_rows, "cpu": usage.ru_utime + usage.ru_stime - cpu0,
                   "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
@@ -223,15 +229,20 @@ def bench_c(work: Path) -> None:
 
 
 def bench_d(work: Path, ddc_figures: dict[str, float] | None) -> None:
-    base = _python(_BASELINE, "1000000", str(work / "baseline.parquet"))
-    if ddc_figures is None:
-        ddc_figures = _ddc(work / "bench13.yaml", 1_000_000, work / "out-d", 100_000)
-    ratio = ddc_figures["seconds"] / base["seconds"]
-    verdict = "OK" if ratio < 3 else "MISSED"
-    print(
-        f"(d) plain numpy + DuckDB, same 13 columns x 1,000,000: {base['seconds']:.2f} s, peak RSS "
-        f"{base['rss_mib']:.0f} MiB; ddc {ddc_figures['seconds']:.2f} s = {ratio:.2f}x  [aim < 3x: {verdict}]"
-    )
+    """CPU seconds (user + system, every thread) of ddc against the hand-written script, at 1M and 10M rows.
+    ddc's figure includes its imports and spec loading; the script's only its work."""
+    for n in (1_000_000, 10_000_000):
+        base = _python(_BASELINE, str(n), str(work / "baseline.parquet"))
+        ddc = ddc_figures if n == 1_000_000 and ddc_figures is not None else None
+        ddc = ddc or _ddc(work / "bench13.yaml", n, work / "out-d", 100_000)
+        ratio = ddc["cpu"] / base["cpu"]
+        verdict = "OK" if ratio <= 1.8 else "MISSED"
+        print(
+            f"(d) plain numpy + DuckDB, same 13 columns x {n:,}: {base['seconds']:.2f} s, CPU {base['cpu']:.2f} s, "
+            f"peak RSS {base['rss_mib']:.0f} MiB; ddc (batch 100,000) {ddc['seconds']:.2f} s, CPU {ddc['cpu']:.2f} s, "
+            f"peak RSS {ddc['rss_mib']:.0f} MiB = {ratio:.2f}x the CPU  [bar <= 1.8x: {verdict}]"
+        )
+        shutil.rmtree(work / "out-d", ignore_errors=True)
 
 
 QUERY_SPEC = """
