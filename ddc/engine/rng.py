@@ -116,8 +116,9 @@ class ColumnRng:
         bits = np.random.Philox(key=key)
         generator = np.random.Generator(bits)
         stream: dict[str, Any] = {"key": key}
+        # A new Philox's state: the counter at the block, an empty buffer.
         start = {"bit_generator": "Philox", "state": stream, "buffer": np.zeros(4, np.uint64), "buffer_pos": 4,
-                 "has_uint32": 0, "uinteger": 0}  # fmt: skip  (a new Philox's state: empty buffer)
+                 "has_uint32": 0, "uinteger": 0}  # fmt: skip
         values = []
         for block in blocks[bounds[:-1]].tolist():
             stream["counter"] = np.array([0, block, 0, 0], dtype=np.uint64)
