@@ -117,7 +117,7 @@ class ColumnRng:
         generator = np.random.Generator(bits)
         stream: dict[str, Any] = {"key": key}
         # A new Philox's state: the counter at the block, an empty buffer.
-        start = {"bit_generator": "Philox", "state": stream, "buffer": np.zeros(4, np.uint64), "buffer_pos": 4,
+        start: Any = {"bit_generator": "Philox", "state": stream, "buffer": np.zeros(4, np.uint64), "buffer_pos": 4,
                  "has_uint32": 0, "uinteger": 0}  # fmt: skip
         values = []
         for block in blocks[bounds[:-1]].tolist():
