@@ -88,12 +88,18 @@ class TemplateRenderer:
     """One template compiled once; renders a batch through the fast path and/or Jinja."""
 
     def __init__(self, text: str, *, fast: bool = True) -> None:
-        from ddc.engine.fastpath import compile_fast
+        from ddc.engine.fastpath import compile_fast, compile_fast_value
         from ddc.templating import compile_template
 
         self.text = text
         self.template = compile_template(text)
         self.fast = compile_fast(text) if fast else None
+        self.fast_value = compile_fast_value(text) if fast else None
+
+    def render_value(self, data: Mapping[str, pa.Array], num_rows: int, dtype: str) -> pa.Array | None:
+        """Every row's value cast to ``dtype`` (int, float or bool) without rendering text, when the
+        fast path proves that gives what casting the rendered text would; else None."""
+        return None if self.fast_value is None else self.fast_value(data, num_rows, dtype)
 
     def render(self, data: Mapping[str, pa.Array], num_rows: int) -> Rendered:
         """All rows rendered; ``values`` is a pyarrow string array when the fast path did every row."""
@@ -156,6 +162,10 @@ class ExpressionGenerator(SyncColumnGenerator):
     def generate_sync(self, batch: BatchInput) -> ColumnOutput:
         from ddc.engine.fastpath import cast_strings
 
+        if self.dtype != "str":
+            values = self.renderer.render_value(batch.data, batch.num_rows, self.dtype)
+            if values is not None:
+                return ColumnOutput(values=values)
         rendered = self.renderer.render(batch.data, batch.num_rows)
         errors = dict(rendered.errors)
         for pos in _blank_positions(rendered.values):

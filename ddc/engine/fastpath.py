@@ -9,6 +9,9 @@ something else, floats Python would print in scientific notation, non-ASCII case
 zero ...); those rows, or the whole batch when the column types do not fit, are rendered by Jinja.
 The property test in
 ``tests/engine/test_fastpath.py`` checks both paths agree.
+
+``compile_fast_value(text)`` serves expression columns with an int, float or bool ``dtype`` whose
+template is one ``{{ expression }}``: it gives the cast values without printing and parsing text.
 """
 
 from __future__ import annotations
@@ -70,6 +73,56 @@ def compile_fast(text: str) -> FastRender | None:
         array = out if isinstance(out, pa.Array) else pa.repeat(out, num_rows)
         slow = np.flatnonzero(state.slow)
         return array, slow
+
+    return render
+
+
+ValueRender = Callable[["Mapping[str, pa.Array]", int, str], "pa.Array | None"]
+
+
+@functools.lru_cache(maxsize=1024)
+def compile_fast_value(text: str) -> ValueRender | None:
+    """For a template that is one ``{{ expression }}`` of numbers or booleans, the value itself cast to
+    an expression's ``dtype`` (int, float or bool), skipping the text round trip.
+
+    The official cast parses the rendered text, and here that is the identity: Jinja prints a float
+    with ``str``, which is ``repr`` -- the shortest text that parses back to the same float -- and an
+    int exactly; "True"/"False" cast to bool as themselves. The render answers None for a batch where
+    that is not proven for every row (a row Jinja must render, a NaN or infinity, whose bits a parse
+    would change, an int beyond 2**53, a cast that fails): the caller renders that batch as text."""
+    from ddc.templating import TemplateProblem, nodes, parse_template
+
+    try:
+        body = parse_template(text).body
+    except TemplateProblem:
+        return None
+    if len(body) != 1 or not isinstance(body[0], nodes.Output) or len(body[0].nodes) != 1:
+        return None
+    try:
+        expression = _compile_expr(body[0].nodes[0], nodes)
+    except _Unsupported:
+        return None
+
+    def render(data: Mapping[str, pa.Array], num_rows: int, dtype: str) -> pa.Array | None:
+        import numpy as np
+        import pyarrow as pa
+
+        state = _State(data, num_rows)
+        try:
+            vec = expression(state)
+        except _NotFast:
+            return None
+        value = vec.value if isinstance(vec.value, pa.Array) else pa.repeat(vec.value, num_rows)
+        if state.slow.any() or value.null_count:
+            return None
+        values = value.to_numpy(zero_copy_only=False)
+        if vec.kind == "bool":
+            return pa.array(values, pa.bool_()) if dtype == "bool" else None
+        if vec.kind == "int" and (np.abs(values) <= 2**53).all():
+            return cast_numbers(values.astype(np.float64), dtype)
+        if vec.kind == "float" and np.isfinite(values).all():
+            return cast_numbers(values, dtype)
+        return None
 
     return render
 
@@ -511,6 +564,23 @@ def _length(vec: _Vec) -> _Vec:
 # --- casting rendered strings to the expression dtype -----------------------------------------------
 
 
+def cast_numbers(floats: np.ndarray, dtype: str) -> pa.Array | None:
+    """The official dtype cast of finite numbers written as plain decimals: ``float(v)``,
+    ``int(float(v))``, ``bool(int(float(v)))``; None when an int would not fit in 64 bits (the per-row
+    cast names the row)."""
+    import numpy as np
+    import pyarrow as pa
+
+    if dtype == "float":
+        return pa.array(floats, pa.float64())
+    truncated = np.trunc(floats)
+    if dtype == "bool":
+        return pa.array(truncated != 0, pa.bool_())
+    if (np.abs(truncated) >= 2**63).any():
+        return None
+    return pa.array(truncated.astype(np.int64), pa.int64())
+
+
 def cast_strings(values: Any, dtype: str, errors: dict[int, str]) -> pa.Array:
     """The official dtype cast, vectorised for plain decimal strings; other rows cast one by one.
 
@@ -535,6 +605,10 @@ def cast_strings(values: Any, dtype: str, errors: dict[int, str]) -> pa.Array:
     if errors:
         plain[list(errors)] = False
     floats = pc.cast(pc.if_else(pa.array(plain), strings, "0"), pa.float64()).to_numpy(zero_copy_only=False)
+    if plain.all() and not errors:
+        cast = cast_numbers(floats, dtype)
+        if cast is not None:
+            return cast
     target = {"float": pa.float64(), "int": pa.int64(), "bool": pa.bool_()}[dtype]
     if dtype == "float":
         out: Any = floats.astype(object) if not plain.all() else floats
