@@ -38,7 +38,8 @@ def write_batch(dataset_dir: Path, index: int, out: BatchOut) -> None:
         writer.write_parquet(dataset_dir / writer.DROPPED_DIR / name, out.dropped)
     for proc, table in out.processors.items():
         writer.write_parquet(dataset_dir / writer.PROCESSORS_DIR / proc / name, table)
-    writer.write_parquet(dataset_dir / writer.PARQUET_DIR / name, out.output)  # last: marks the batch done
+    # last: marks the batch done. Its rename is made durable by finish_run (see ddc.engine.writer).
+    writer.write_parquet(dataset_dir / writer.PARQUET_DIR / name, out.output, sync_dir=False)
 
 
 def read_batch(dataset_dir: Path, index: int) -> pa.Table:
@@ -91,6 +92,7 @@ def finish_run(
         stats = statistics.result(plan)
         meta.update(state="complete", actual_num_records=table.num_rows if table is not None else 0)
         return RunResult(None, table, meta, stats, warnings)
+    writer.sync_directory(dataset_dir / writer.PARQUET_DIR)  # the batch files' renames, before "complete"
     files = writer.relative_files(dataset_dir, writer.PARQUET_DIR)
     absolute = [str(dataset_dir / f) for f in files]
     actual = row_count(absolute)

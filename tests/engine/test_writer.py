@@ -62,3 +62,32 @@ def test_nested_values_are_written_as_json_in_csv_and_jsonl(tmp_path: Path, fmt:
         row = json.loads(path.read_text())
         review, tags = row["review"], row["tags"]
     assert (review, tags) == ({"summary": "item 4c85700f", "score": 2}, ["a", "b"])
+
+
+def test_a_batch_costs_one_fsync_and_the_run_syncs_its_folder_before_it_is_complete(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The resume guarantee with one fsync per batch file: each file is durable before its rename (never
+    torn); the renames into parquet-files/ become durable once, before metadata.json says complete."""
+    import os
+
+    from ddc.engine.runner import run
+
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("name: d\nrandom_seed: 1\ncolumns:\n  - {name: x, column_type: sampler, sampler_type: uniform, "
+                    "params: {low: 0, high: 1}}\n")  # fmt: skip
+    monkeypatch.setattr(os, "fsync", fsync)
+    run(spec, num_records=50, batch_size=10, output_dir=tmp_path / "out")
+    folder = str(tmp_path / "out" / "d" / writer.PARQUET_DIR)
+    batches = [p for p in synced if p.startswith(folder + "/")]
+    assert len(batches) == 5 and all(writer.TMP_MARK in p for p in batches)
+    assert synced.count(folder) == 1
+    final_metadata = max(i for i, p in enumerate(synced) if "metadata.json" in p)
+    assert synced.index(folder) < final_metadata
