@@ -267,7 +267,7 @@ def unicode_to_arrow(values: np.ndarray) -> pa.Array:
 
     width = values.dtype.itemsize // 4
     characters = values.view(np.uint32)
-    if width == 0 or len(values) == 0 or characters.max() >= 0x80:
+    if width == 0 or len(values) == 0 or int(np.max(characters)) >= 0x80:
         return pa.array(values, pa.string())
     return pa.array(characters.astype(np.uint8).view(f"S{width}")).cast(pa.string())
 
