@@ -158,6 +158,7 @@ class ExpressionGenerator(SyncColumnGenerator):
         self.name = planned.name
         self.dtype: str = planned.config.dtype
         self.renderer = TemplateRenderer(planned.config.expr)
+        self.never_blank = _always_prints_text(planned.config.expr)
 
     def generate_sync(self, batch: BatchInput) -> ColumnOutput:
         from ddc.engine.fastpath import cast_strings
@@ -168,10 +169,36 @@ class ExpressionGenerator(SyncColumnGenerator):
                 return ColumnOutput(values=values)
         rendered = self.renderer.render(batch.data, batch.num_rows)
         errors = dict(rendered.errors)
-        for pos in _blank_positions(rendered.values):
+        for pos in [] if self.never_blank else _blank_positions(rendered.values):
             errors[pos] = "the template rendered an empty value"
         values = cast_strings(rendered.values, self.dtype, errors)
         return ColumnOutput(values=values, errors=errors)
+
+
+def _always_prints_text(text: str) -> bool:
+    """True when every render of the template prints literal text that is not white space (as
+    ``"{{ a }}-{{ b }}"`` prints "-"), so no row can render blank and the check is skipped."""
+    from ddc.templating import TemplateProblem, nodes, parse_template
+
+    def prints(body: list[Any]) -> bool:
+        for node in body:
+            if isinstance(node, nodes.Output) and any(
+                isinstance(part, nodes.TemplateData) and part.data.strip() for part in node.nodes
+            ):
+                return True
+            if (
+                isinstance(node, nodes.If)
+                and prints(node.body)
+                and all(prints(branch.body) for branch in node.elif_)
+                and prints(node.else_)
+            ):
+                return True
+        return False
+
+    try:
+        return prints(parse_template(text).body)
+    except TemplateProblem:
+        return False
 
 
 def _blank_positions(values: Any) -> list[int]:

@@ -61,6 +61,13 @@ def test_blank_render_drops_the_row(generate) -> None:
     assert set(column(result, "e")) == {"old"}
 
 
+def test_a_branch_that_prints_only_white_space_is_blank_too(generate) -> None:
+    result = generate(
+        HEAD + '  - {name: e, column_type: expression, expr: "{% if age > 30 %}old{% else %} \t{% endif %}"}'
+    )
+    assert set(column(result, "e")) == {"old"}
+
+
 def test_expression_can_read_another_expression(generate) -> None:
     result = generate(
         HEAD
