@@ -349,13 +349,3 @@ def test_fast_timestamp_formats_match_strftime(fmt: str | None) -> None:
     seconds = np.random.default_rng(3).integers(lo, hi, 5000)
     raw = pa.array(np.concatenate([seconds, [-1, 0, 86399]]).astype("datetime64[s]"), pa.timestamp("s"))
     assert format_timestamps(raw, fmt).equals(pc.strftime(raw, format=fmt or DEFAULT_DATETIME_FORMAT))
-
-
-def test_fixed_width_text_converts_to_the_same_arrow_strings() -> None:
-    import numpy as np
-
-    from ddc.engine.samplers import unicode_to_arrow
-
-    for values in (["EU", "US", "ASIA"], ["a\0b", "", "abc", "a\0", "\0"], ["é", "x"], [""]):
-        array = np.array(values)
-        assert unicode_to_arrow(array).equals(pa.array(array, pa.string()))
