@@ -201,37 +201,10 @@ class TopValues:
 
     def add_values(self, values: pa.Array) -> None:
         """A batch's non-null values (of a type ``value_counts`` takes)."""
-        import numpy as np
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        repeated = self.distinct is None and self.table is not None and self._hashes is None
-        if repeated or not _hashable(values.type) or not _distinct_prefix(values):
-            self.add(pc.value_counts(values))
-            return
-        if self.distinct is not None:  # past the cap: the rows' hashes are the distinct values' hashes
-            hashes = hash_values(values)
-            self.distinct.add(hashes)
-            if len(values) > TOP_CAPACITY and _all_distinct(hashes):
-                return  # all counts 1: the batch's summary is empty, merging it changes nothing
-            self.add(pc.value_counts(values), hashed=True)
-            return
-        if self.table is not None:
-            values = values.cast(self.table.schema.field("v").type)
-        hashes = hash_values(values)
-        seen = hashes if self._hashes is None else np.concatenate([self._hashes, hashes])
-        if not _all_distinct(seen):
-            self.add(pc.value_counts(values))
-            return
-        batch = pa.table({"v": values, "n": pa.array(np.ones(len(values), dtype=np.int64))})
-        merged = batch if self.table is None else pa.concat_tables([self.table, batch])
-        self._hashes = seen
-        if len(merged) > EXACT_DISTINCT:
-            self.distinct = HyperLogLog()
-            self.distinct.add(seen)
-            self._hashes = None
-            merged = _misra_gries(merged)
-        self.table = merged
+        if self.distinct is not None:
+            self._add_past_cap(values)
+        elif not (self._all_ones() and self._add_distinct(values)):
+            self._count(values)
 
     def add(self, counts: pa.StructArray, *, hashed: bool = False) -> None:
         """``counts``: the batch's ``pyarrow.compute.value_counts`` (fields ``values`` and ``counts``);
@@ -246,10 +219,72 @@ class TopValues:
             batch = _misra_gries(batch)  # merging two summaries of k counters is a summary (Agarwal et al.)
             if not len(batch):
                 return  # every count of the batch was cut: the summary stays
-        merged = batch if self.table is None else _merge(self.table, batch)
+        self._settle(batch if self.table is None else _merge(self.table, batch))
+
+    def _all_ones(self) -> bool:
+        return self.table is None or self._hashes is not None
+
+    def _add_distinct(self, values: pa.Array) -> bool:
+        """Under the cap, with every value so far distinct: the batch as counts of 1 if its values are
+        distinct from each other and from the earlier ones (False, and nothing done, if not proven)."""
+        import numpy as np
+        import pyarrow as pa
+
+        if not _hashable(values.type) or not _distinct_prefix(values):
+            return False
+        if self.table is not None:
+            values = values.cast(self.table.schema.field("v").type)
+        hashes = hash_values(values)
+        seen = hashes if self._hashes is None else np.concatenate([self._hashes, hashes])
+        if not _all_distinct(seen):
+            return False
+        batch = pa.table({"v": values, "n": pa.array(np.ones(len(values), dtype=np.int64))})
+        self._settle(batch if self.table is None else pa.concat_tables([self.table, batch]), seen)
+        self._hashes = seen if self.distinct is None else None
+        return True
+
+    def _count(self, values: pa.Array) -> None:
+        """Under the cap: the batch's values counted into the table, in one hash pass over the table's
+        values and the batch's (Arrow's dictionary encoding, the same equality as ``value_counts``:
+        floats by their bits), the counts added by numpy: cheaper than counting the batch and then
+        merging the counts with a ``group_by``."""
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        self._hashes = None
+        known = 0 if self.table is None else len(self.table)
+        if self.table is not None:
+            values = pa.concat_arrays(
+                [self.table["v"].combine_chunks(), values.cast(self.table.schema.field("v").type)]
+            )
+        encoded = pc.dictionary_encode(values)
+        indices = encoded.indices.to_numpy()
+        counts = np.bincount(indices[known:], minlength=len(encoded.dictionary))
+        if self.table is not None:
+            counts[indices[:known]] += self.table["n"].to_numpy()  # the table's values are distinct
+        self._settle(pa.table({"v": encoded.dictionary, "n": pa.array(counts.astype(np.int64))}))
+
+    def _add_past_cap(self, values: pa.Array) -> None:
+        """Past the cap: the distinct count takes the batch's hashes; a batch of distinct values leaves
+        the Misra-Gries summary as it is (all its counts are cut), so only other batches are counted."""
+        import pyarrow.compute as pc
+
+        assert self.distinct is not None
+        if not _hashable(values.type) or not _distinct_prefix(values):
+            self.add(pc.value_counts(values))  # repeats: hash the distinct values only
+            return
+        hashes = hash_values(values)  # the rows' hashes: the same registers as the distinct values'
+        self.distinct.add(hashes)
+        if len(values) <= TOP_CAPACITY or not _all_distinct(hashes):
+            self.add(pc.value_counts(values), hashed=True)
+
+    def _settle(self, merged: pa.Table, hashes: np.ndarray | None = None) -> None:
+        """The new table: past the cap (or on crossing it: the distinct count starts from every value
+        seen, ``hashes`` if known) cut to a Misra-Gries summary."""
         if self.distinct is None and len(merged) > EXACT_DISTINCT:
             self.distinct = HyperLogLog()
-            self.distinct.add(hash_values(merged["v"].combine_chunks()))
+            self.distinct.add(hashes if hashes is not None else hash_values(merged["v"].combine_chunks()))
         if self.distinct is not None:
             merged = _misra_gries(merged)
         self.table = merged
