@@ -49,7 +49,7 @@ def _ascii_strings(values: np.ndarray) -> pa.Array | None:
 
     width = values.dtype.itemsize // 4
     codes = np.ascontiguousarray(values).view(np.uint32).reshape(len(values), width)
-    if len(values) and int(codes.max()) > 0x7F:
+    if len(values) and int(np.max(codes)) > 0x7F:
         return None
     lengths = np.char.str_len(values).astype(np.int64)
     if len(values) * width >= 2**31:
