@@ -59,8 +59,9 @@ class Moments:
         self.high: float | int | None = None
         self.integral = True  # every value within 1e-8 of an integer (the official categorical test)
 
-    def add(self, values: np.ndarray, low: Any, high: Any) -> None:
-        """``values``: float64 without NaN; ``low``/``high``: their min and max in the column's own type."""
+    def add(self, values: np.ndarray, low: Any, high: Any, integral: bool | None = None) -> None:
+        """``values``: float64 without NaN; ``low``/``high``: their min and max in the column's own type;
+        ``integral``: True when known (an integer column), which skips the test."""
         import numpy as np
 
         n = len(values)
@@ -68,7 +69,7 @@ class Moments:
             return
         mean = float(values.mean())
         m2 = float(((values - mean) ** 2).sum())
-        if self.integral:
+        if self.integral and not integral:
             self.integral = bool(np.allclose(values, np.round(values), atol=1e-8))
         total = self.count + n
         delta = mean - self.mean
@@ -84,34 +85,60 @@ class Moments:
 
 
 class RowSample:
-    """The values of the rows with the smallest position hashes (all of them while there are few)."""
+    """The values of the rows with the smallest position hashes (all of them while there are few).
+
+    Rows are buffered and cut down to the ``size`` smallest keys only when the buffer holds twice that
+    (and when read), so a batch costs a comparison with the last cut's largest key rather than a
+    partition: a key above it can never be among the smallest ``size``. The kept rows are the same."""
 
     def __init__(self, size: int = SAMPLE_SIZE) -> None:
         import numpy as np
 
         self.size = size
-        self.keys = np.empty(0, dtype=np.uint64)
-        self.values = np.empty(0, dtype=np.float64)
+        self._keys = np.empty(0, dtype=np.uint64)
+        self._values = np.empty(0, dtype=np.float64)
+        self._limit: int | None = None  # the largest kept key at the last cut, once ``size`` rows were seen
 
-    def add(self, positions: np.ndarray, values: np.ndarray) -> None:
-        """``positions``: the rows' 0-based positions in the dataset; ``values``: float64, no NaN."""
+    def add(self, positions: np.ndarray, values: np.ndarray, keys: np.ndarray | None = None) -> None:
+        """``positions``: the rows' 0-based positions in the dataset; ``values``: float64, no NaN;
+        ``keys``: ``mix64(positions)`` if the caller has them already (one hash per batch, not per column)."""
         import numpy as np
 
-        new_keys = mix64(positions)
-        if len(self.keys) >= self.size:  # full: only rows that hash below the largest kept key can enter
-            entering = new_keys < np.max(self.keys)
+        new_keys = mix64(positions) if keys is None else keys
+        if self._limit is not None:
+            entering = new_keys < np.uint64(self._limit)
+            if not entering.any():
+                return
             new_keys, values = new_keys[entering], values[entering]
-        keys = np.concatenate([self.keys, new_keys])
-        kept = np.concatenate([self.values, values])
-        if len(keys) > self.size:
-            chosen = np.argpartition(keys, self.size - 1)[: self.size]
-            keys, kept = keys[chosen], kept[chosen]
-        self.keys, self.values = keys, kept
+        self._keys = np.concatenate([self._keys, new_keys]) if len(self._keys) else new_keys
+        self._values = np.concatenate([self._values, values]) if len(self._values) else values
+        if len(self._keys) > (self.size if self._limit is None else 2 * self.size):
+            self._cut()
+
+    def _cut(self) -> None:
+        import numpy as np
+
+        if len(self._keys) > self.size:
+            chosen = np.argpartition(self._keys, self.size - 1)[: self.size]
+            self._keys, self._values = self._keys[chosen], self._values[chosen]
+        if len(self._keys) >= self.size:
+            self._limit = int(np.max(self._keys))
+
+    @property
+    def keys(self) -> np.ndarray:
+        self._cut()
+        return self._keys
+
+    @property
+    def values(self) -> np.ndarray:
+        self._cut()
+        return self._values
 
     def median(self) -> float | None:
         import numpy as np
 
-        return float(np.median(self.values)) if len(self.values) else None
+        values = self.values
+        return float(np.median(values)) if len(values) else None
 
 
 class HyperLogLog:
@@ -142,23 +169,26 @@ class HyperLogLog:
 
 
 def _bit_length(values: np.ndarray) -> np.ndarray:
-    """Bit length of uint64 values below 2**50, exactly (two halves, each exact in float64)."""
+    """Bit length of uint64 values below 2**53: the exponent ``frexp`` gives (exact: they are exact in
+    float64; 0 for 0)."""
     import numpy as np
 
-    high = (values >> np.uint64(25)).astype(np.float64)
-    low = (values & np.uint64((1 << 25) - 1)).astype(np.float64)
-    with np.errstate(divide="ignore"):
-        high_bits = np.where(high > 0, np.floor(np.log2(np.maximum(high, 1))) + 26, 0)
-        low_bits = np.where(low > 0, np.floor(np.log2(np.maximum(low, 1))) + 1, 0)
-    return np.where(high > 0, high_bits, low_bits).astype(np.int64)
+    return np.frexp(values.astype(np.float64))[1].astype(np.int64)
 
 
 class TopValues:
-    """Counts per value: exact up to ``EXACT_DISTINCT`` values, then a Misra-Gries summary."""
+    """Counts per value: exact up to ``EXACT_DISTINCT`` values, then a Misra-Gries summary.
+
+    ``add_values`` spares the counting where it cannot matter: while every value seen is distinct (ids,
+    labels, measurements) the counts are all 1, and past the cap a batch of distinct values leaves the
+    Misra-Gries summary as it is. Distinctness is proven by the values' 64-bit hashes all differing
+    (equal values hash alike, so different hashes are different values): a collision only sends the
+    batch to ``value_counts``, so the figures are those of counting every batch."""
 
     def __init__(self) -> None:
         self.table: pa.Table | None = None  # columns "v" (the value) and "n" (int64 count)
         self.distinct: HyperLogLog | None = None  # once there are more than EXACT_DISTINCT values
+        self._hashes: np.ndarray | None = None  # the table's values' hashes while all its counts are 1
 
     @property
     def exact(self) -> bool:
@@ -169,22 +199,92 @@ class TopValues:
             return self.distinct.estimate()
         return len(self.table) if self.table is not None else 0
 
-    def add(self, counts: pa.StructArray) -> None:
-        """``counts``: the batch's ``pyarrow.compute.value_counts`` (fields ``values`` and ``counts``)."""
+    def add_values(self, values: pa.Array) -> None:
+        """A batch's non-null values (of a type ``value_counts`` takes)."""
+        if self.distinct is not None:
+            self._add_past_cap(values)
+        elif not (self._all_ones() and self._add_distinct(values)):
+            self._count(values)
+
+    def add(self, counts: pa.StructArray, *, hashed: bool = False) -> None:
+        """``counts``: the batch's ``pyarrow.compute.value_counts`` (fields ``values`` and ``counts``);
+        ``hashed``: the distinct count has their hashes already."""
         import pyarrow as pa
 
+        self._hashes = None
         batch = pa.table({"v": counts.field("values"), "n": counts.field("counts").cast(pa.int64())})
         if self.distinct is not None:
-            self.distinct.add(hash_values(batch["v"].combine_chunks()))
+            if not hashed:
+                self.distinct.add(hash_values(batch["v"].combine_chunks()))
             batch = _misra_gries(batch)  # merging two summaries of k counters is a summary (Agarwal et al.)
-        if self.table is None:
-            merged = batch
-        else:
-            both = pa.concat_tables([self.table, batch.cast(self.table.schema)], promote_options="permissive")
-            merged = both.group_by("v").aggregate([("n", "sum")]).rename_columns(["v", "n"])
+            if not len(batch):
+                return  # every count of the batch was cut: the summary stays
+        self._settle(batch if self.table is None else _merge(self.table, batch))
+
+    def _all_ones(self) -> bool:
+        return self.table is None or self._hashes is not None
+
+    def _add_distinct(self, values: pa.Array) -> bool:
+        """Under the cap, with every value so far distinct: the batch as counts of 1 if its values are
+        distinct from each other and from the earlier ones (False, and nothing done, if not proven)."""
+        import numpy as np
+        import pyarrow as pa
+
+        if not _hashable(values.type) or not _distinct_prefix(values):
+            return False
+        if self.table is not None:
+            values = values.cast(self.table.schema.field("v").type)
+        hashes = hash_values(values)
+        seen = hashes if self._hashes is None else np.concatenate([self._hashes, hashes])
+        if not _all_distinct(seen):
+            return False
+        batch = pa.table({"v": values, "n": pa.array(np.ones(len(values), dtype=np.int64))})
+        self._settle(batch if self.table is None else pa.concat_tables([self.table, batch]), seen)
+        self._hashes = seen if self.distinct is None else None
+        return True
+
+    def _count(self, values: pa.Array) -> None:
+        """Under the cap: the batch's values counted into the table, in one hash pass over the table's
+        values and the batch's (Arrow's dictionary encoding, the same equality as ``value_counts``:
+        floats by their bits), the counts added by numpy: cheaper than counting the batch and then
+        merging the counts with a ``group_by``."""
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        self._hashes = None
+        known = 0 if self.table is None else len(self.table)
+        if self.table is not None:
+            values = pa.concat_arrays(
+                [self.table["v"].combine_chunks(), values.cast(self.table.schema.field("v").type)]
+            )
+        encoded = pc.dictionary_encode(values)
+        indices = encoded.indices.to_numpy()
+        counts = np.bincount(indices[known:], minlength=len(encoded.dictionary))
+        if self.table is not None:
+            counts[indices[:known]] += self.table["n"].to_numpy()  # the table's values are distinct
+        self._settle(pa.table({"v": encoded.dictionary, "n": pa.array(counts.astype(np.int64))}))
+
+    def _add_past_cap(self, values: pa.Array) -> None:
+        """Past the cap: the distinct count takes the batch's hashes; a batch of distinct values leaves
+        the Misra-Gries summary as it is (all its counts are cut), so only other batches are counted."""
+        import pyarrow.compute as pc
+
+        assert self.distinct is not None
+        if not _hashable(values.type) or not _distinct_prefix(values):
+            self.add(pc.value_counts(values))  # repeats: hash the distinct values only
+            return
+        hashes = hash_values(values)  # the rows' hashes: the same registers as the distinct values'
+        self.distinct.add(hashes)
+        if len(values) <= TOP_CAPACITY or not _all_distinct(hashes):
+            self.add(pc.value_counts(values), hashed=True)
+
+    def _settle(self, merged: pa.Table, hashes: np.ndarray | None = None) -> None:
+        """The new table: past the cap (or on crossing it: the distinct count starts from every value
+        seen, ``hashes`` if known) cut to a Misra-Gries summary."""
         if self.distinct is None and len(merged) > EXACT_DISTINCT:
             self.distinct = HyperLogLog()
-            self.distinct.add(hash_values(merged["v"].combine_chunks()))
+            self.distinct.add(hashes if hashes is not None else hash_values(merged["v"].combine_chunks()))
         if self.distinct is not None:
             merged = _misra_gries(merged)
         self.table = merged
@@ -216,6 +316,24 @@ class TopValues:
         return self.table["v"].take(order)[0].as_py()
 
 
+def _merge(table: pa.Table, batch: pa.Table) -> pa.Table:
+    """Counts per value of two count tables, the batch's values cast to the table's type. Arrow's hash
+    kernel numbers the values (dictionary encoding: the same equality as ``value_counts``, floats by
+    their bits) and numpy adds the counts: a fraction of an Acero ``group_by``'s cost on small tables."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    values = pa.concat_arrays(
+        [table["v"].combine_chunks(), batch["v"].combine_chunks().cast(table.schema.field("v").type)]
+    )
+    counts = np.concatenate([table["n"].to_numpy(), batch["n"].to_numpy()])
+    encoded = pc.dictionary_encode(values)
+    indices = encoded.indices.to_numpy()
+    sums = np.bincount(indices, weights=counts, minlength=len(encoded.dictionary))  # float64: exact < 2**53
+    return pa.table({"v": encoded.dictionary, "n": pa.array(sums.astype(np.int64))})
+
+
 def _misra_gries(table: pa.Table) -> pa.Table:
     """The ``TOP_CAPACITY`` largest counts, less the next largest (values at or below it are dropped)."""
     import pyarrow as pa
@@ -223,11 +341,54 @@ def _misra_gries(table: pa.Table) -> pa.Table:
 
     if len(table) <= TOP_CAPACITY:
         return table
+    if pc.max(table["n"]).as_py() == 1:
+        return table.slice(0, 0)  # all counts 1: the threshold is 1 and cuts them all
     order = pc.select_k_unstable(table, k=TOP_CAPACITY + 1, sort_keys=[("n", "descending")])
     threshold = table["n"].take(order[TOP_CAPACITY : TOP_CAPACITY + 1])[0].as_py()
     top = table.take(order[:TOP_CAPACITY])
     top = pa.table({"v": top["v"], "n": pc.subtract(top["n"], threshold)})
     return top.filter(pc.greater(top["n"], 0))
+
+
+def _hashable(arrow_type: pa.DataType) -> bool:
+    """Types ``hash_values`` takes without fail: numbers, strings, times."""
+    import pyarrow as pa
+
+    t = pa.types
+    return bool(
+        t.is_integer(arrow_type)
+        or t.is_floating(arrow_type)
+        or t.is_boolean(arrow_type)
+        or t.is_string(arrow_type)
+        or t.is_large_string(arrow_type)
+        or t.is_timestamp(arrow_type)
+        or t.is_date(arrow_type)
+    )
+
+
+def _distinct_prefix(values: pa.Array, size: int = 1_024) -> bool:
+    """The first ``size`` values are distinct: a cheap test before hashing a whole batch, which spares
+    columns that repeat (categories, flags) the hashing."""
+    import pyarrow.compute as pc
+
+    head = values.slice(0, size)
+    return len(pc.unique(head)) == len(head)
+
+
+def _all_distinct(hashes: np.ndarray) -> bool:
+    """No two hashes are equal. Equal hashes share a bucket of their top bits, then of their next bits:
+    two rounds of bucket counts leave a few hundred candidates per 100,000 to sort (numpy's sort of the
+    whole costs several times more)."""
+    import numpy as np
+
+    bits = min(max(len(hashes).bit_length() + 2, 8), 28)
+    for shift in (64 - bits, 64 - 2 * bits):
+        if len(hashes) < 2:
+            return True
+        buckets = ((hashes >> np.uint64(shift)) & np.uint64((1 << bits) - 1)).astype(np.intp)
+        hashes = hashes[np.bincount(buckets, minlength=1 << bits)[buckets] > 1]
+    shared = np.sort(hashes)
+    return not bool((shared[1:] == shared[:-1]).any())
 
 
 def hash_values(values: pa.Array) -> np.ndarray:
@@ -253,12 +414,8 @@ def _on_values(values: pa.Array, expression: str) -> pa.Array:
     """``expression`` of ``v`` over each value, in DuckDB (one connection per process, no file access)."""
     import pyarrow as pa
 
-    con = _connection()
-    con.register("ddc_values", pa.table({"v": values}))
-    try:
-        return con.sql(f"SELECT {expression} FROM ddc_values").to_arrow_table().column(0).combine_chunks()
-    finally:
-        con.unregister("ddc_values")
+    relation = _connection().from_arrow(pa.table({"v": values}))
+    return relation.select(expression).to_arrow_table().column(0).combine_chunks()
 
 
 @functools.cache

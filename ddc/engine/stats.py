@@ -43,7 +43,6 @@ NUMERICAL_SAMPLERS = frozenset(
 CATEGORICAL_SAMPLERS = frozenset({"category", "subcategory"})
 #: Average spaces per value above which the official profiler calls a string column text.
 _TEXT_SPACES = 0.1
-_DATE = r"^\d{4}-\d{2}-\d{2}$"
 
 
 def simple_dtype(arrow_type: pa.DataType) -> str:
@@ -84,7 +83,9 @@ class ColumnSummary:
         self.date_like = True
         self.valid = 0
 
-    def add(self, column: pa.Array, positions: np.ndarray) -> None:
+    def add(self, column: pa.Array, positions: np.ndarray, keys: np.ndarray | None = None) -> None:
+        """A batch of the column; ``positions``: its rows' places in the dataset, ``keys`` their
+        ``mix64`` hashes (``RowSample``'s keys) if the caller has them (one hash per batch)."""
         import pyarrow as pa
         import pyarrow.compute as pc
 
@@ -96,34 +97,50 @@ class ColumnSummary:
         if not len(present):
             return
         if pa.types.is_integer(column.type) or pa.types.is_floating(column.type):
-            self._add_numbers(column, positions)
+            self._add_numbers(column, positions, keys)
         if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
-            self.spaces += pc.sum(pc.count_substring(pc.utf8_trim_whitespace(present), " ")).as_py() or 0
+            self.spaces += _spaces(present)
             if self.date_like:
-                self.date_like = pc.all(pc.match_substring_regex(present, _DATE)).as_py() is True
+                self.date_like = _all_dates(present)
         if pa.types.is_struct(column.type) and column.type.get_field_index("is_valid") >= 0:
             self.valid += pc.sum(pc.fill_null(pc.cast(present.field("is_valid"), pa.bool_()), False)).as_py() or 0
         if self.numeric and not self.top.exact:
             self.top.add_distinct_only(present)  # over 100,000 distinct numbers: never categorical
         else:
-            self.top.add(pc.value_counts(_countable(present)))
+            self.top.add_values(_countable(present))
 
-    def _add_numbers(self, column: pa.Array, positions: np.ndarray) -> None:
+    def _add_numbers(self, column: pa.Array, positions: np.ndarray, keys: np.ndarray | None) -> None:
+        """Moments and the row sample of the non-null, non-NaN values, in numpy (Arrow's kernels cost a
+        pass each); min and max in the column's own type (integers stay exact)."""
         import numpy as np
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        keep = pc.is_valid(column)
-        if pa.types.is_floating(column.type):
-            keep = pc.and_(keep, pc.invert(pc.is_nan(column)))
-        mask = keep.to_numpy(zero_copy_only=False)
-        finite = column.filter(keep)
-        if not len(finite):
+        floating = pa.types.is_floating(column.type)
+        if floating:
+            values = np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.float64)  # nulls are NaN
+            keep = ~np.isnan(values)
+        else:
+            keep = ~np.asarray(column.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+            numbers = (column.drop_null() if column.null_count else column).to_numpy(zero_copy_only=False)
+            values = numbers.astype(np.float64)
+        everything = bool(keep.all())
+        if floating and not everything:
+            values = values[keep]
+        if not len(values):
             return
-        values = finite.cast(pa.float64()).to_numpy(zero_copy_only=False)
-        bounds = pc.min_max(finite)
-        self.moments.add(values, bounds["min"].as_py(), bounds["max"].as_py())
-        self.sample.add(positions[np.asarray(mask, dtype=bool)], values)
+        if floating:
+            low, high = float(values.min()), float(values.max())
+            if low == 0 or high == 0:  # the sign of a zero bound: as Arrow picks it
+                bounds = pc.min_max(column.filter(pc.invert(pc.is_nan(column))))
+                low, high = bounds["min"].as_py(), bounds["max"].as_py()
+        else:
+            low, high = numbers.min().item(), numbers.max().item()
+        self.moments.add(values, low, high, integral=None if floating else True)
+        if everything:
+            self.sample.add(positions, values, keys)
+        else:
+            self.sample.add(positions[keep], values, None if keys is None else keys[keep])
 
     # --- the official fields ---------------------------------------------------------------------------
 
@@ -205,6 +222,45 @@ def _countable(values: pa.Array) -> pa.Array:
     return values
 
 
+def _string_bytes(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """The offsets and the UTF-8 bytes of a (large) string array without nulls, as numpy views."""
+    import numpy as np
+    import pyarrow as pa
+
+    width = np.int64 if pa.types.is_large_string(values.type) else np.int32
+    _, offsets_buffer, data_buffer = values.buffers()
+    offsets = np.frombuffer(
+        offsets_buffer, dtype=width, count=len(values) + 1, offset=values.offset * np.dtype(width).itemsize
+    )
+    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.empty(0, np.uint8)
+    return offsets, data[offsets[0] : offsets[-1]]
+
+
+def _spaces(values: pa.Array) -> int:
+    """Spaces inside the values (ends trimmed), the official text test's figure. A space is the byte
+    0x20 in UTF-8, so values without that byte anywhere have none: a byte count settles most columns."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    _, data = _string_bytes(values)
+    if not np.count_nonzero(data == 0x20):
+        return 0
+    return pc.sum(pc.count_substring(pc.utf8_trim_whitespace(values), " ")).as_py() or 0
+
+
+def _all_dates(values: pa.Array) -> bool:
+    """Every value matches ``^\\d{4}-\\d{2}-\\d{2}$`` (RE2: ASCII digits, ``$`` at the very end): ten bytes,
+    digits but for two hyphens, checked on the bytes rather than by a regex per value."""
+    import numpy as np
+
+    offsets, data = _string_bytes(values)
+    if not (np.diff(offsets) == 10).all():
+        return False
+    rows = data.reshape(-1, 10)
+    digits = rows[:, [0, 1, 2, 3, 5, 6, 8, 9]]
+    return bool(((digits >= 0x30) & (digits <= 0x39)).all() and (rows[:, [4, 7]] == 0x2D).all())
+
+
 def _category(value: Any) -> Any:
     """A histogram category as the official model keeps it: numbers stay numbers, anything else text."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -219,7 +275,7 @@ class TokenSummary:
         self.input, self.output = Moments(), Moments()
         self.input_sample, self.output_sample = RowSample(), RowSample()
 
-    def add(self, tokens: pa.Array, positions: np.ndarray) -> None:
+    def add(self, tokens: pa.Array, positions: np.ndarray, keys: np.ndarray | None = None) -> None:
         import numpy as np
         import pyarrow as pa
         import pyarrow.compute as pc
@@ -230,12 +286,13 @@ class TokenSummary:
         pairs = pc.list_flatten(tokens.filter(pa.array(known))).to_numpy(zero_copy_only=False)
         pairs = np.asarray(pairs, dtype=np.float64).reshape(-1, 2)
         rows = positions[known]
+        row_keys = None if keys is None else keys[known]
         for moments, sample, values in (
             (self.input, self.input_sample, pairs[:, 0]),
             (self.output, self.output_sample, pairs[:, 1]),
         ):
             moments.add(values, values.min(), values.max())
-            sample.add(rows, values)
+            sample.add(rows, values, row_keys)
 
     def fields(self) -> dict[str, Any]:
         """The official token fields. Without any counts (no server usage) they are 0 and say so."""
@@ -262,16 +319,19 @@ class StatisticsAccumulator:
         """A batch's output rows and, for model columns, their tokens per row (``BatchOut.tokens``)."""
         import numpy as np
 
+        from ddc.engine.sketches import mix64
+
         positions = np.arange(self.rows, self.rows + table.num_rows, dtype=np.int64)
+        keys = mix64(positions)  # the row sample's keys, shared by every column
         for name, counts in (tokens or {}).items():
-            self.tokens.setdefault(name, TokenSummary()).add(counts, positions)
+            self.tokens.setdefault(name, TokenSummary()).add(counts, positions, keys)
         for name, column in zip(table.column_names, table.columns, strict=True):
             summary = self.columns.get(name)
             if summary is None:
                 summary = self.columns[name] = ColumnSummary(name)
                 if self.rows:  # a column missing from earlier batches: those rows are null
                     summary.rows = summary.nulls = self.rows
-            summary.add(column.combine_chunks(), positions)
+            summary.add(column.combine_chunks(), positions, keys)
         for name, summary in self.columns.items():
             if name not in table.column_names:
                 summary.rows += table.num_rows

@@ -77,3 +77,14 @@ def test_numbers_hash_alike_whatever_their_integer_width() -> None:
     narrow = sketches.hash_values(pa.array([1, 2, 3], pa.int8()))
     wide = sketches.hash_values(pa.array([1, 2, 3], pa.int64()))
     assert (narrow == wide).all()
+
+
+def test_distinct_values_skip_the_counting_with_the_same_figures(monkeypatch) -> None:
+    monkeypatch.setattr(sketches, "EXACT_DISTINCT", 3_000)
+    counted, proven = TopValues(), TopValues()
+    for start in range(0, 10_000, 2_000):
+        values = pa.array([f"id{i}" for i in range(start, start + 2_000)] + ["hot"] * (start // 1_000))
+        counted.add(pc.value_counts(values))
+        proven.add_values(values)
+    assert (proven.num_distinct(), proven.exact) == (counted.num_distinct(), counted.exact)
+    assert proven.ranked() == counted.ranked()

@@ -136,3 +136,9 @@ columns:
 """
     table = pa.table({"code": ["x = 1"] * 3, "check": [{"is_valid": True}, {"is_valid": False}, {"is_valid": True}]})
     assert stats_of(table, spec)["check"]["num_valid_records"] == 2
+
+
+def test_integers_beyond_float_precision_get_exact_bounds() -> None:
+    big = 2**62 + 1
+    stats = stats_of(pa.table({"big": pa.array([big, big + 2, -5, -5], pa.int64())}))
+    assert (stats["big"]["distribution"]["min"], stats["big"]["distribution"]["max"]) == (-5, big + 2)
