@@ -151,7 +151,7 @@ def _query_connection(
 
     def open_wide() -> duckdb.DuckDBPyConnection:
         try:
-            return open_seed(relation)
+            return open_seed(relation, threads=QUERY_THREADS)
         except (SeedFileError, duckdb.Error) as exc:
             raise RunError(f"seed data: {exc}") from exc
 
@@ -528,6 +528,8 @@ class SeedReader:
 
 
 SHUFFLE_CHUNK = 262_144
+#: threads of a query seed's parallel connection; None is DuckDB's default (the machine's cores)
+QUERY_THREADS: int | None = None
 #: Selections up to this many rows (and IN_MEMORY_BYTES) are read once and served from memory: a
 #: 3-row seed cycled over 60,000 records was 20,000 DuckDB queries (150 s) and is now 0.1 s.
 IN_MEMORY_ROWS = 100_000
