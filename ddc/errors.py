@@ -5,8 +5,9 @@
     ├── CompileError              a valid spec that cannot be compiled for the chosen target
     ├── RunError                  local execution: seed data, model endpoints, generation
     │   └── ModelEndpointError    an LLM endpoint failed or is unreachable
-    ├── SubmitError               NeMo Services: rejected config, job failure
-    │   └── ServiceError          HTTP, auth or connection problems talking to the service
+    ├── SubmitError               NeMo Services: rejected config, job failure (exit 3)
+    │   ├── JobWaitTimeout        still running when --wait-timeout passed (exit 5)
+    │   └── ServiceError          HTTP, auth or connection problems talking to the service (exit 4)
     └── UsageError                bad command-line usage (exit 2)
     RunInterrupted                a run stopped by SIGINT/SIGTERM (a KeyboardInterrupt; exit 130/143)
     InternalError                 our bug; never raised for bad input
@@ -14,9 +15,10 @@
 Every user error reads like a compiler message: ``file:line:col: path: message (hint)``.
 
 Exit codes of the ``ddc`` command, in one place (``ExitCode``; README "Exit codes"):
-0 success, 1 a user error (DdcError), 2 bad command-line usage (click's, UsageError) and, for
-``submit``/``jobs``/``preview``, service or connection errors, 3 a NeMo Services job that failed or was
-cancelled, 70 an internal error (a ddc bug: traceback, please report), 130 interrupted (Ctrl-C).
+0 success, 1 a user error (DdcError), 2 bad command-line usage (click's, UsageError), 3 a NeMo Services
+job that failed or was cancelled, 4 an HTTP, auth or connection error talking to NeMo Services, 5 a job
+still running when ``--wait-timeout`` passed (it keeps running), 70 an internal error (a ddc bug:
+traceback, please report), 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -36,8 +38,9 @@ class ExitCode(enum.IntEnum):
     OK = 0
     USER_ERROR = 1  # DdcError: the spec, the data, a model endpoint; the message says what to do
     USAGE = 2  # bad options or arguments (click, UsageError)
-    SERVICE_ERROR = 2  # HTTP, auth or connection errors of submit/jobs/preview (kept from before; an alias)
     JOB_FAILED = 3  # a NeMo Services job ended in error or was cancelled
+    SERVICE_ERROR = 4  # HTTP, auth or connection errors talking to NeMo Services: retry, or check credentials
+    WAIT_TIMEOUT = 5  # --wait-timeout passed while the job was still running (it keeps running)
     INTERNAL = 70  # a bug in ddc (BSD sysexits EX_SOFTWARE); printed with its traceback
     INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as shells report it
 

@@ -2,7 +2,7 @@
 
 The only package that prints or exits. Commands are imported lazily so that ``ddc --help`` stays fast;
 each command module is named for its command group. A ``DdcError`` prints its message and exits with its
-code (1 by default); anything else is our bug: "internal error, please report" with the traceback, exit 2.
+code (1 by default); anything else is our bug: "internal error, please report" with the traceback, exit 70.
 """
 
 from __future__ import annotations
@@ -90,8 +90,9 @@ def cli(ctx: click.Context, debug: bool) -> None:
       ddc show out/people --record 3
 
     \b
-    Exit codes: 0 success, 1 user error (spec, data, model endpoint), 2 usage error (and service errors
-    of submit/jobs/preview), 3 NeMo job failed, 70 internal error (please report), 130 interrupted.
+    Exit codes: 0 success, 1 user error (spec, data, model endpoint), 2 usage error, 3 NeMo job failed,
+    4 NeMo Services unreachable or refusing (HTTP, auth), 5 --wait-timeout passed, 70 internal error
+    (please report), 130 interrupted.
     """
     ctx.obj = {"debug": debug}
 

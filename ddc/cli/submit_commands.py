@@ -1,8 +1,8 @@
 """`ddc submit`, `ddc jobs ...`, `ddc preview --remote`: NeMo Services from the command line.
 
 Progress goes to stderr, results to stdout. Exit codes: 0 completed (or submitted), 1 the spec or config
-was rejected (pre-flight or HTTP 422), 2 HTTP, auth or connection errors, 3 the job ended in error or
-was cancelled.
+was rejected (pre-flight or HTTP 422), 2 bad usage, 3 the job ended in error or was cancelled, 4 HTTP,
+auth or connection errors, 5 still running when ``--wait-timeout`` passed.
 """
 
 from __future__ import annotations
@@ -116,6 +116,13 @@ def _load(spec: str) -> Any:
     show_default=True,
     help="First status poll interval in seconds (grows 1.5x up to 10 s).",
 )
+@click.option(
+    "--wait-timeout",
+    metavar="SECONDS",
+    type=click.FloatRange(min=0.0),
+    default=None,
+    help="Stop waiting after this long (exit 5); the job keeps running. Default: wait until it ends.",
+)
 @output_options("Print a JSON summary (job, status, dataset, records) on stdout.", verbose_help=_VERBOSE)
 def submit(
     spec: str,
@@ -134,6 +141,7 @@ def submit(
     seed_fileset: str,
     dd_version: str | None,
     poll_interval: float,
+    wait_timeout: float | None,
     quiet: bool,
     verbose: bool,
     as_json: bool,
@@ -142,7 +150,8 @@ def submit(
 
     Checks the spec for what the service cannot do before sending anything, then that the project and
     the output fileset exist and the job name is free, before creating anything. Exit codes: 0 completed
-    (or submitted), 1 rejected (pre-flight or HTTP 422), 2 HTTP/auth/connection, 3 job error or cancelled.
+    (or submitted), 1 rejected (pre-flight or HTTP 422), 3 job error or cancelled, 4 HTTP/auth/connection,
+    5 still running when --wait-timeout passed (the job goes on).
 
     \b
     Examples:
@@ -157,7 +166,7 @@ def submit(
         num_records=num_records, name=name, project=project, output_location=output_location,
         create_output_location=create_output_location, workspace=workspace, dd_version=dd_version,
         upload_seeds=upload_seeds, seed_fileset=seed_fileset,
-        dry_run=dry_run, wait=wait, download=download, poll_interval=poll_interval,
+        dry_run=dry_run, wait=wait, download=download, poll_interval=poll_interval, wait_timeout=wait_timeout,
     )  # fmt: skip
     output = make_output(quiet, verbose, as_json)
     started = time.monotonic()
@@ -198,6 +207,7 @@ def jobs() -> None:
       ddc jobs list
       ddc jobs status my-job
       ddc jobs logs my-job
+      ddc jobs wait my-job --wait-timeout 3600 --download out/
       ddc jobs cancel my-job
       ddc jobs download my-job -o out/
     """
@@ -262,6 +272,56 @@ def logs(name: str, workspace: str | None, base_url: str | None, timeout: float)
     with _client(workspace, base_url, timeout) as client:
         for line in LogFollower(client, name).new_lines():
             click.echo(line)
+
+
+@jobs.command()
+@click.argument("name")
+@click.option(
+    "--wait-timeout",
+    metavar="SECONDS",
+    type=click.FloatRange(min=0.0),
+    default=None,
+    help="Stop waiting after this long (exit 5); the job keeps running. Default: until it ends.",
+)
+@click.option(
+    "--download",
+    metavar="DIR",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="When completed, download and check the dataset into DIR/artifacts.",
+)
+@click.option(
+    "--poll-interval",
+    type=click.FloatRange(min=0.0),
+    default=1.0,
+    show_default=True,
+    help="First status poll interval in seconds (grows 1.5x up to 10 s).",
+)
+@_connection_options
+def wait(
+    name: str,
+    wait_timeout: float | None,
+    download: Path | None,
+    poll_interval: float,
+    workspace: str | None,
+    base_url: str | None,
+    timeout: float,
+) -> None:
+    """Follow job NAME until it ends, streaming its new log lines (a job submitted without --wait, or a
+    wait that timed out). Exit codes as for submit: 3 failed or cancelled, 5 still running at --wait-timeout.
+
+    \b
+    Example:
+      ddc jobs wait my-job --wait-timeout 3600 --download out/
+    """
+    from ddc.submission.jobs import fetch_job_dataset, wait_for_job
+
+    with _client(workspace, base_url, timeout) as client:
+        status = wait_for_job(client, name, poll_interval=poll_interval, timeout=wait_timeout, report=_report)
+        click.echo(f"{name}\t{status}")
+        if download is not None:
+            artifacts, check = fetch_job_dataset(client, name, download, report=_report)
+            click.echo(f"dataset: {artifacts / 'dataset'} ({check.num_records} records)")
 
 
 @jobs.command()

@@ -244,6 +244,8 @@ class SamplerGenerator(SyncColumnGenerator):
     def _output(self, values: np.ndarray) -> ColumnOutput:
         import pyarrow as pa
 
+        from ddc.engine.arrow_direct import from_numpy
+
         if self.is_time:
             raw = pa.array(values.astype("datetime64[s]"), pa.timestamp("s"))
             return ColumnOutput(
@@ -253,6 +255,9 @@ class SamplerGenerator(SyncColumnGenerator):
             return ColumnOutput(values=values)
         if values.dtype == object and len(values) and isinstance(values[0], dict):
             return ColumnOutput(values=pa.array(values.tolist()))
+        direct = from_numpy(values)  # no wait for pyarrow's pandas import (ddc.engine.arrow_direct)
+        if direct is not None:
+            return ColumnOutput(values=direct)
         if values.dtype.kind == "U":
             return ColumnOutput(values=pa.array(values, pa.string()))
         return ColumnOutput(values=pa.array(values))

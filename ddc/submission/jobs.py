@@ -23,7 +23,7 @@ from ddc.errors import ServiceError, SpecError, SubmitError
 from ddc.nemo.client import DEFAULT_TIMEOUT, NemoClient, resolve_base_url, resolve_token
 from ddc.spec.load import LoadedSpec
 from ddc.submission.artifacts import DatasetCheck, check_dataset, extract_artifacts
-from ddc.submission.errors import ConfigRejectedError, JobFailedError, ServiceHTTPError
+from ddc.submission.errors import ConfigRejectedError, JobFailedError, JobWaitTimeout, ServiceHTTPError
 from ddc.submission.payload import JobOptions, build_payload, check_options, preview_body
 from ddc.submission.preflight import check_submit
 from ddc.submission.seeds import (
@@ -72,6 +72,7 @@ class SubmitOptions(JobOptions):
     download: Path | None = None
     poll_interval: float = 1.0
     max_poll_interval: float = 10.0
+    wait_timeout: float | None = None  # seconds; None waits until the job ends
 
 
 @dataclass
@@ -191,6 +192,7 @@ def submit_spec(
                 outcome.job_name,
                 poll_interval=options.poll_interval,
                 max_interval=options.max_poll_interval,
+                timeout=options.wait_timeout,
                 report=report,
             )
             if options.download is not None:
@@ -257,13 +259,18 @@ def wait_for_job(
     *,
     poll_interval: float = 1.0,
     max_interval: float = 10.0,
+    timeout: float | None = None,
     report: Report = _ignore,
     sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
 ) -> str:
     """Poll until the job is terminal, reporting status changes and new log lines; returns ``completed``.
 
-    Raises JobFailedError for ``error``/``cancelled``. Up to five transient errors in a row (5xx,
-    connection) are tolerated. Ctrl-C asks the service to cancel the job, then re-raises."""
+    Raises JobFailedError for ``error``/``cancelled``, and JobWaitTimeout when ``timeout`` seconds pass
+    first (the job is left running: the caller asked to stop waiting, not to stop the job). Up to five
+    transient errors in a row (5xx, connection) are tolerated. Ctrl-C asks the service to cancel the
+    job, then re-raises."""
+    deadline = None if timeout is None else clock() + timeout
     follower = LogFollower(client, name)
     interval = poll_interval
     last: str | None = None
@@ -290,6 +297,11 @@ def wait_for_job(
                 last, interval = status, poll_interval
             if status in TERMINAL_STATUSES:
                 break
+            if deadline is not None:
+                left = deadline - clock()
+                if left <= 0:
+                    raise JobWaitTimeout(job=name, status=status, seconds=timeout or 0.0)
+                interval = min(interval, left)  # wake up at the deadline, not after it
             sleep(interval)
             interval = min(interval * 1.5, max_interval)
     except KeyboardInterrupt:

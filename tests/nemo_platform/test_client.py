@@ -29,7 +29,7 @@ def client(nemo_platform: NemoPlatform) -> Iterator[NemoClient]:
 def test_404_names_the_missing_job(client: NemoClient) -> None:
     with pytest.raises(ServiceHTTPError) as info:
         client.get_job("no-such-job")
-    assert (info.value.status, info.value.exit_code) == (404, 2)
+    assert (info.value.status, info.value.exit_code) == (404, 4)
     assert "Job 'no-such-job' not found in workspace 'default'" in str(info.value)
 
 
@@ -38,7 +38,7 @@ def test_409_on_a_taken_job_name_names_the_job(client: NemoClient, nemo_platform
     client.create_job({**MINIMAL_JOB, "name": name})
     with pytest.raises(ServiceHTTPError) as info:
         client.create_job({**MINIMAL_JOB, "name": name})
-    assert (info.value.status, info.value.exit_code) == (409, 2)
+    assert (info.value.status, info.value.exit_code) == (409, 4)
     assert f"Job '{name}' already exists" in str(info.value)
 
 

@@ -65,9 +65,9 @@ def test_jobs_status_prints_the_status(nemo_platform: NemoPlatform, finished_job
     assert (code, out) == (0, f"{finished_job}\tcompleted\n"), err
 
 
-def test_jobs_status_of_a_missing_job_exits_2_naming_it(nemo_platform: NemoPlatform, run: Run) -> None:
+def test_jobs_status_of_a_missing_job_exits_4_naming_it(nemo_platform: NemoPlatform, run: Run) -> None:
     code, _, err = run("jobs", "status", "no-such-job", "--base-url", nemo_platform.base_url)
-    assert code == 2
+    assert code == 4
     assert "HTTP 404" in err and "Job 'no-such-job' not found" in err
 
 
@@ -95,6 +95,16 @@ def test_jobs_download_extracts_the_dataset_and_the_analysis(
     assert "(3 records)" in out
     assert dataset_rows(tmp_path / "dl") == 3
     assert (tmp_path / "dl" / "analysis.json").is_file()
+
+
+def test_jobs_wait_on_a_finished_job_prints_its_status_and_downloads_it(
+    nemo_platform: NemoPlatform, finished_job: str, run: Run, tmp_path: Path
+) -> None:
+    code, out, err = run("jobs", "wait", finished_job, "--download", str(tmp_path / "dl"), "--base-url",
+                         nemo_platform.base_url)  # fmt: skip
+    assert code == 0, err
+    assert out.splitlines()[0] == f"{finished_job}\tcompleted"
+    assert dataset_rows(tmp_path / "dl") == 3
 
 
 def test_result_download_urls_are_absolute(client: NemoClient, nemo_platform: NemoPlatform, finished_job: str) -> None:

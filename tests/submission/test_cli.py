@@ -46,13 +46,13 @@ def test_a_preflight_failure_exits_1_and_sends_nothing(
     assert nemo.requests == []
 
 
-def test_a_bad_token_exits_2_and_is_not_printed(
+def test_a_bad_token_exits_4_and_is_not_printed(
     ddc, nemo: NemoServices, simple_spec: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("NMP_ACCESS_TOKEN", "wrong-token-abcdef")
     nemo.fail("POST", r"/jobs/create$", 401, body={"detail": "invalid token wrong-token-abcdef"})
     result = ddc("submit", str(simple_spec), "--base-url", nemo.base_url)
-    assert result.exit_code == 2
+    assert result.exit_code == 4
     assert "HTTP 401" in result.err
     assert "wrong-token-abcdef" not in result.err + result.out
 
@@ -107,10 +107,10 @@ def test_preview_remote_error_frame_exits_3(ddc, nemo: NemoServices, simple_spec
     assert "the remote preview failed: model health check failed" in result.err
 
 
-def test_preview_remote_truncated_stream_exits_2(ddc, nemo: NemoServices, simple_spec: Path, token_env: str) -> None:
+def test_preview_remote_truncated_stream_exits_4(ddc, nemo: NemoServices, simple_spec: Path, token_env: str) -> None:
     nemo.preview_truncate = True
     result = ddc("preview", "--remote", str(simple_spec), "--base-url", nemo.base_url)
-    assert result.exit_code == 2
+    assert result.exit_code == 4
 
 
 def test_preview_without_remote_is_a_usage_error(ddc, simple_spec: Path) -> None:
@@ -132,12 +132,12 @@ def test_spec_submit_settings_choose_the_workspace(ddc, nemo: NemoServices, tmp_
     assert nemo.requests_to("POST", r"^/apis/data-designer/v2/workspaces/team-a/jobs/create$")
 
 
-def test_jobs_download_of_an_unfinished_job_exits_2_saying_there_are_no_results(
+def test_jobs_download_of_an_unfinished_job_exits_4_saying_there_are_no_results(
     ddc, nemo: NemoServices, simple_spec: Path, tmp_path: Path, token_env: str
 ) -> None:
     ddc("submit", str(simple_spec), "--base-url", nemo.base_url)
     result = ddc("jobs", "download", "reviews", "-o", str(tmp_path / "dl"), "--base-url", nemo.base_url)
-    assert result.exit_code == 2
+    assert result.exit_code == 4
     assert "job reviews is created: the artifacts may be partial" in result.err
     assert "Result 'artifacts' for job 'reviews' not found" in result.err
 
@@ -176,3 +176,19 @@ def test_a_leftover_that_cannot_be_removed_is_explained_with_the_command(
     assert len(result.err.strip().splitlines()) == 1
     assert "left fileset default/job-fileset-reviews" in result.err
     assert "`nemo files filesets delete job-fileset-reviews --workspace default`" in result.err
+
+
+def test_submit_wait_past_its_timeout_exits_5_saying_how_to_follow_the_job(
+    ddc, nemo: NemoServices, simple_spec: Path, token_env: str
+) -> None:
+    nemo.statuses = ["active"]  # a job that never ends
+    result = ddc("submit", str(simple_spec), "--base-url", nemo.base_url, "--wait", "--wait-timeout", "0", *FAST)
+    assert result.exit_code == 5
+    assert "job reviews is still active after 0 s of waiting; it keeps running" in result.err
+    assert "ddc jobs wait reviews" in result.err
+
+
+def test_jobs_wait_follows_a_job_to_its_end(ddc, nemo: NemoServices, simple_spec: Path, token_env: str) -> None:
+    ddc("submit", str(simple_spec), "--base-url", nemo.base_url)
+    result = ddc("jobs", "wait", "reviews", "--base-url", nemo.base_url, *FAST)
+    assert (result.exit_code, result.out) == (0, "reviews\tcompleted\n"), result.err

@@ -47,7 +47,7 @@ def test_no_token_means_no_authorization_header() -> None:
 def test_401_is_a_service_error_with_exit_code_2(nemo: NemoServices) -> None:
     with client_for(nemo, token="wrong") as client, pytest.raises(ServiceHTTPError) as info:
         client.list_jobs()
-    assert (info.value.status, info.value.exit_code) == (401, 2)
+    assert (info.value.status, info.value.exit_code) == (401, 4)
     assert "NMP_ACCESS_TOKEN" in info.value.hint
 
 
@@ -65,7 +65,7 @@ def test_a_slow_answer_times_out_as_a_service_error(nemo: NemoServices) -> None:
     with client_for(nemo, timeout=0.2) as client, pytest.raises(ServiceError) as info:
         client.list_jobs()
     assert "did not answer within 0.2s" in str(info.value)
-    assert info.value.exit_code == 2
+    assert info.value.exit_code == 4
 
 
 def test_a_truncated_answer_is_a_service_error(nemo: NemoServices) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from ddc.errors import ServiceError
 from ddc.nemo.client import NemoClient
-from ddc.submission.errors import JobFailedError
+from ddc.submission.errors import JobFailedError, JobWaitTimeout
 from ddc.submission.jobs import LogFollower, format_log_message, wait_for_job
 from tests.servers.nemo_services import NemoServices
 from tests.submission.conftest import TOKEN
@@ -58,6 +58,24 @@ def test_a_cancelled_job_raises_with_exit_code_3(nemo: NemoServices, client: Nem
     with pytest.raises(JobFailedError) as info:
         wait_for_job(client, start_job(nemo, client), poll_interval=0)
     assert (info.value.status, info.value.exit_code) == ("cancelled", 3)
+
+
+def test_a_wait_past_its_timeout_raises_exit_5_and_leaves_the_job_running(
+    nemo: NemoServices, client: NemoClient
+) -> None:
+    nemo.statuses = ["active"]  # never ends
+    now, sleeps = [0.0], []
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        now[0] += seconds
+
+    name = start_job(nemo, client)
+    with pytest.raises(JobWaitTimeout) as info:
+        wait_for_job(client, name, poll_interval=1.0, timeout=2.0, sleep=sleep, clock=lambda: now[0])
+    assert (info.value.exit_code, info.value.status) == (5, "active")
+    assert sleeps == [1.0, 1.0]  # the second ends at the deadline (its backoff would have been 1.5)
+    assert nemo.requests_to("POST", r"/cancel$") == []
 
 
 def test_transient_poll_failures_are_tolerated(nemo: NemoServices, client: NemoClient) -> None:

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ddc.engine.arrow_direct import warm_pandas
 from ddc.engine.llm.cache import ResponseCache, cache_key
 from ddc.engine.llm.limiter import ConcurrencyLimiter
 from ddc.engine.llm.providers import ResolvedModel
@@ -178,6 +179,7 @@ class ModelClient:
         first: bool = False,
     ) -> Any:
         """One call with its retries; returns the parsed payload or raises the last ModelCallError."""
+        warm_pandas()  # the first call: pyarrow's pandas import overlaps the wait for the answers
         for retry in range(policy.max_retries + 1):
             if self.stop_reason is not None:
                 raise ModelCallError("early_shutdown", self.stop_reason)
