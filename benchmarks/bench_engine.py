@@ -12,7 +12,12 @@
     multiple of it (aim: < 3x);
 (e) a query seed joining a 10,000,000-row Parquet with a 1,000,000-row one, 100,000 ordered records,
     against the same query with the LIMIT written in, in DuckDB (bar: <= 2x its time and peak RSS).
-    Paired runs, ratios of the medians; the machine may be shared.
+    Paired runs, ratios of the medians; the machine may be shared;
+(f) query seeds that DuckDB runs on many threads (``ddc.spec.seed_order``): the 10M JOIN 1M query
+    shuffled (100,000 records: time to first batch); a 200,000-row filtered join and a 200,000-row
+    filter of the 10M table, each cycled over 300,000 ordered records (so counted).
+
+DDC_BENCH_REPO=<checkout> measures another checkout's ddc with this script (before/after pairs).
 
 Every measurement runs in a fresh subprocess so that peak RSS belongs to that measurement alone.
 """
@@ -29,7 +34,7 @@ import textwrap
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(os.environ.get("DDC_BENCH_REPO") or Path(__file__).resolve().parents[1]).resolve()
 
 SPEC = """
 name: bench13
@@ -339,8 +344,46 @@ def bench_e(work: Path, pairs: int = 3) -> None:
     )
 
 
+QUERY_SEED_SPEC = """
+name: {name}
+random_seed: 7
+seed_config:
+  source:
+    seed_type: query
+    tables: {{big: big.parquet, small: small.parquet}}
+    query: "{query}"
+  sampling_strategy: {strategy}
+columns:
+  - {{name: mark, column_type: expression, expr: "x"}}
+"""
+
+_JOIN = "SELECT big.id, big.name, big.value, small.label FROM big JOIN small ON big.id % 1000000 = small.k"
+QUERY_SEEDS = [
+    ("shuffled join (10M rows), 100,000 records", _JOIN, "shuffle", 100_000),
+    ("filtered join (200k rows) cycled, 300,000 ordered", _JOIN + " WHERE big.id % 50 = 0", "ordered", 300_000),
+    (
+        "filter (200k rows) cycled, 300,000 ordered",
+        "SELECT id, name, value FROM big WHERE id % 50 = 0",
+        "ordered",
+        300_000,
+    ),
+]
+
+
+def bench_f(work: Path) -> None:
+    _big_parquet(work)
+    for index, (what, query, strategy, n) in enumerate(QUERY_SEEDS):
+        spec = work / f"query-{index}.yaml"
+        spec.write_text(QUERY_SEED_SPEC.format(name=f"query{index}", query=query, strategy=strategy))
+        figures = _ddc(spec, n, work / "out-f", 0)
+        print(
+            f"(f) query seed, {what}: first batch {figures['first_batch']:.2f} s, total {figures['seconds']:.2f} s, "
+            f"CPU {figures['cpu']:.2f} s, peak RSS {figures['rss_mib']:.0f} MiB"
+        )
+
+
 def main(argv: list[str]) -> None:
-    wanted = set(argv) or {"a", "b", "c", "d", "e"}
+    wanted = set(argv) or {"a", "b", "c", "d", "e", "f"}
     work = Path(os.environ.get("DDC_BENCH_DIR") or tempfile.mkdtemp(prefix="ddc-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     (work / "bench13.yaml").write_text(SPEC)
@@ -357,6 +400,8 @@ def main(argv: list[str]) -> None:
         bench_d(work, b)
     if "e" in wanted:
         bench_e(work)
+    if "f" in wanted:
+        bench_f(work)
     if not os.environ.get("DDC_BENCH_DIR"):
         shutil.rmtree(work, ignore_errors=True)
 

@@ -9,8 +9,16 @@ Dataset row r takes seed position ``r mod S`` of pass ``p = r div S`` (S = rows 
   DuckDB fetches those rows by (file, row number) in one streaming scan per chunk of 262,144
   positions, so a 10-million-row seed is never sorted or held in memory. Other seeds (CSV, JSON, a
   query) are ordered by ``hash(row, random_seed, p)``; identical rows tie, and their order cannot
-  change the output. A query seed is run once per run on a single thread (its row order is then
-  fixed) into a temporary DuckDB table.
+  change the output.
+
+A query seed runs in a locked-down connection (``ddc.spec.seed_sql``) whose configuration, threads
+included, cannot change once open. Reads that depend on the query's row order (``ordered``, the
+in-memory head, a ``selection_strategy``) run on a single-thread connection, whose order is one fixed
+order, unless DuckDB documents the query's order as thread-independent (``ddc.spec.seed_order``:
+scans, filters, projections, ``UNION ALL``, ``LIMIT``); then, and for reads that do not depend on the
+order (the count, the hash-ordered shuffle of a query whose rows are a fixed multiset: joins,
+``GROUP BY`` with exact aggregates), a second locked connection with DuckDB's default thread count
+runs them.
 
 Selections of up to ``IN_MEMORY_ROWS`` rows (and ``IN_MEMORY_BYTES``) are read once, in their pass-0
 order, and served from memory: ``ordered`` by position, ``shuffle`` by the same keyed permutation for
@@ -24,14 +32,14 @@ So the seed rows of any row range are a pure function of (seed data, random_seed
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ddc.engine.rng import permute
 from ddc.errors import RunError
+from ddc.spec.seed_order import Parallelism
 
 if TYPE_CHECKING:
     import duckdb
@@ -118,18 +126,36 @@ def _relation(
     return _Relation(relation.sql, ())
 
 
-def _query_connection(config: SeedConfig, base_dir: Path) -> duckdb.DuckDBPyConnection:
-    """A query seed's connection: locked down to its declared tables (``ddc.spec.seed_sql``), so the
-    query can read nothing else, with one thread, so its rows come in one fixed order (what ``ordered``
-    seeds and cycling need); the price is that a large query's count and shuffle run on one thread."""
+def _query_connection(
+    config: SeedConfig, base_dir: Path
+) -> tuple[duckdb.DuckDBPyConnection, Parallelism, Callable[[], duckdb.DuckDBPyConnection]]:
+    """A query seed's connection, locked down to its declared tables (``ddc.spec.seed_sql``) so the
+    query can read nothing else, with one thread so its rows come in one fixed order (what ``ordered``
+    seeds and cycling need); how much of the query may run on many threads; and an opener of a second
+    connection, locked down the same way, with DuckDB's default thread count. ``threads`` is set when
+    the connection opens, before ``lock_configuration``, and neither connection can change it after."""
     import duckdb
 
     from ddc.spec.seed_files import SeedFileError, open_seed, seed_relation
+    from ddc.spec.seed_order import query_parallelism
 
     try:
-        return open_seed(seed_relation(config.source, base_dir), threads=1)
+        relation = seed_relation(config.source, base_dir)
+        con = open_seed(relation, threads=1)
     except (SeedFileError, duckdb.Error) as exc:
         raise RunError(f"seed data: {exc}") from exc
+    try:
+        parallelism = query_parallelism(con, relation.sql, relation.tables)
+    except duckdb.Error:
+        parallelism = Parallelism.SERIAL
+
+    def open_wide() -> duckdb.DuckDBPyConnection:
+        try:
+            return open_seed(relation, threads=QUERY_THREADS)
+        except (SeedFileError, duckdb.Error) as exc:
+            raise RunError(f"seed data: {exc}") from exc
+
+    return con, parallelism, open_wide
 
 
 def _frame_relation(con: duckdb.DuckDBPyConnection, frame: Any) -> _Relation:
@@ -150,24 +176,6 @@ def connect() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false").fetchall()
     return con
-
-
-@contextlib.contextmanager
-def _single_thread(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """A query's rows in the order one thread produces them: a parallel join or aggregate returns rows
-    in an order that can change from run to run, and ``ordered`` seeds (and cycling) need one order."""
-    threads = con.execute("SELECT current_setting('threads')").fetchall()[0][0]
-    if int(threads) == 1:  # a query seed's locked-down connection has one thread and a locked configuration
-        yield
-        return
-    con.execute("SET threads = 1").fetchall()
-    try:
-        yield
-    finally:
-        import duckdb
-
-        with contextlib.suppress(duckdb.Error):  # the reader may have been closed while a stream was open
-            con.execute(f"SET threads = {int(threads)}").fetchall()
 
 
 def directory_files(source: Any, base_dir: Path) -> tuple[Path, list[Path]]:
@@ -226,9 +234,14 @@ class SeedReader:
         self.config = config
         self.random_seed = random_seed
         self.chunk_rows = chunk_rows
-        self.con = (
-            _query_connection(config, base_dir) if files is None and config.source.seed_type == "query" else connect()
-        )
+        #: how much of a query seed may run on many threads (``ddc.spec.seed_order``)
+        self.parallelism = Parallelism.SERIAL
+        self._wide: duckdb.DuckDBPyConnection | None = None
+        self._open_wide: Callable[[], duckdb.DuckDBPyConnection] | None = None
+        if files is None and config.source.seed_type == "query":
+            self.con, self.parallelism, self._open_wide = _query_connection(config, base_dir)
+        else:
+            self.con = connect()
         try:
             relation = _relation(self.con, config, base_dir, files, frame)
             described = self.con.execute(f"DESCRIBE {relation.sql}").fetchall()
@@ -280,7 +293,22 @@ class SeedReader:
         return self._total if self.query and self.config.selection_strategy is None else self.total
 
     def _count(self) -> int:
-        return int(self.con.execute(f"SELECT count(*) FROM ({self.base_sql})").fetchall()[0][0])
+        con = self._reader(in_order=False)
+        return int(con.execute(f"SELECT count(*) FROM ({self.base_sql})").fetchall()[0][0])
+
+    def _reader(self, *, in_order: bool) -> duckdb.DuckDBPyConnection:
+        """The connection for a read whose result depends on the seed's row order (``in_order``) or not.
+
+        A query seed's single-thread connection unless the query allows more (``ddc.spec.seed_order``):
+        ``ORDERED`` for any read, ``UNORDERED`` for reads that do not depend on the order. Other seeds
+        have one connection (file readers keep file order on any number of threads)."""
+        if self._open_wide is None or self.parallelism is Parallelism.SERIAL:
+            return self.con
+        if in_order and self.parallelism is not Parallelism.ORDERED:
+            return self.con
+        if self._wide is None:
+            self._wide = self._open_wide()
+        return self._wide
 
     def _sized(self, total: int) -> None:
         if total == 0:
@@ -298,15 +326,14 @@ class SeedReader:
         sql = f"SELECT {cols} FROM ({self.base_sql}) LIMIT {IN_MEMORY_ROWS + 1}"
         batches, size, rows = [], 0, 0
         try:
-            with _single_thread(self.con):
-                for batch in self.con.sql(sql).to_arrow_reader(self.chunk_rows):
-                    size += batch.nbytes
-                    if size > IN_MEMORY_BYTES:
-                        return
-                    batches.append(batch)
-                    rows += batch.num_rows
+            for batch in self._reader(in_order=True).sql(sql).to_arrow_reader(self.chunk_rows):
+                size += batch.nbytes
+                if size > IN_MEMORY_BYTES:
+                    return
+                batches.append(batch)
+                rows += batch.num_rows
         except duckdb.Error as exc:
-            self.con.close()
+            self.close()
             raise RunError(f"seed data: {_first_line(exc)}") from exc
         schema = batches[0].schema if batches else None
         table = pa.Table.from_batches(batches, schema=schema).combine_chunks() if schema is not None else None
@@ -331,12 +358,11 @@ class SeedReader:
             sql = self._pass_sql(0, 0, self.size, ordered=True)
         batches, size = [], 0
         try:
-            with _single_thread(self.con) if self.query else contextlib.nullcontext():
-                for batch in self.con.sql(sql).to_arrow_reader(self.chunk_rows):
-                    size += batch.nbytes
-                    if size > IN_MEMORY_BYTES:
-                        return None
-                    batches.append(batch)
+            for batch in self._reader(in_order=True).sql(sql).to_arrow_reader(self.chunk_rows):
+                size += batch.nbytes
+                if size > IN_MEMORY_BYTES:
+                    return None
+                batches.append(batch)
         except duckdb.Error as exc:
             raise RunError(f"seed data: {_first_line(exc)}") from exc
         schema = batches[0].schema if batches else None
@@ -412,14 +438,12 @@ class SeedReader:
             try:
                 if self.offsets is not None and self.config.sampling_strategy == "shuffle":
                     yield from self._shuffled_parquet(pass_index, offset, limit)
-                elif self.query and self.config.sampling_strategy == "ordered":
-                    with _single_thread(self.con):
-                        yield from self.con.sql(self._pass_sql(pass_index, offset, limit)).to_arrow_reader(
-                            self.chunk_rows
-                        )
                 else:
+                    # a shuffle orders by a hash of each row's values: it depends on the rows, not on their
+                    # order, unless a selection (LIMIT/OFFSET over the query) picks them by position
+                    in_order = self.config.sampling_strategy == "ordered" or (self.lo, self.size) != (0, self.total)
                     sql = self._pass_sql(pass_index, offset, limit)
-                    yield from self.con.sql(sql).to_arrow_reader(self.chunk_rows)
+                    yield from self._reader(in_order=in_order).sql(sql).to_arrow_reader(self.chunk_rows)
             except duckdb.Error as exc:
                 raise RunError(f"seed data: {_first_line(exc)}") from exc
             row += limit
@@ -440,10 +464,9 @@ class SeedReader:
         sql = f"SELECT {cols} FROM ({self.base_sql}) LIMIT {end - start} OFFSET {start}"
         served = 0
         try:
-            with _single_thread(self.con):
-                for batch in self.con.sql(sql).to_arrow_reader(self.chunk_rows):
-                    served += batch.num_rows
-                    yield batch
+            for batch in self._reader(in_order=True).sql(sql).to_arrow_reader(self.chunk_rows):
+                served += batch.num_rows
+                yield batch
         except duckdb.Error as exc:
             raise RunError(f"seed data: {_first_line(exc)}") from exc
         if served < end - start and (served or start == 0):
@@ -500,9 +523,13 @@ class SeedReader:
 
     def close(self) -> None:
         self.con.close()
+        if self._wide is not None:
+            self._wide.close()
 
 
 SHUFFLE_CHUNK = 262_144
+#: threads of a query seed's parallel connection; None is DuckDB's default (the machine's cores)
+QUERY_THREADS: int | None = None
 #: Selections up to this many rows (and IN_MEMORY_BYTES) are read once and served from memory: a
 #: 3-row seed cycled over 60,000 records was 20,000 DuckDB queries (150 s) and is now 0.1 s.
 IN_MEMORY_ROWS = 100_000
