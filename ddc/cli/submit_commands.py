@@ -46,6 +46,24 @@ def _connection_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
+def _wait_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--poll-interval and --wait-timeout, shared by the commands that follow a job (submit, jobs wait)."""
+    func = click.option(
+        "--wait-timeout",
+        metavar="SECONDS",
+        type=click.FloatRange(min=0.0),
+        default=None,
+        help="Stop waiting after this long (exit 5); the job keeps running. Default: wait until it ends.",
+    )(func)
+    return click.option(
+        "--poll-interval",
+        type=click.FloatRange(min=0.0),
+        default=1.0,
+        show_default=True,
+        help="First status poll interval in seconds (grows 1.5x up to 10 s).",
+    )(func)
+
+
 def _report(line: str) -> None:
     click.echo(line, err=True)
 
@@ -109,20 +127,7 @@ def _load(spec: str) -> Any:
     "the one NeMo Platform X.Y.Z pins (0.3.0 -> 0.7.0; 0.4.0-0.6.0 -> 0.9.1). Default: spec submit.dd_version, "
     "else the one the service's platform pins (GET /cluster-info), else 0.9.1.",
 )
-@click.option(
-    "--poll-interval",
-    type=click.FloatRange(min=0.0),
-    default=1.0,
-    show_default=True,
-    help="First status poll interval in seconds (grows 1.5x up to 10 s).",
-)
-@click.option(
-    "--wait-timeout",
-    metavar="SECONDS",
-    type=click.FloatRange(min=0.0),
-    default=None,
-    help="Stop waiting after this long (exit 5); the job keeps running. Default: wait until it ends.",
-)
+@_wait_options
 @output_options("Print a JSON summary (job, status, dataset, records) on stdout.", verbose_help=_VERBOSE)
 def submit(
     spec: str,
@@ -277,26 +282,13 @@ def logs(name: str, workspace: str | None, base_url: str | None, timeout: float)
 @jobs.command()
 @click.argument("name")
 @click.option(
-    "--wait-timeout",
-    metavar="SECONDS",
-    type=click.FloatRange(min=0.0),
-    default=None,
-    help="Stop waiting after this long (exit 5); the job keeps running. Default: until it ends.",
-)
-@click.option(
     "--download",
     metavar="DIR",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
     help="When completed, download and check the dataset into DIR/artifacts.",
 )
-@click.option(
-    "--poll-interval",
-    type=click.FloatRange(min=0.0),
-    default=1.0,
-    show_default=True,
-    help="First status poll interval in seconds (grows 1.5x up to 10 s).",
-)
+@_wait_options
 @_connection_options
 def wait(
     name: str,
