@@ -108,9 +108,15 @@ def entry() -> None:
     still run. Together ~70 ms of a 0.45 s sampler run (benchmarks/bench_engine.py (a)).
 
     Not when DuckDB was loaded: its nanobind types hold import-time cycles that must be collected, or
-    nanobind reports them as leaks on stderr at exit."""
+    nanobind reports them as leaks on stderr at exit.
+
+    Runs skip imports that pyarrow and httpx make for callers other than ddc (pandas, httpx's own
+    command-line client): 0.3-0.6 s (``ddc.engine.process_tuning``)."""
     import gc
 
+    from ddc.engine.process_tuning import own_process
+
+    own_process()
     gc.set_threshold(20_000, 20, 20)
     try:
         main()

@@ -1,10 +1,12 @@
 """numpy arrays to Arrow without pyarrow's pandas probe, and that probe's import moved off the critical path.
 
-pyarrow's converters from Python and numpy (``pa.array``, scalars, ``to_numpy``) import pandas on their
-first use when pandas is installed: 0.2-0.3 s, once per process, whether or not pandas is needed. A run
-that calls models spends most of its time waiting on the network, so the runner imports pandas in a
-background thread meanwhile (``warm_pandas``), and the conversions on the way to the first requests (a
-sampler's output) build arrays from their buffers (``from_numpy``) so that they do not wait for it.
+pyarrow's converters from Python and numpy (``pa.array``, ``pa.table``, scalars, ``to_numpy``) import
+pandas on their first use when pandas is installed (0.2-0.5 s, once per process), only to ask whether
+their input is a pandas object. The ``ddc`` executable answers that probe without the import
+(``ddc.engine.process_tuning``); a library caller's process is not ours to change, so there a run that
+calls models imports pandas in a background thread while it waits on the network (``warm_pandas``), and
+the conversions on the way to the first requests (a sampler's output) build arrays from their buffers
+(``from_numpy``) so that they do not wait for it.
 """
 
 from __future__ import annotations
@@ -71,7 +73,9 @@ def warm_pandas() -> None:
     if _warming:
         return
     _warming = True
-    if "pandas" in sys.modules or importlib.util.find_spec("pandas") is None:
+    from ddc.engine.process_tuning import pandas_probe_skipped
+
+    if pandas_probe_skipped() or "pandas" in sys.modules or importlib.util.find_spec("pandas") is None:
         return
 
     def load() -> None:

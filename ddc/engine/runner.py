@@ -212,9 +212,11 @@ def run(
     ``progress`` is a ``RunObserver`` or a plain ``progress(done, total)`` callable, called when
     generation starts (``done``: the rows a resumed run had already written) and after each batch."""
     from ddc.compile.plan import plan_spec
+    from ddc.engine.process_tuning import skip_pandas_probe
     from ddc.spec.document import dataset_name_problem
 
     loaded = _load(spec)
+    skip_pandas_probe()  # only in the ddc executable's own process, after a Python spec had its imports
     probe = plan_spec(loaded)
     n_total = num_records if num_records is not None else probe.num_records
     if n_total < 1:
