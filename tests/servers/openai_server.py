@@ -26,6 +26,7 @@ import hashlib
 import json
 import signal
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -152,15 +153,19 @@ class OpenAIServer:
         self.api_key: str | None = None
         #: echo mode: every chat reply also quotes the bearer key of its request
         self.echo_key = False
+        #: close a keep-alive connection that stays idle this long (seconds), as servers and proxies do
+        self.idle_timeout: float | None = None
+        self._tls = False
 
     # -- lifecycle -------------------------------------------------------------------------------
-    def start(self) -> OpenAIServer:
-        """Serve on 127.0.0.1 (ephemeral port) from an event loop in a daemon thread."""
+    def start(self, *, tls: ssl.SSLContext | None = None) -> OpenAIServer:
+        """Serve on 127.0.0.1 (ephemeral port) from an event loop in a daemon thread; HTTPS with ``tls``."""
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True, name="openai-server")
         self._thread.start()
+        self._tls = tls is not None
         self._server = asyncio.run_coroutine_threadsafe(
-            asyncio.start_server(self._serve_connection, "127.0.0.1", 0, backlog=1024), self._loop
+            asyncio.start_server(self._serve_connection, "127.0.0.1", 0, backlog=1024, ssl=tls), self._loop
         ).result()
         return self
 
@@ -196,7 +201,7 @@ class OpenAIServer:
     @property
     def base_url(self) -> str:
         """The OpenAI-style base URL, ending in ``/v1``."""
-        return f"http://127.0.0.1:{self.port}/v1"
+        return f"{'https' if self._tls else 'http'}://127.0.0.1:{self.port}/v1"
 
     # -- programming -----------------------------------------------------------------------------
     def schedule(self, *faults: Fault | None) -> None:
@@ -240,7 +245,10 @@ class OpenAIServer:
 
     async def _serve_request(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
         """Answer one request; False when the connection is to be closed."""
-        line = await reader.readline()
+        try:
+            line = await asyncio.wait_for(reader.readline(), self.idle_timeout)
+        except asyncio.TimeoutError:
+            return False
         if not line.strip():
             return False
         method, path, _ = line.decode("latin-1").split(" ", 2)

@@ -87,8 +87,9 @@ class ModelClient:
         adaptive: bool = False,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        import httpx
+        from ddc.engine.process_tuning import import_httpx
 
+        http = import_httpx()  # the module, without its command-line client in the ddc executable
         _cache_missing_sniffio()
         self.models = dict(models)
         self.cache = cache
@@ -110,7 +111,7 @@ class ModelClient:
             if key not in self._transports:
                 self._transports[key] = transport or KeepAlivePool()
             self._pool_of[alias] = self._transports[key]
-        self._timeouts = {alias: httpx.Timeout(m.timeout).as_dict() for alias, m in self.models.items()}
+        self._timeouts = {alias: http.Timeout(m.timeout).as_dict() for alias, m in self.models.items()}
         self._jitter = random.Random()
         #: set (by the early-shutdown monitor) to refuse every request not yet sent
         self.stop_reason: str | None = None

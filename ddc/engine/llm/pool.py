@@ -17,6 +17,8 @@ from typing import Any
 import httpcore
 import httpx
 
+from ddc.engine.llm.netio import AsyncioBackend
+
 
 class KeepAlivePool(httpx.AsyncBaseTransport):
     """An ``httpx`` transport over plain ``httpcore`` HTTP/1.1 connections, reused last in, first out."""
@@ -26,6 +28,7 @@ class KeepAlivePool(httpx.AsyncBaseTransport):
         self._idle: dict[tuple[bytes, bytes, int], list[httpcore.AsyncHTTPConnection]] = {}
         self._open: set[httpcore.AsyncHTTPConnection] = set()  # idle or in use: all are closed by aclose()
         self._ssl: Any = None
+        self._backend = AsyncioBackend()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
@@ -72,7 +75,10 @@ class KeepAlivePool(httpx.AsyncBaseTransport):
             self._ssl = httpx.create_ssl_context()
         origin = httpcore.Origin(scheme=key[0], host=key[1], port=key[2])
         connection = httpcore.AsyncHTTPConnection(
-            origin, ssl_context=self._ssl if key[0] == b"https" else None, keepalive_expiry=self._keepalive
+            origin,
+            ssl_context=self._ssl if key[0] == b"https" else None,
+            keepalive_expiry=self._keepalive,
+            network_backend=self._backend,
         )
         self._open.add(connection)
         return connection
