@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import ssl
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 from typing import Any
 
 import httpcore
@@ -193,36 +193,35 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[SocketOption] | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        loop = asyncio.get_running_loop()
         local = (local_address, 0) if local_address else None
-        try:
-            _, stream = await asyncio.wait_for(loop.create_connection(_Stream, host, port, local_addr=local), timeout)
-        except asyncio.TimeoutError as exc:
-            raise httpcore.ConnectTimeout(f"no connection to {host}:{port} within {timeout:g}s") from exc
-        except OSError as exc:
-            raise httpcore.ConnectError(str(exc)) from exc
-        _apply(stream, socket_options)
-        return stream
+        opening = asyncio.get_running_loop().create_connection(_Stream, host, port, local_addr=local)
+        return await _connect(opening, f"{host}:{port}", timeout, socket_options)
 
     async def connect_unix_socket(
         self, path: str, timeout: float | None = None, socket_options: Iterable[SocketOption] | None = None
     ) -> httpcore.AsyncNetworkStream:
-        loop = asyncio.get_running_loop()
-        try:
-            _, stream = await asyncio.wait_for(loop.create_unix_connection(_Stream, path), timeout)
-        except asyncio.TimeoutError as exc:
-            raise httpcore.ConnectTimeout(f"no connection to {path} within {timeout:g}s") from exc
-        except OSError as exc:
-            raise httpcore.ConnectError(str(exc)) from exc
-        _apply(stream, socket_options)
-        return stream
+        opening = asyncio.get_running_loop().create_unix_connection(_Stream, path)
+        return await _connect(opening, path, timeout, socket_options)
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
 
 
-def _apply(stream: _Stream, options: Iterable[SocketOption] | None) -> None:
+async def _connect(
+    opening: Awaitable[tuple[asyncio.BaseTransport, _Stream]],
+    where: str,
+    timeout: float | None,
+    options: Iterable[SocketOption] | None,
+) -> _Stream:
+    """Await a connection being opened, with httpcore's errors, and set its socket options."""
+    try:
+        _, stream = await asyncio.wait_for(opening, timeout)
+    except asyncio.TimeoutError as exc:
+        raise httpcore.ConnectTimeout(f"no connection to {where} within {timeout:g}s") from exc
+    except OSError as exc:
+        raise httpcore.ConnectError(str(exc)) from exc
     sock: socket.socket | None = stream.get_extra_info("socket")
     if sock is not None:
         for option in options or ():
             sock.setsockopt(*option)
+    return stream
