@@ -190,6 +190,16 @@ def preview(
     return run(spec, num_records=num_records, seed=seed, batch_size=batch_size, return_table=True, write=False)
 
 
+def _import_batch_modules() -> None:
+    """What a batch imports on first use (samplers, statistics, the batch writer), imported before an
+    event loop starts, where a signal stops the run at once: see ``ddc.engine.llm.kinds.import_llm_stack``."""
+    import numpy.random  # noqa: F401
+    import pyarrow.compute
+    import pyarrow.parquet  # noqa: F401
+
+    from ddc.engine import processors  # noqa: F401
+
+
 def run(
     spec: str | Path | LoadedSpec,
     *,
@@ -305,8 +315,10 @@ def _run_into(
         chosen = kinds if kinds is not None else column_kinds()
         event_loop = waits_on_io(plan, chosen)
         if event_loop:  # model-backed columns: nothing of the LLM stack is imported for the others
-            from ddc.engine.llm.kinds import LLMOptions, configure_llm
+            from ddc.engine.llm.kinds import LLMOptions, configure_llm, import_llm_stack
 
+            import_llm_stack(use_cache=use_cache)
+            _import_batch_modules()
             configure_llm(
                 context,
                 LLMOptions(

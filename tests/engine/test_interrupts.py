@@ -22,8 +22,9 @@ from tests.llm.runner import TOPIC_ESSAY, spec_text
 from tests.servers.openai_server import OpenAIServer
 
 REPO = Path(__file__).resolve().parents[2]
-#: `ddc`, saying "ready" once the interpreter is up: a signal before that is Python's start-up, not ddc's.
-CLI = [sys.executable, "-c", "from ddc.cli import main; print('ready', flush=True); main()"]
+#: the `ddc` executable (its `entry`), saying "ready" once the interpreter is up: a signal before that is
+#: Python's start-up, not ddc's.
+CLI = [sys.executable, "-c", "from ddc.cli import entry; print('ready', flush=True); entry()"]
 STOP_WITHIN = 2.0
 
 #: 30 batches of 200 rows (a fraction of a second of generation), so signals land in every phase.
