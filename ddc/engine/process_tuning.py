@@ -1,23 +1,17 @@
-"""Start-up savings that only a process ddc owns may take: the ``ddc`` executable, not a library caller.
+"""A start-up saving that only a process ddc owns may take: the ``ddc`` executable, not a library caller.
 
-Two libraries import far more than a run uses, and only changing a process-wide answer avoids it:
+pyarrow's first conversion (``pa.array``, ``pa.table``, a scalar) imports pandas, when installed, only
+to ask whether its input is a pandas object (0.2-0.5 s). ``skip_pandas_probe`` lets that probe find no
+pandas. pyarrow's explicit pandas paths (``to_pandas``, ``from_pandas``) retry the import when called and
+then work as usual; until one is called pyarrow would not recognise pandas objects given to ``pa.array``
+or ``pa.table``, which a library caller's own code may do, hence the ownership.
 
-* pyarrow's first conversion (``pa.array``, ``pa.table``, a scalar) imports pandas, when installed,
-  only to ask whether its input is a pandas object (0.2-0.5 s). ``skip_pandas_probe`` lets that probe
-  find no pandas. pyarrow's explicit pandas paths (``to_pandas``, ``from_pandas``) retry the import
-  when called and then work as usual; until one is called pyarrow would not recognise pandas objects
-  given to ``pa.array`` or ``pa.table``, which a library caller's own code may do, hence the ownership.
-* httpx imports its command-line client (rich, click and pygments) whenever those are installed, and
-  ddc depends on two of them (~0.15 s). ``import_httpx`` imports httpx without it; ``httpx.main``, the
-  ``httpx`` command's entry point, then only says its dependencies are missing.
-
-``own_process`` is called by ``ddc.cli.entry``; elsewhere both functions leave the libraries alone.
+``own_process`` is called by ``ddc.cli.entry``; elsewhere ``skip_pandas_probe`` leaves pyarrow alone.
 """
 
 from __future__ import annotations
 
 import sys
-from types import ModuleType
 
 _owned = False
 _pandas_skipped = False
@@ -50,21 +44,6 @@ def skip_pandas_probe() -> None:
 def pandas_probe_skipped() -> bool:
     """pyarrow has been told there is no pandas: its conversions will not import it."""
     return _pandas_skipped
-
-
-def import_httpx() -> ModuleType:
-    """``import httpx``, without its command-line client in a process ddc owns."""
-    if "httpx" in sys.modules or not _owned:
-        import httpx
-
-        return httpx
-    blocker = _Refuse("httpx._main")
-    sys.meta_path.insert(0, blocker)
-    try:
-        import httpx
-    finally:
-        sys.meta_path.remove(blocker)
-    return httpx
 
 
 class _Refuse:

@@ -1,5 +1,5 @@
-"""Imports the ``ddc`` executable skips (pandas through pyarrow, httpx's own CLI), and that a library
-caller's process keeps its libraries' usual behaviour."""
+"""The import the ``ddc`` executable skips (pandas through pyarrow), and that a library caller's process
+keeps pyarrow's usual behaviour."""
 
 from __future__ import annotations
 
@@ -50,20 +50,3 @@ def test_a_library_run_leaves_pyarrow_to_import_pandas_as_usual(tmp_path: Path) 
     code = "import sys\nfrom ddc.engine import run\nrun(sys.argv[1], num_records=5, output_dir=sys.argv[2])\n" + _AFTER
     seen = _python(code, tmp_path)
     assert seen["pandas_after_run"] is True and seen["to_pandas_works"] is True
-
-
-_HTTPX = """
-import json, sys
-from ddc.engine import process_tuning
-if sys.argv[1] == "owned":
-    process_tuning.own_process()
-httpx = process_tuning.import_httpx()
-print(json.dumps({"cli_imported": "httpx._main" in sys.modules, "client_works": httpx.Client is not None}))
-"""
-
-
-@pytest.mark.parametrize(("mode", "cli_imported"), [("owned", False), ("library", True)])
-def test_httpx_comes_without_its_command_line_client_only_in_the_ddc_executable(mode: str, cli_imported: bool) -> None:
-    pytest.importorskip("rich")
-    done = subprocess.run([sys.executable, "-c", _HTTPX, mode], capture_output=True, text=True, timeout=60, check=True)
-    assert json.loads(done.stdout) == {"cli_imported": cli_imported, "client_works": True}

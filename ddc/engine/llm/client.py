@@ -27,7 +27,7 @@ from ddc.engine.llm.usage import ModelUsage
 from ddc.errors import ModelEndpointError
 
 if TYPE_CHECKING:
-    import httpx
+    from ddc.engine.llm.pool import KeepAlivePool, Reply
 
 RETRYABLE_KINDS = frozenset({"rate_limited", "server_error", "timeout", "connection", "malformed_response"})
 
@@ -85,12 +85,9 @@ class ModelClient:
         cache: ResponseCache | None = None,
         retry: RetryPolicy | None = None,
         adaptive: bool = False,
-        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        from ddc.engine.process_tuning import import_httpx
+        from ddc.engine.llm.pool import KeepAlivePool
 
-        http = import_httpx()  # the module, without its command-line client in the ddc executable
-        _cache_missing_sniffio()
         self.models = dict(models)
         self.cache = cache
         self.retry = retry or RetryPolicy()
@@ -100,25 +97,18 @@ class ModelClient:
         }
         # One keep-alive connection pool per provider (``ddc.engine.llm.pool``): the per-model limiters bound
         # the requests in flight, so each slot opens one connection and reuses it, and a request costs the
-        # pool O(1) work. Requests go straight to the transport: the AsyncClient layers (redirects, cookies,
-        # auth flows, event hooks) are unused here and cost ~15% of the per-request CPU.
-        from ddc.engine.llm.pool import KeepAlivePool
-
-        self._transports: dict[str, httpx.AsyncBaseTransport] = {}
-        self._pool_of: dict[str, httpx.AsyncBaseTransport] = {}
+        # pool O(1) work.
+        self._pools: dict[str, KeepAlivePool] = {}
+        self._pool_of: dict[str, KeepAlivePool] = {}
         for alias, m in self.models.items():
-            key = m.provider.endpoint
-            if key not in self._transports:
-                self._transports[key] = transport or KeepAlivePool()
-            self._pool_of[alias] = self._transports[key]
-        self._timeouts = {alias: http.Timeout(m.timeout).as_dict() for alias, m in self.models.items()}
+            self._pool_of[alias] = self._pools.setdefault(m.provider.endpoint, KeepAlivePool())
         self._jitter = random.Random()
         #: set (by the early-shutdown monitor) to refuse every request not yet sent
         self.stop_reason: str | None = None
 
     async def aclose(self) -> None:
-        for transport in {id(t): t for t in self._transports.values()}.values():
-            await transport.aclose()
+        for pool in self._pools.values():
+            await pool.aclose()
         if self.cache is not None:
             self.cache.flush()
 
@@ -214,7 +204,7 @@ class ModelClient:
         *,
         first: bool = False,
     ) -> Any:
-        import httpx
+        from ddc.engine.llm.netio import TimeoutException, TransportError
 
         where = f"model {model.alias!r} at {url}"
 
@@ -228,27 +218,17 @@ class ModelClient:
             raise ModelCallError("early_shutdown", self.stop_reason)
         started = time.monotonic()
         try:
-            request = httpx.Request(
-                "POST",
-                url,
-                content=json.dumps(body, ensure_ascii=False).encode(),
-                headers=model.provider.headers(),
-                extensions={"timeout": self._timeouts[model.alias]},
-            )
-            response = await self._pool_of[model.alias].handle_async_request(request)
-            try:
-                await response.aread()
-            finally:
-                await response.aclose()
-        except httpx.TimeoutException as exc:
+            content = json.dumps(body, ensure_ascii=False).encode()
+            response = await self._pool_of[model.alias].post(url, model.provider.headers(), content, model.timeout)
+        except TimeoutException as exc:
             raise failure("timeout", f"no answer within {model.timeout:g}s") from exc
-        except httpx.TransportError as exc:
+        except TransportError as exc:
             raise failure("connection", f"connection failed ({type(exc).__name__})") from exc
         finally:
             ended = time.monotonic()
             usage.record_request(started, ended)
             await limiter.release()
-        status = response.status_code
+        status = response.status
         if status == 429:
             retry_after = retry_after_seconds(response.headers.get("retry-after"))
             limiter.on_rate_limited(retry_after)
@@ -281,20 +261,6 @@ class ModelClient:
         return {alias: u.report() for alias, u in self.usage.items()}
 
 
-def _cache_missing_sniffio() -> None:
-    """httpcore tries ``import sniffio`` on every request; when it is not installed, each failed import
-    rescans sys.path (~0.3 s per 1000 requests). A None entry makes the failure immediate, and
-    httpcore then assumes asyncio, which is what we run on."""
-    import sys
-
-    if "sniffio" in sys.modules:
-        return
-    try:
-        import sniffio  # noqa: F401
-    except ImportError:
-        sys.modules["sniffio"] = None  # type: ignore[assignment]
-
-
 def retry_after_seconds(value: str | None) -> float | None:
     """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
     if not value:
@@ -312,7 +278,7 @@ def retry_after_seconds(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def _error_text(response: httpx.Response) -> str:
+def _error_text(response: Reply) -> str:
     """The server's error message, shortened, with any secret it echoes (a wrong API key) redacted first."""
     from ddc.redaction import redact
 

@@ -63,21 +63,12 @@ def import_llm_stack(*, use_cache: bool) -> None:
     """Import now what the first model request needs; the runner calls it before its event loop starts.
 
     Inside the loop a signal cancels the generation task (``ddc.engine.interrupts``), and a cancellation
-    lands only at the task's next ``await``: an import running there (httpx, numpy, the anyio backend
-    httpcore's connection locks load on first use: 0.3-0.6 s on a slow machine) would hold up Ctrl-C.
-    Before the loop a signal raises at once. The imports are the same either way."""
-    import contextlib
-    import importlib
-
+    lands only at the task's next ``await``: an import running there (0.1-0.3 s on a slow machine) would
+    hold up Ctrl-C. Before the loop a signal raises at once. The imports are the same either way."""
     from ddc.engine.llm import client, generate, health, media, pool, structured  # noqa: F401
-    from ddc.engine.process_tuning import import_httpx
-
-    import_httpx()
 
     if use_cache:
         from ddc.engine.llm import cache  # noqa: F401  (sqlite3)
-    with contextlib.suppress(ImportError):  # an httpcore without anyio: nothing to load ahead
-        importlib.import_module("anyio._backends._asyncio")
 
 
 @dataclass

@@ -1,41 +1,58 @@
-"""An asyncio network backend for httpcore: its documented extension point, without anyio's layers.
+"""Connections of the model client: one ``asyncio.Protocol`` per socket, read and written by HTTP/1.1.
 
-httpcore talks to sockets through a pluggable backend (``httpcore.AsyncNetworkBackend``); on asyncio its
-default goes through anyio, which wraps every read and write in a cancel scope with a timeout and asks
-the kernel (a ``poll``) whether an idle connection is still open each time it is reused. At 16 requests
-in flight those layers were about a third of the client's CPU per request, which, since answers arrive
-together, shows up as latency. This backend is an ``asyncio.Protocol``: reads wait on one future with
-a timer for the timeout, the request's writes go out as one ``send`` when its response is first read,
-and an idle connection is known closed from the event loop's own end-of-file callback. HTTP itself
-(h11 parsing, keep-alive, TLS setup) stays httpcore's.
+Reads wait on one future with a timer for the timeout (no task, no cancel scope); a request's writes
+go out as one ``send`` when its response is first read; an idle connection is known closed from the
+event loop's own end-of-file callback, without asking the kernel. Errors are ``TransportError``s,
+named as httpx names them (``ConnectError``, ``ReadError``, ...), so messages stay familiar.
 """
 
 from __future__ import annotations
 
 import asyncio
-import socket
+import os
 import ssl
-from collections.abc import Awaitable, Iterable
-from typing import Any
-
-import httpcore
 
 #: a connection stops reading from the socket while this much is received but not yet read
 _HIGH_WATER = 1 << 20
+#: a pending write this large goes out at once instead of waiting for the next read
+_SEND_AT = 1 << 16
 #: seconds a closing connection may take to close (a TLS close_notify exchange) before it is cut
 _CLOSE_WAIT = 1.0
 
-SocketOption = tuple[int, int, int] | tuple[int, int, bytes | bytearray] | tuple[int, int, None, int]
+
+class TransportError(Exception):
+    """No usable answer came over the connection: refused, reset, closed early, malformed or too slow."""
 
 
-class _Stream(asyncio.Protocol, httpcore.AsyncNetworkStream):
-    """One connection: the protocol the event loop feeds, and the stream httpcore reads and writes."""
+class ConnectError(TransportError):
+    """No connection (refused, unreachable, a certificate that is not trusted)."""
+
+
+class ReadError(TransportError):
+    """The connection broke while an answer was awaited."""
+
+
+class WriteError(TransportError):
+    """The connection was closed when the request was sent."""
+
+
+class RemoteProtocolError(TransportError):
+    """The server broke HTTP/1.1 or closed the connection before a complete answer."""
+
+
+class TimeoutException(TransportError):
+    """Connecting, sending or a read took longer than the model's timeout."""
+
+
+class Stream(asyncio.Protocol):
+    """One connection: the protocol the event loop feeds, and a byte stream for the HTTP layer."""
 
     def __init__(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._transport: asyncio.Transport | None = None
         self._received = bytearray()
-        self._pending: list[bytes] = []  # written by httpcore, sent at the next read
+        self._pending: list[bytes] = []  # written, sent at the next read
+        self._pending_size = 0
         self._reader: asyncio.Future[None] | None = None
         self._drained: asyncio.Future[None] | None = None
         self._eof = False
@@ -81,45 +98,52 @@ class _Stream(asyncio.Protocol, httpcore.AsyncNetworkStream):
         if self._reader is not None and not self._reader.done():
             self._reader.set_result(None)
 
-    # -- httpcore.AsyncNetworkStream -------------------------------------------------------------
-    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+    # -- the stream ------------------------------------------------------------------------------
+    @property
+    def readable(self) -> bool:
+        """Data or a close arrived: asked of an idle connection, it means the server is done with it."""
+        return bool(self._received) or self._eof
+
+    async def read(self, timeout: float | None) -> bytes:
+        """What has arrived (waiting for something); ``b""`` once the peer closed the connection."""
         if self._pending:
             await self._flush(timeout)
         if not self._received and not self._eof:
             self._reader = self._loop.create_future()
             try:
-                await _within(self._reader, timeout, httpcore.ReadTimeout)
+                await _within(self._reader, timeout)
             finally:
                 self._reader = None
         if self._received:
-            data = bytes(self._received[:max_bytes])
-            del self._received[:max_bytes]
-            if self._paused and len(self._received) <= _HIGH_WATER // 2 and self._transport is not None:
+            data = bytes(self._received)
+            self._received.clear()
+            if self._paused and self._transport is not None:
                 self._paused = False
                 self._transport.resume_reading()
             return data
         if self._lost is not None:
-            raise httpcore.ReadError(str(self._lost) or type(self._lost).__name__)
-        return b""  # the peer closed the connection: h11 decides whether the message was complete
+            raise ReadError(str(self._lost) or type(self._lost).__name__)
+        return b""  # the peer closed the connection: the HTTP layer decides whether the answer was whole
 
-    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        if not buffer:
+    async def write(self, data: bytes, timeout: float | None) -> None:
+        if not data:
             return
-        self._pending.append(buffer)
-        if sum(map(len, self._pending)) >= 1 << 16:  # a large body goes out as it is written
+        self._pending.append(data)
+        self._pending_size += len(data)
+        if self._pending_size >= _SEND_AT:  # a large body goes out as it is written
             await self._flush(timeout)
 
     async def _flush(self, timeout: float | None) -> None:
-        data, self._pending = b"".join(self._pending), []
+        data, self._pending, self._pending_size = b"".join(self._pending), [], 0
         if self._transport is None or self._transport.is_closing():
-            raise httpcore.WriteError("the connection is closed")
+            raise WriteError("the connection is closed")
         self._transport.write(data)
         if self._drained is not None and not self._drained.done():
-            await _within(self._drained, timeout, httpcore.WriteTimeout)
+            await _within(self._drained, timeout)
 
     async def aclose(self) -> None:
         """Close, and wait (briefly) until the socket is closed: a TLS connection says goodbye first."""
-        self._pending = []
+        self._pending, self._pending_size = [], 0
         transport = self._transport
         if transport is None or self._closed.done():
             return
@@ -129,99 +153,46 @@ class _Stream(asyncio.Protocol, httpcore.AsyncNetworkStream):
         except asyncio.TimeoutError:
             transport.abort()
 
-    async def start_tls(
-        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
-    ) -> httpcore.AsyncNetworkStream:
-        assert self._transport is not None
-        try:
-            transport = await asyncio.wait_for(
-                self._loop.start_tls(self._transport, self, ssl_context, server_hostname=server_hostname),
-                timeout,
-            )
-        except asyncio.TimeoutError as exc:
-            await self.aclose()
-            raise httpcore.ConnectTimeout("TLS handshake timed out") from exc
-        except (OSError, ssl.SSLError, ConnectionError) as exc:
-            await self.aclose()
-            raise httpcore.ConnectError(str(exc)) from exc
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
-        return self
 
-    def get_extra_info(self, info: str) -> Any:
-        transport = self._transport
-        if info == "is_readable":  # asked of idle connections: data or a close arrived meanwhile
-            return bool(self._received) or self._eof
-        if transport is None:
-            return None
-        if info == "ssl_object":
-            return transport.get_extra_info("ssl_object")
-        if info == "client_addr":
-            return transport.get_extra_info("sockname")
-        if info == "server_addr":
-            return transport.get_extra_info("peername")
-        if info == "socket":
-            return transport.get_extra_info("socket")
-        return None
-
-
-async def _within(future: asyncio.Future[None], timeout: float | None, error: type[Exception]) -> None:
-    """Wait for ``future``; past ``timeout`` seconds it fails with ``error`` (one timer, no task)."""
+async def _within(future: asyncio.Future[None], timeout: float | None) -> None:
+    """Wait for ``future``; past ``timeout`` seconds it fails with ``TimeoutException`` (one timer, no task)."""
     if timeout is None:
         await future
         return
-    timer = asyncio.get_running_loop().call_later(timeout, _expire, future, error, timeout)
+    timer = asyncio.get_running_loop().call_later(timeout, _expire, future, timeout)
     try:
         await future
     finally:
         timer.cancel()
 
 
-def _expire(future: asyncio.Future[None], error: type[Exception], timeout: float) -> None:
+def _expire(future: asyncio.Future[None], timeout: float) -> None:
     if not future.done():
-        future.set_exception(error(f"nothing within {timeout:g}s"))
+        future.set_exception(TimeoutException(f"nothing within {timeout:g}s"))
 
 
-class AsyncioBackend(httpcore.AsyncNetworkBackend):
-    """Connections as ``_Stream`` protocols on the running event loop."""
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[SocketOption] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        local = (local_address, 0) if local_address else None
-        opening = asyncio.get_running_loop().create_connection(_Stream, host, port, local_addr=local)
-        return await _connect(opening, f"{host}:{port}", timeout, socket_options)
-
-    async def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[SocketOption] | None = None
-    ) -> httpcore.AsyncNetworkStream:
-        opening = asyncio.get_running_loop().create_unix_connection(_Stream, path)
-        return await _connect(opening, path, timeout, socket_options)
-
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(seconds)
-
-
-async def _connect(
-    opening: Awaitable[tuple[asyncio.BaseTransport, _Stream]],
-    where: str,
-    timeout: float | None,
-    options: Iterable[SocketOption] | None,
-) -> _Stream:
-    """Await a connection being opened, with httpcore's errors, and set its socket options."""
+async def open_stream(host: str, port: int, *, tls: ssl.SSLContext | None, timeout: float | None) -> Stream:
+    """A connection to ``host:port``, over TLS verified by the context ``tls`` when given."""
+    loop = asyncio.get_running_loop()
+    where = f"{host}:{port}"
     try:
+        opening = loop.create_connection(Stream, host, port, ssl=tls, server_hostname=host if tls else None)
         _, stream = await asyncio.wait_for(opening, timeout)
     except asyncio.TimeoutError as exc:
-        raise httpcore.ConnectTimeout(f"no connection to {where} within {timeout:g}s") from exc
-    except OSError as exc:
-        raise httpcore.ConnectError(str(exc)) from exc
-    sock: socket.socket | None = stream.get_extra_info("socket")
-    if sock is not None:
-        for option in options or ():
-            sock.setsockopt(*option)
+        raise TimeoutException(f"no connection to {where} within {timeout:g}s") from exc
+    except (OSError, ssl.SSLError) as exc:  # refused, unreachable, a certificate not trusted
+        raise ConnectError(str(exc) or type(exc).__name__) from exc
     return stream
+
+
+def ssl_context() -> ssl.SSLContext:
+    """Certificates trusted as httpx trusts them: ``SSL_CERT_FILE``, else ``SSL_CERT_DIR``, else certifi's."""
+    if os.environ.get("SSL_CERT_FILE"):
+        return ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
+    if os.environ.get("SSL_CERT_DIR"):
+        return ssl.create_default_context(capath=os.environ["SSL_CERT_DIR"])
+    try:
+        import certifi
+    except ImportError:  # the system's certificates
+        return ssl.create_default_context()
+    return ssl.create_default_context(cafile=certifi.where())
