@@ -4,7 +4,7 @@ Layers, each usable alone: ``providers`` (which endpoint and key per alias) -> `
 bodies as the official engine shapes them) -> ``client`` (HTTP, per-model limits, retries, cache,
 usage) -> ``generate`` (cells of each column kind) -> ``kinds`` (the engine's column-generator seam);
 ``tools`` + ``mcp_sessions``: MCP tool use of columns with ``tool_alias`` (the optional ``mcp`` SDK).
-Nothing here is imported by ``import ddc``; httpx is imported only when a client is created.
+Nothing here is imported by ``import ddc``; the HTTP stack (h11) only when a client is created.
 """
 
 from __future__ import annotations

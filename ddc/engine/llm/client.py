@@ -101,7 +101,9 @@ class ModelClient:
         self._pools: dict[str, KeepAlivePool] = {}
         self._pool_of: dict[str, KeepAlivePool] = {}
         for alias, m in self.models.items():
-            self._pool_of[alias] = self._pools.setdefault(m.provider.endpoint, KeepAlivePool())
+            if m.provider.endpoint not in self._pools:
+                self._pools[m.provider.endpoint] = KeepAlivePool()
+            self._pool_of[alias] = self._pools[m.provider.endpoint]
         self._jitter = random.Random()
         #: set (by the early-shutdown monitor) to refuse every request not yet sent
         self.stop_reason: str | None = None

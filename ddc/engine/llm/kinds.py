@@ -1,7 +1,7 @@
 """The LLM column kinds for the engine's column-generator seam (``ddc.engine.kinds``).
 
 One ``LLMRuntime`` per run (``context.shared``) holds the resolved models, the shared ``ModelClient``
-(one httpx pool, per-model limits across every column and row), the response cache and the
+(a keep-alive pool per provider, per-model limits across every column and row), the response cache and the
 early-shutdown monitor. Each kind's generator renders and sends every cell of a batch at once; cells
 of independent columns overlap whenever the runner awaits their batches concurrently. Failed cells
 come back in ``ColumnOutput.errors`` as ``"<kind>: <message>"`` (``failures.error_records`` turns

@@ -106,7 +106,8 @@ class KeepAlivePool:
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         fields = [("Host", parts.netloc.rpartition("@")[2]), *headers.items(), ("Content-Length", str(len(body)))]
         request = h11.Request(method="POST", target=target, headers=fields)
-        connection = await self._take((parts.scheme, host, port), timeout)
+        origin = (parts.scheme, host, port)
+        connection = await self._take(origin, timeout)
         try:
             reply = await connection.exchange(request, body, timeout)
         except BaseException:  # a cancelled request too: its connection is in an unknown state
@@ -114,7 +115,7 @@ class KeepAlivePool:
             await connection.stream.aclose()
             raise
         if connection.release():
-            self._idle.setdefault((parts.scheme, host, port), []).append(connection)
+            self._idle.setdefault(origin, []).append(connection)
         else:
             self._open.discard(connection)
             await connection.stream.aclose()
