@@ -188,7 +188,7 @@ class TopValues:
     def __init__(self) -> None:
         self.table: pa.Table | None = None  # columns "v" (the value) and "n" (int64 count)
         self.distinct: HyperLogLog | None = None  # once there are more than EXACT_DISTINCT values
-        self._hashes: np.ndarray | None = None  # the table's values' hashes while all its counts are 1
+        self._hashes: np.ndarray | None = None  # the table's values' hashes, sorted, while all its counts are 1
 
     @property
     def exact(self) -> bool:
@@ -234,9 +234,8 @@ class TopValues:
             return False
         if self.table is not None:
             values = values.cast(self.table.schema.field("v").type)
-        hashes = hash_values(values)
-        seen = hashes if self._hashes is None else np.concatenate([self._hashes, hashes])
-        if not _all_distinct(seen):
+        seen = _distinct_union(self._hashes, hash_values(values))
+        if seen is None:
             return False
         batch = pa.table({"v": values, "n": pa.array(np.ones(len(values), dtype=np.int64))})
         self._settle(batch if self.table is None else pa.concat_tables([self.table, batch]), seen)
@@ -373,6 +372,26 @@ def _distinct_prefix(values: pa.Array, size: int = 1_024) -> bool:
 
     head = values.slice(0, size)
     return len(pc.unique(head)) == len(head)
+
+
+def _distinct_union(seen: np.ndarray | None, hashes: np.ndarray) -> np.ndarray | None:
+    """``seen`` (sorted, distinct) and ``hashes`` as one sorted array, or None if a hash repeats.
+
+    Only the batch is sorted; it is checked against ``seen`` by binary search and inserted in one
+    pass, so a column of distinct values costs O(batch log batch + seen) per batch rather than a
+    check of every hash seen so far (which made many small batches quadratic)."""
+    import numpy as np
+
+    batch = np.sort(hashes)
+    if bool((batch[1:] == batch[:-1]).any()):
+        return None
+    if seen is None or not len(seen):
+        return batch
+    places = np.searchsorted(seen, batch)
+    inside = places < len(seen)
+    if bool((seen[places[inside]] == batch[inside]).any()):
+        return None
+    return np.insert(seen, places, batch)
 
 
 def _all_distinct(hashes: np.ndarray) -> bool:

@@ -31,7 +31,7 @@ keys may come out as either spelling on many threads.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
@@ -75,6 +75,11 @@ _SCALAR_MACROS = frozenset(
 _ORDERED_READERS = frozenset(
     {"read_parquet", "parquet_scan", "read_csv", "read_csv_auto", "read_json", "read_json_auto", "read_ndjson"}
 )
+#: DuckDB's arithmetic, string and bit operators, which its parse tree names as functions: scalar, so
+#: a query using only these needs no look-up in ``duckdb_functions()`` (about 30 ms)
+_SCALAR_OPERATORS = frozenset(
+    {"+", "-", "*", "/", "//", "%", "**", "^", "||", "&", "|", "<<", ">>", "~", "~~", "!~~", "~~*", "!~~*"}
+)
 _ORDER_ENTRIES = frozenset({"ORDER_DEFAULT", "ORDER_ASCENDING", "ORDER_DESCENDING"})
 
 
@@ -85,10 +90,14 @@ def query_parallelism(con: duckdb.DuckDBPyConnection, query: str, tables: Collec
     tree = json.loads(raw)
     if tree.get("error") or len(tree.get("statements", [])) != 1:
         return Parallelism.SERIAL
-    kinds: dict[str, set[str]] = {}
-    for name, kind in con.execute("SELECT function_name, function_type FROM duckdb_functions()").fetchall():
-        kinds.setdefault(str(name).lower(), set()).add(str(kind))
-    walk = _Walk(kinds, {name.lower() for name in tables} | _cte_names(tree))
+
+    def function_kinds() -> dict[str, set[str]]:
+        kinds: dict[str, set[str]] = {}
+        for name, kind in con.execute("SELECT function_name, function_type FROM duckdb_functions()").fetchall():
+            kinds.setdefault(str(name).lower(), set()).add(str(kind))
+        return kinds
+
+    walk = _Walk(function_kinds, {name.lower() for name in tables} | _cte_names(tree))
     walk.visit(tree["statements"][0])
     if walk.ordered:
         return Parallelism.ORDERED
@@ -111,8 +120,9 @@ def _cte_names(value: Any) -> set[str]:
 class _Walk:
     """Visits every node of the parse tree, clearing ``ordered`` and ``rows`` on what breaks them."""
 
-    def __init__(self, kinds: dict[str, set[str]], tables: set[str]) -> None:
-        self.kinds = kinds
+    def __init__(self, function_kinds: Callable[[], dict[str, set[str]]], tables: set[str]) -> None:
+        self._function_kinds = function_kinds
+        self._kinds: dict[str, set[str]] | None = None  # looked up on the first function not known here
         self.tables = tables  # the seed's views and the query's CTEs: one ordered reader each
         self.ordered = True  # rows and their order are thread-independent
         self.rows = True  # the multiset of rows is thread-independent
@@ -194,8 +204,12 @@ class _Walk:
             self.serial()
             return
         name = str(expr.get("function_name", "")).lower()
-        kinds = self.kinds.get(name, set())
-        if "scalar" in kinds or name in _SCALAR_MACROS:
+        if name in _SCALAR_OPERATORS or name in _SCALAR_MACROS:
+            return
+        if self._kinds is None:
+            self._kinds = self._function_kinds()
+        kinds = self._kinds.get(name, set())
+        if "scalar" in kinds:
             return
         if "aggregate" in kinds:
             self.ordered = False

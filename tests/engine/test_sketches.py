@@ -88,3 +88,11 @@ def test_distinct_values_skip_the_counting_with_the_same_figures(monkeypatch) ->
         proven.add_values(values)
     assert (proven.num_distinct(), proven.exact) == (counted.num_distinct(), counted.exact)
     assert proven.ranked() == counted.ranked()
+
+
+def test_a_value_repeated_in_a_later_batch_is_counted_twice() -> None:
+    top = TopValues()
+    top.add_values(pa.array([f"id{i}" for i in range(5_000)]))
+    top.add_values(pa.array([f"id{i}" for i in range(5_000, 9_000)] + ["id42"]))
+    assert top.num_distinct() == 9_000
+    assert top.ranked(1) == [("id42", 2)]

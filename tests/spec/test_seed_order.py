@@ -45,3 +45,16 @@ def test_a_query_is_classified_by_what_its_clauses_keep(query: str, expected: Pa
         assert query_parallelism(con, query, ["big", "small"]) is expected
     finally:
         con.close()
+
+
+def test_the_operators_taken_as_scalar_without_a_look_up_are_duckdbs_scalar_functions() -> None:
+    import duckdb
+
+    from ddc.spec.seed_order import _SCALAR_OPERATORS
+
+    kinds: dict[str, set[str]] = {}
+    for name, kind in (
+        duckdb.connect().execute("SELECT function_name, function_type FROM duckdb_functions()").fetchall()
+    ):
+        kinds.setdefault(name, set()).add(kind)
+    assert {op: kinds.get(op) for op in _SCALAR_OPERATORS} == {op: {"scalar"} for op in _SCALAR_OPERATORS}
