@@ -11,11 +11,9 @@ the conversions on the way to the first requests (a sampler's output) build arra
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import importlib.util
 import sys
-import threading
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -78,16 +76,6 @@ def warm_pandas() -> None:
     if pandas_probe_skipped() or "pandas" in sys.modules or importlib.util.find_spec("pandas") is None:
         return
 
-    def load() -> None:
-        # The import holds the GIL for long stretches; the event loop, woken by each answer, would wait
-        # up to the switch interval (5 ms) for it every time. A shorter interval for the import's length
-        # keeps the requests flowing.
-        interval = sys.getswitchinterval()
-        sys.setswitchinterval(min(interval, 0.0005))
-        try:
-            with contextlib.suppress(Exception):  # pyarrow imports it again and meets the failure its own way
-                importlib.import_module("pandas")
-        finally:
-            sys.setswitchinterval(interval)
+    from ddc.engine.warm_up import in_background
 
-    threading.Thread(target=load, name="ddc-pandas-warm-up", daemon=True).start()
+    in_background("ddc-pandas-warm-up", lambda: importlib.import_module("pandas"))

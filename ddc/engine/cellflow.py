@@ -31,6 +31,11 @@ if TYPE_CHECKING:
     from ddc.compile.plan import Plan, PlannedColumn
     from ddc.engine.batches import BatchEngine
 
+#: Rows started per turn of the event loop. Each row prepares its first cell (prompt, cache look-up, about
+#: 0.2 ms) before it waits for a model slot; started all at once, 400 rows would hold up the first requests'
+#: connections for 80 ms. A turn between every few rows lets the first requests go out at once.
+_ROWS_PER_TURN = 8
+
 #: A column's result for a batch: values, side columns, rows to drop, error records.
 Result = tuple["pa.Array", dict[str, "pa.Array"], "np.ndarray | None", list[dict[str, Any]]]
 
@@ -192,8 +197,12 @@ async def run_segment(
 
     # a chain (each column reads the one before it, or a single column): one coroutine per row suffices
     chain = all(deps[name] == ([names[i - 1]] if i else []) for i, name in enumerate(names))
-    tasks = [asyncio.ensure_future(row_flow(p)) for p in range(n)]
+    tasks: list[asyncio.Future[None]] = []
     try:
+        for p in range(n):
+            tasks.append(asyncio.ensure_future(row_flow(p)))
+            if p % _ROWS_PER_TURN == _ROWS_PER_TURN - 1:
+                await asyncio.sleep(0)
         await asyncio.gather(*tasks)
     finally:
         for task in tasks:

@@ -28,6 +28,7 @@ from ddc.engine.registry import column_kinds
 from ddc.engine.resume import check_compatible, check_target, new_metadata
 from ddc.engine.rng import new_seed
 from ddc.engine.scheduling import drive, generate, waits_on_io
+from ddc.engine.warm_up import in_background
 from ddc.errors import RunError, UsageError
 
 if TYPE_CHECKING:
@@ -192,8 +193,7 @@ def preview(
 
 
 def _import_batch_modules() -> None:
-    """What a batch imports on first use (samplers, statistics, the batch writer), imported before an
-    event loop starts, where a signal stops the run at once: see ``ddc.engine.llm.kinds.import_llm_stack``."""
+    """What a batch imports on first use (samplers, statistics, the batch writer)."""
     import numpy.random  # noqa: F401
     import pyarrow.compute
     import pyarrow.parquet  # noqa: F401
@@ -202,20 +202,17 @@ def _import_batch_modules() -> None:
 
 
 def _warm_up_beside_the_seed() -> threading.Thread:
-    """A thread importing the batch modules and opening the statistics' DuckDB connection while the
-    main thread opens the seed: DuckDB reads a seed with the GIL released, so on a second core this
-    work (about 0.1 s) costs no wall time. Joined before an event loop starts (no import inside it)."""
+    """The batch modules imported and the statistics' DuckDB connection opened while the main thread
+    opens the seed: DuckDB reads a seed with the GIL released, so on a second core this work (about
+    0.1 s) costs no wall time. Joined before an event loop starts (no import inside it)."""
 
     def warm() -> None:
-        with contextlib.suppress(Exception):  # the main thread imports the same modules and reports
-            _import_batch_modules()
-            from ddc.engine.sketches import open_connection
+        _import_batch_modules()
+        from ddc.engine.sketches import open_connection
 
-            open_connection()
+        open_connection()
 
-    thread = threading.Thread(target=warm, name="ddc-warm-up", daemon=True)
-    thread.start()
-    return thread
+    return in_background("ddc-warm-up", warm)
 
 
 def run(
@@ -340,7 +337,8 @@ def _run_into(
             import_llm_stack(use_cache=use_cache)
             if warm_up is not None:
                 warm_up.join()
-            _import_batch_modules()
+            else:  # a batch needs them once its cells are done: imported while the first requests are out
+                in_background("ddc-warm-up", _import_batch_modules)
             configure_llm(
                 context,
                 LLMOptions(

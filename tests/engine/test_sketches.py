@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pytest
 
 from ddc.engine import sketches
 from ddc.engine.sketches import HyperLogLog, Moments, RowSample, TopValues, mix64
@@ -33,6 +34,17 @@ def test_a_row_sample_keeps_the_same_rows_whatever_the_batches() -> None:
     for start in range(0, 5_000, 333):
         many.add(np.arange(start, min(start + 333, 5_000)), values[start : start + 333])
     assert sorted(one.values) == sorted(many.values)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [np.array([3.0, 1.0, 2.0]), np.array([4, 1, 3, 2]), np.array([2.5, np.nan, 1.0]), np.array([7], dtype=np.int32)],
+    ids=["odd", "even-integers", "nan", "one"],
+)
+def test_a_row_samples_median_is_numpys(values: np.ndarray) -> None:
+    sample = RowSample(size=100)
+    sample.add(np.arange(len(values)), values)
+    assert np.array_equal(sample.median(), np.median(values), equal_nan=True)
 
 
 def test_a_sampled_median_is_close_to_the_exact_one() -> None:

@@ -1,0 +1,60 @@
+"""Start-up work moved off the critical path: imports run in a daemon thread while the run waits elsewhere.
+
+A run that calls models waits on the network for most of its time; one that reads a seed waits on DuckDB,
+which releases the GIL. Modules needed only later (the batch writer, statistics, pandas for pyarrow) can
+be imported then, on the second core or in the gaps, instead of before the first request.
+
+An import holds the GIL for long stretches; an event loop woken by an answer would wait up to the
+switch interval (5 ms) for it each time. While any warm-up runs the interval is 0.5 ms, and the
+previous value comes back when the last one ends.
+
+A failure is swallowed: the module is imported again where it is used, and fails there as it would
+have. A module the main thread needs while a warm-up imports it waits on Python's import lock for the
+rest of that import, never longer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import threading
+from collections.abc import Callable
+
+_SHORT_INTERVAL = 0.0005
+
+_lock = threading.Lock()
+_running = 0
+_saved_interval = 0.005
+
+
+def in_background(name: str, work: Callable[[], object]) -> threading.Thread:
+    """Run ``work`` in a started daemon thread called ``name``; join it where its result is needed."""
+
+    def run() -> None:
+        _enter()
+        try:
+            with contextlib.suppress(Exception):
+                work()
+        finally:
+            _leave()
+
+    thread = threading.Thread(target=run, name=name, daemon=True)
+    thread.start()
+    return thread
+
+
+def _enter() -> None:
+    global _running, _saved_interval
+    with _lock:
+        if not _running:
+            _saved_interval = sys.getswitchinterval()
+            sys.setswitchinterval(min(_saved_interval, _SHORT_INTERVAL))
+        _running += 1
+
+
+def _leave() -> None:
+    global _running
+    with _lock:
+        _running -= 1
+        if not _running:
+            sys.setswitchinterval(_saved_interval)

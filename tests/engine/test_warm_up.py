@@ -1,0 +1,48 @@
+"""Work moved into a daemon thread: the GIL switch interval is short while it runs, and failures stay quiet."""
+
+from __future__ import annotations
+
+import sys
+import threading
+
+from ddc.engine.warm_up import in_background
+
+
+def test_the_switch_interval_is_short_while_a_warm_up_runs_and_restored_after() -> None:
+    before = sys.getswitchinterval()
+    release = threading.Event()
+    seen: list[float] = []
+
+    def work() -> None:
+        seen.append(sys.getswitchinterval())
+        release.wait(5)
+
+    thread = in_background("test-warm-up", work)
+    release.set()
+    thread.join(5)
+    assert seen == [min(before, 0.0005)]
+    assert sys.getswitchinterval() == before
+
+
+def test_the_interval_comes_back_only_when_the_last_of_two_warm_ups_ends() -> None:
+    before = sys.getswitchinterval()
+    first_done, release_second = threading.Event(), threading.Event()
+    first = in_background("test-warm-up-1", first_done.wait)
+    second = in_background("test-warm-up-2", lambda: release_second.wait(5))
+    first_done.set()
+    first.join(5)
+    assert sys.getswitchinterval() == min(before, 0.0005)
+    release_second.set()
+    second.join(5)
+    assert sys.getswitchinterval() == before
+
+
+def test_a_failing_warm_up_ends_quietly(capsys) -> None:
+    before = sys.getswitchinterval()
+
+    def work() -> None:
+        raise ImportError("no such module")
+
+    in_background("test-warm-up", work).join(5)
+    assert capsys.readouterr().err == ""
+    assert sys.getswitchinterval() == before
