@@ -110,7 +110,8 @@ def plain_client_seconds(base_url: str, records: int, parallel: int) -> float:
 
 
 def scenario_throughput(args: argparse.Namespace, tmp: Path) -> None:
-    server, base_url = start_server(args.latency)
+    stats_file = tmp / "stats-throughput.json"
+    server, base_url = start_server(args.latency, stats_file=stats_file)
     try:
         spec = tmp / "bench.yaml"
         spec.write_text(SPEC.format(records=args.records, base_url=base_url, parallel=args.parallel, timeout=10))
@@ -134,6 +135,12 @@ def scenario_throughput(args: argparse.Namespace, tmp: Path) -> None:
     print(
         f"    whole process   {wall:7.2f} s (target < 3.5 s); generation {meta['timings']['seconds']:.2f} s, "
         f"llm column {column:.2f} s"
+    )
+    stats = json.loads(stats_file.read_text())
+    print(
+        f"    server's own    {stats['own_time_p50'] * 1000:7.2f} ms per request (p50; p95 "
+        f"{stats['own_time_p95'] * 1000:.2f} ms) besides its {args.latency * 1000:.0f} ms, of which waking up late "
+        f"{stats['overshoot_p50'] * 1000:.2f} ms"
     )
     usage = meta.get("model_usage", {}).get("text")
     if usage:

@@ -51,7 +51,10 @@ def _ascii_strings(values: np.ndarray) -> pa.Array | None:
     codes = np.ascontiguousarray(values).view(np.uint32).reshape(len(values), width)
     if len(values) and int(np.max(codes)) > 0x7F:
         return None
-    lengths = np.char.str_len(values).astype(np.int64)
+    # numpy drops trailing NULs of fixed-width text: a row's length is one past its last non-NUL code
+    # (what np.char.str_len gives, without importing numpy.char: 11 ms)
+    used = codes != 0
+    lengths = np.where(used.any(axis=1), width - np.argmax(used[:, ::-1], axis=1), 0).astype(np.int64)
     if len(values) * width >= 2**31:
         return None  # past 32-bit offsets: let pyarrow choose
     data = codes.astype(np.uint8)[np.arange(width) < lengths[:, None]]  # row by row, in order

@@ -337,8 +337,6 @@ def _run_into(
             import_llm_stack(use_cache=use_cache)
             if warm_up is not None:
                 warm_up.join()
-            else:  # a batch needs them once its cells are done: imported while the first requests are out
-                in_background("ddc-warm-up", _import_batch_modules)
             configure_llm(
                 context,
                 LLMOptions(
@@ -346,6 +344,7 @@ def _run_into(
                     artifacts_dir=dataset_dir,
                     adaptive_concurrency=adaptive_concurrency,
                     send_seed=seed_source != "generated",  # a chosen seed makes replies repeatable too
+                    warm_up=None if warm_up is not None else _import_batch_modules,
                 ),
             )
         started = time.perf_counter()

@@ -183,3 +183,22 @@ def test_connections_are_opened_once_per_slot_and_kept_alive(openai_server: Open
 
     run_with_client(openai_server, many, max_parallel_requests=6)
     assert len(openai_server.requests) == 60 and openai_server.connections <= 6
+
+
+def test_the_first_answer_hook_runs_once_after_the_first_request_is_answered(openai_server: OpenAIServer) -> None:
+    openai_server.latency = 0.05
+    requests_seen_by_the_hook: list[int] = []
+
+    async def main() -> None:
+        client = ModelClient(
+            models_for(openai_server.base_url, max_parallel_requests=4),
+            retry=FAST,
+            on_first_answer=lambda: requests_seen_by_the_hook.append(len(openai_server.requests)),
+        )
+        try:
+            await asyncio.gather(*(hello(client) for _ in range(8)))
+        finally:
+            await client.aclose()
+
+    asyncio.run(main())
+    assert requests_seen_by_the_hook == [4]  # once, with the first four requests out and no later one

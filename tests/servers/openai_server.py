@@ -148,6 +148,12 @@ class OpenAIServer:
         self.in_flight = 0
         self.max_in_flight = 0
         self.connections = 0  # TCP connections accepted (a client that keeps its connections alive opens few)
+        #: per request answered without a fault, seconds the server spent on it besides the latency it
+        #: adds on purpose (parsing, the reply, writing it, waking up late): a benchmark's measure of the
+        #: server's own overhead
+        self.own_time: list[float] = []
+        #: per delayed request, how much later than asked the event loop woke it
+        self.overshoot: list[float] = []
         #: when set, a request without this bearer key answers 401 quoting the key it sent, as OpenAI does
         #: ("Incorrect API key provided: ..."): what ddc must never print or write back
         self.api_key: str | None = None
@@ -251,6 +257,7 @@ class OpenAIServer:
             return False
         if not line.strip():
             return False
+        begun = time.perf_counter()
         method, path, _ = line.decode("latin-1").split(" ", 2)
         headers: dict[str, str] = {}
         while True:
@@ -271,15 +278,16 @@ class OpenAIServer:
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
-            return await self._respond(request, writer) and headers.get("connection", "").lower() != "close"
+            return await self._respond(request, writer, begun) and headers.get("connection", "").lower() != "close"
         finally:
             self.in_flight -= 1
 
-    async def _respond(self, request: RecordedRequest, writer: asyncio.StreamWriter) -> bool:
+    async def _respond(self, request: RecordedRequest, writer: asyncio.StreamWriter, begun: float) -> bool:
         fault = self._next_fault(request)
         delay = self.latency + self.queue_latency * self.in_flight
-        if delay:
-            await asyncio.sleep(delay)
+        if delay:  # counted from the request's arrival: reading and parsing it are part of the latency
+            await asyncio.sleep(max(0.0, begun + delay - time.perf_counter()))
+            self.overshoot.append(time.perf_counter() - begun - delay)
         if fault is not None and fault.kind == "delay":
             await asyncio.sleep(fault.seconds)
             fault = None
@@ -301,6 +309,7 @@ class OpenAIServer:
         except Exception as exc:  # a test's reply function failed: answer 500 and say why
             status, payload = 500, {"error": {"message": f"reply function failed: {exc!r}"}}
         await _send(writer, status, json.dumps(payload), {})
+        self.own_time.append(time.perf_counter() - begun - delay)
         return True
 
     # -- replies ---------------------------------------------------------------------------------
@@ -458,6 +467,11 @@ def failure_policy(rate: float, *, seed: int = 0, timeout_seconds: float = 1.0) 
     return policy
 
 
+def _quantile(values: list[float], q: float) -> float | None:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else None
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the server in the foreground; print the base URL on the first line of stdout."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -487,6 +501,9 @@ def main(argv: list[str] | None = None) -> None:
                 "last": times[-1] if times else None,
                 "max_in_flight": server.max_in_flight,
                 "connections": server.connections,
+                "own_time_p50": _quantile(server.own_time, 0.5),
+                "own_time_p95": _quantile(server.own_time, 0.95),
+                "overshoot_p50": _quantile(server.overshoot, 0.5),
             }
             Path(args.stats_file).write_text(json.dumps(stats), encoding="utf-8")
 

@@ -14,11 +14,10 @@ import asyncio
 import json
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ddc.engine.arrow_direct import warm_pandas
 from ddc.engine.llm.cache import ResponseCache, cache_key
 from ddc.engine.llm.limiter import ConcurrencyLimiter
 from ddc.engine.llm.providers import ResolvedModel
@@ -85,8 +84,13 @@ class ModelClient:
         cache: ResponseCache | None = None,
         retry: RetryPolicy | None = None,
         adaptive: bool = False,
+        on_first_answer: Callable[[], None] | None = None,
     ) -> None:
         from ddc.engine.llm.pool import KeepAlivePool
+
+        #: called once, when the first answer of the run is back: the first requests are out and the run
+        #: waits on the network, the moment for background work that would otherwise delay them
+        self._on_first_answer = on_first_answer
 
         self.models = dict(models)
         self.cache = cache
@@ -172,7 +176,6 @@ class ModelClient:
         first: bool = False,
     ) -> Any:
         """One call with its retries; returns the parsed payload or raises the last ModelCallError."""
-        warm_pandas()  # the first call: pyarrow's pandas import overlaps the wait for the answers
         for retry in range(policy.max_retries + 1):
             if self.stop_reason is not None:
                 raise ModelCallError("early_shutdown", self.stop_reason)
@@ -230,6 +233,9 @@ class ModelClient:
             ended = time.monotonic()
             usage.record_request(started, ended)
             await limiter.release()
+        if self._on_first_answer is not None:
+            first_answer, self._on_first_answer = self._on_first_answer, None
+            first_answer()
         status = response.status
         if status == 429:
             retry_after = retry_after_seconds(response.headers.get("retry-after"))

@@ -19,7 +19,7 @@ per-model usage report for metadata.json.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -52,6 +52,9 @@ class LLMOptions:
     max_corrections: int = 0  # official RunConfig.max_conversation_correction_steps
     error_window: int = 20
     send_seed: bool = False  # requests carry a per-cell ``seed`` (the run's seed was chosen, not generated)
+    #: imports for a background thread once the first answer is back (``ddc.engine.warm_up``): started
+    #: earlier, they would hold up the first requests' connections; the batch needs them only later
+    warm_up: Callable[[], object] | None = None
 
 
 def configure_llm(context: RunContext, options: LLMOptions) -> None:
@@ -97,7 +100,11 @@ class LLMRuntime:
                 self.context.warn(message)
             cache = ResponseCache(self.options.cache_path or default_cache_path()) if self.options.use_cache else None
             self._client = ModelClient(
-                models, cache=cache, retry=self.options.retry, adaptive=self.options.adaptive_concurrency
+                models,
+                cache=cache,
+                retry=self.options.retry,
+                adaptive=self.options.adaptive_concurrency,
+                on_first_answer=self._warm_up,
             )
             self._generation = GenerationContext(
                 client=self._client,
@@ -110,6 +117,16 @@ class LLMRuntime:
                 structured=self._structured_support(self._client),
             )
         return self._generation
+
+    def _warm_up(self) -> None:
+        """The first answer is back: the run's own imports, and pandas for a library caller's pyarrow
+        (``ddc.engine.arrow_direct.warm_pandas``), go to background threads now."""
+        from ddc.engine.arrow_direct import warm_pandas
+        from ddc.engine.warm_up import in_background
+
+        if self.options.warm_up is not None:
+            in_background("ddc-warm-up", self.options.warm_up)
+        warm_pandas()
 
     def _structured_support(self, client: ModelClient) -> StructuredSupport:
         """Response-format modes; the health check probes those of the models it checks."""
