@@ -192,6 +192,16 @@ class RunInterrupted(KeyboardInterrupt):
             return f"signal {self.signum}"
 
 
+class TemplateProblem(ValueError):
+    """A template that cannot be used; ``lineno`` is 1-based within the template. Raised by
+    ``ddc.templating`` and turned into diagnostics by its callers; defined here so that a module catching
+    it does not import jinja2 (40 ms) for specs without templates."""
+
+    def __init__(self, message: str, lineno: int | None = None) -> None:
+        self.lineno = lineno
+        super().__init__(message)
+
+
 class InternalError(Exception):
     """A bug in ddc. Not a DdcError on purpose: the CLI shows a traceback and asks for a report."""
 

@@ -17,6 +17,10 @@ from jinja2 import meta, nodes
 from jinja2.lexer import Lexer, Token, TokenStream
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from ddc.errors import TemplateProblem
+
+__all__ = ["TemplateProblem"]  # re-exported: it lives in ddc.errors so that catching it needs no jinja2
+
 ALLOWED_FILTERS: frozenset[str] = frozenset(
     {
         "abs", "capitalize", "escape", "first", "float", "forceescape", "int", "items", "last", "length",
@@ -35,14 +39,6 @@ MAX_DEPTH = 10
 MAX_SIZE = 10_000_000
 #: Bits of an integer a template may compute (``9 ** 9 ** 9`` would take minutes).
 MAX_INT_BITS = 100_000
-
-
-class TemplateProblem(ValueError):
-    """A template that cannot be used; ``lineno`` is 1-based within the template."""
-
-    def __init__(self, message: str, lineno: int | None = None) -> None:
-        self.lineno = lineno
-        super().__init__(message)
 
 
 class TooLarge(ValueError):

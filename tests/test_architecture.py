@@ -156,6 +156,23 @@ def test_a_run_without_faker_or_scipy_columns_imports_neither(subprocess_env: di
     assert loaded.isdisjoint(("faker", "scipy"))
 
 
+def test_a_run_without_templates_does_not_import_jinja2(subprocess_env: dict[str, str], tmp_path: Path) -> None:
+    """Jinja2 is paid for by specs with prompts, expressions or conditions, not by samplers and seeds."""
+    spec = tmp_path / "plain.ddc.yaml"
+    spec.write_text(
+        "columns:\n"
+        "  - {name: n, column_type: sampler, sampler_type: uniform, params: {low: 0, high: 1}}\n"
+        "  - {name: id, column_type: sampler, sampler_type: uuid, params: {}}\n",
+        encoding="utf-8",
+    )
+    code = (
+        f"import json, sys, ddc\nddc.preview({str(spec)!r}, 5)\n"
+        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"
+    )
+    loaded = _loaded_modules(code, subprocess_env)
+    assert "pydantic" in loaded and "jinja2" not in loaded
+
+
 def test_only_templating_imports_jinja2() -> None:
     """One module owns the Jinja sandbox and translates its errors; everything else asks it."""
     importers = []

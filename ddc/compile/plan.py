@@ -12,10 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ddc.errors import Diagnostic, SpecError
+from ddc.errors import Diagnostic, SpecError, TemplateProblem
 from ddc.spec.document import LocalProvider, RunSettings, Spec, SubmitSettings
 from ddc.spec.load import LoadedSpec
-from ddc.templating import TemplateProblem, expression_references, template_references
 
 DEFAULT_NUM_RECORDS = 10
 
@@ -106,13 +105,15 @@ def side_effect_names(column: Any) -> tuple[str, ...]:
 def column_references(column: Any) -> set[str]:
     """Names a non-sampler column reads: template variables, context columns, validation/embedding targets."""
     refs: set[str] = set()
-    for attr in ("prompt", "system_prompt", "expr"):
-        text = getattr(column, attr, None)
-        if isinstance(text, str):
-            refs |= template_references(text)
+    texts = [t for attr in ("prompt", "system_prompt", "expr") if isinstance(t := getattr(column, attr, None), str)]
     skip = getattr(column, "skip", None)
     if skip is not None:
-        refs |= template_references(skip.when)
+        texts.append(skip.when)
+    if texts:  # imported here: a spec without templates never imports jinja2 (40 ms)
+        from ddc.templating import template_references
+
+        for text in texts:
+            refs |= template_references(text)
     for ctx in getattr(column, "multi_modal_context", None) or ():
         refs.add(ctx.column_name)
     refs.update(getattr(column, "target_columns", None) or ())
@@ -127,6 +128,8 @@ def sampler_references(column: Any, constraints: Iterable[Any]) -> set[str]:
     """Sampler DAG edges: conditions, subcategory parent, timedelta reference, column inequalities."""
     refs: set[str] = set()
     for condition in column.conditional_params:
+        from ddc.templating import expression_references
+
         refs |= expression_references(condition)
     params = column.params
     if column.sampler_type == "subcategory":

@@ -11,18 +11,11 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from ddc.errors import Diagnostic, RunError
+from ddc.errors import Diagnostic, RunError, TemplateProblem
 from ddc.spec.load import LoadedSpec
 from ddc.spec.seed_files import SeedFileError, SeedQueryRefused, describe_seed, seed_relation
 from ddc.spec.seeds import LocalFileSeedSource, QuerySeedSource
 from ddc.spec.source import PathKey, format_path
-from ddc.templating import (
-    TemplateProblem,
-    condition_problem,
-    expression_references,
-    size_problem,
-    template_references,
-)
 
 #: Model aliases available when a spec has no ``model_configs`` (the official defaults).
 DEFAULT_MODEL_ALIASES: tuple[str, ...] = tuple(
@@ -78,6 +71,8 @@ class _Checker:
             self.error(path, f"{what} references unknown column {name!r}", self.suggest(name), "unknown-reference")
 
     def template(self, path: PathKey, text: str, what: str) -> set[str] | None:
+        from ddc.templating import size_problem, template_references  # jinja2 only for specs with templates
+
         try:
             refs = template_references(text)
         except TemplateProblem as exc:
@@ -286,6 +281,8 @@ def _samplers(c: _Checker) -> None:
     for i, col in _sampler_columns(c):
         for condition in col.conditional_params:
             path: PathKey = ("columns", i, "conditional_params", condition)
+            from ddc.templating import condition_problem, expression_references
+
             try:
                 refs = expression_references(condition)
             except TemplateProblem as exc:
