@@ -49,16 +49,17 @@ def dataset_lock(dataset_dir: Path, command: str | None = None) -> Iterator[None
     except OSError as exc:
         raise RunError(f"cannot create the output directory {dataset_dir}: {exc.strerror or exc}") from exc
     path = dataset_dir / LOCK_NAME
+    holder = {  # ready before the lock is taken: a contender reads them as soon as it is held
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "command": command or _command_line(),
+    }
+    details = (json.dumps(holder) + "\n").encode("utf-8")
     fd = _acquire(path, fcntl)
     try:
-        holder = {
-            "pid": os.getpid(),
-            "host": socket.gethostname(),
-            "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "command": command or _command_line(),
-        }
         os.ftruncate(fd, 0)
-        os.write(fd, (json.dumps(holder) + "\n").encode("utf-8"))
+        os.write(fd, details)
         yield
     finally:
         with suppress(OSError):
@@ -96,13 +97,17 @@ def _acquire(path: Path, fcntl: Any) -> int:
         os.close(fd)  # the holder released and deleted it between our open and our lock: try again
 
 
-def _read_holder(fd: int) -> str:
-    try:
-        text = os.pread(fd, 4096, 0).decode("utf-8", "replace")
-        info = json.loads(text)
-        return f"pid {info['pid']} on {info['host']}, started {info['started']}: {info['command']}"
-    except (OSError, ValueError, KeyError, TypeError):
-        return "its details are not written yet"
+def _read_holder(fd: int, *, patience: float = 0.5) -> str:
+    """The holder's details; a holder that has just taken the lock writes them within moments."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            info = json.loads(os.pread(fd, 4096, 0).decode("utf-8", "replace"))
+            return f"pid {info['pid']} on {info['host']}, started {info['started']}: {info['command']}"
+        except (OSError, ValueError, KeyError, TypeError):
+            if time.monotonic() >= deadline:
+                return "its details are not written yet"
+            time.sleep(0.01)
 
 
 def _command_line() -> str:

@@ -202,11 +202,15 @@ def _import_batch_modules() -> None:
 
 
 def _warm_up_beside_the_seed() -> threading.Thread:
-    """The batch modules imported and the statistics' DuckDB connection opened while the main thread
-    opens the seed: DuckDB reads a seed with the GIL released, so on a second core this work (about
-    0.1 s) costs no wall time. Joined before an event loop starts (no import inside it)."""
+    """pyarrow imported (its pandas probe answered), the batch modules imported and the statistics'
+    DuckDB connection opened while the main thread opens the seed: DuckDB reads a seed with the GIL
+    released, so on a second core this work (about 0.25 s) costs little wall time. Joined before an
+    event loop starts (no import inside it)."""
 
     def warm() -> None:
+        from ddc.engine.process_tuning import skip_pandas_probe
+
+        skip_pandas_probe()
         _import_batch_modules()
         from ddc.engine.sketches import open_connection
 
@@ -241,7 +245,8 @@ def run(
     from ddc.spec.document import dataset_name_problem
 
     loaded = _load(spec)
-    skip_pandas_probe()  # only in the ddc executable's own process, after a Python spec had its imports
+    if loaded.spec.seed_config is None:  # else beside the seed (_warm_up_beside_the_seed)
+        skip_pandas_probe()  # only in the ddc executable's own process, after a Python spec had its imports
     probe = plan_spec(loaded)
     n_total = num_records if num_records is not None else probe.num_records
     if n_total < 1:

@@ -1,4 +1,4 @@
-"""Start-up work moved off the critical path: imports run in a daemon thread while the run waits elsewhere.
+"""Start-up work moved off the critical path: imports run in a thread while the run waits elsewhere.
 
 A run that calls models waits on the network for most of its time; one that reads a seed waits on DuckDB,
 which releases the GIL. Modules needed only later (the batch writer, statistics, pandas for pyarrow) can
@@ -11,6 +11,10 @@ previous value comes back when the last one ends.
 A failure is swallowed: the module is imported again where it is used, and fails there as it would
 have. A module the main thread needs while a warm-up imports it waits on Python's import lock for the
 rest of that import, never longer.
+
+The threads are not daemons: a process that ends while one is still inside an extension's C++ code
+(DuckDB, pyarrow) would abort ("terminate called ..."), as the interpreter stops daemon threads where
+they stand. Exit waits for the rest of the warm-up instead (at most a few tenths of a second).
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ _saved_interval = 0.005
 
 
 def in_background(name: str, work: Callable[[], object]) -> threading.Thread:
-    """Run ``work`` in a started daemon thread called ``name``; join it where its result is needed."""
+    """Run ``work`` in a started thread called ``name``; join it where its result is needed."""
 
     def run() -> None:
         _enter()
@@ -38,7 +42,7 @@ def in_background(name: str, work: Callable[[], object]) -> threading.Thread:
         finally:
             _leave()
 
-    thread = threading.Thread(target=run, name=name, daemon=True)
+    thread = threading.Thread(target=run, name=name, daemon=False)
     thread.start()
     return thread
 

@@ -46,3 +46,17 @@ def test_a_failing_warm_up_ends_quietly(capsys) -> None:
     in_background("test-warm-up", work).join(5)
     assert capsys.readouterr().err == ""
     assert sys.getswitchinterval() == before
+
+
+def test_a_process_ending_during_a_warm_up_waits_for_it(tmp_path, subprocess_env) -> None:
+    """Stopped mid-way inside an extension's C++ code, a warm-up would abort the process at exit."""
+    import subprocess
+
+    done_file = tmp_path / "done"
+    code = (
+        "import pathlib, time\n"
+        "from ddc.engine.warm_up import in_background\n"
+        f"in_background('test', lambda: (time.sleep(0.3), pathlib.Path({str(done_file)!r}).write_text('ok')))\n"
+    )
+    finished = subprocess.run([sys.executable, "-c", code], env=subprocess_env, capture_output=True, timeout=30)
+    assert finished.returncode == 0 and done_file.read_text() == "ok"
