@@ -173,6 +173,23 @@ def test_a_run_without_templates_does_not_import_jinja2(subprocess_env: dict[str
     assert "pydantic" in loaded and "jinja2" not in loaded
 
 
+def test_a_short_run_of_text_columns_does_not_import_duckdb(subprocess_env: dict[str, str], tmp_path: Path) -> None:
+    """Below HASH_TEXT_FROM_ROWS the statistics count text values instead of hashing them in DuckDB."""
+    spec = tmp_path / "text.ddc.yaml"
+    spec.write_text(
+        "columns:\n"
+        "  - {name: id, column_type: sampler, sampler_type: uuid, params: {}}\n"
+        "  - {name: pet, column_type: sampler, sampler_type: category, params: {values: [cat, dog]}}\n",
+        encoding="utf-8",
+    )
+    code = (
+        f"import json, sys, ddc\nddc.run({str(spec)!r}, num_records=2_000, output_dir={str(tmp_path / 'out')!r})\n"
+        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"
+    )
+    loaded = _loaded_modules(code, subprocess_env)
+    assert "pyarrow" in loaded and "duckdb" not in loaded
+
+
 def test_only_templating_imports_jinja2() -> None:
     """One module owns the Jinja sandbox and translates its errors; everything else asks it."""
     importers = []

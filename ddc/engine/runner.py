@@ -355,7 +355,7 @@ def _run_into(
         started = time.perf_counter()
         from ddc.engine.stats import StatisticsAccumulator
 
-        statistics = StatisticsAccumulator()  # fed batch by batch: memory does not grow with the rows
+        statistics = StatisticsAccumulator(expected_rows=hi - lo)  # fed batch by batch: bounded memory
         coroutine = generate(
             plan, context, reader, dataset_dir, meta, lo, hi, size, return_table, statistics, observer, chosen
         )

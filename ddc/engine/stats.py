@@ -71,12 +71,12 @@ def simple_dtype(arrow_type: pa.DataType) -> str:
 class ColumnSummary:
     """One column's summaries, fed batch by batch."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, *, hash_text: bool = True) -> None:
         self.name = name
         self.arrow_type: pa.DataType | None = None
         self.rows = 0
         self.nulls = 0
-        self.top = TopValues()
+        self.top = TopValues(hash_text=hash_text)
         self.moments = Moments()
         self.sample = RowSample()
         self.spaces = 0
@@ -310,10 +310,15 @@ class TokenSummary:
 class StatisticsAccumulator:
     """Statistics of a dataset fed batch by batch, in row order (``add``), read at the end (``result``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, expected_rows: int | None = None) -> None:
+        """``expected_rows``: the rows a run will add, when known; a short run counts its text values
+        instead of hashing them (``TopValues``'s ``hash_text``), with the same figures."""
+        from ddc.engine.sketches import HASH_TEXT_FROM_ROWS
+
         self.columns: dict[str, ColumnSummary] = {}
         self.tokens: dict[str, TokenSummary] = {}
         self.rows = 0
+        self._hash_text = expected_rows is None or expected_rows >= HASH_TEXT_FROM_ROWS
 
     def add(self, table: pa.Table, tokens: Mapping[str, pa.Array] | None = None) -> None:
         """A batch's output rows and, for model columns, their tokens per row (``BatchOut.tokens``)."""
@@ -328,7 +333,7 @@ class StatisticsAccumulator:
         for name, column in zip(table.column_names, table.columns, strict=True):
             summary = self.columns.get(name)
             if summary is None:
-                summary = self.columns[name] = ColumnSummary(name)
+                summary = self.columns[name] = ColumnSummary(name, hash_text=self._hash_text)
                 if self.rows:  # a column missing from earlier batches: those rows are null
                     summary.rows = summary.nulls = self.rows
             summary.add(column.combine_chunks(), positions, keys)

@@ -108,3 +108,13 @@ def test_a_value_repeated_in_a_later_batch_is_counted_twice() -> None:
     top.add_values(pa.array([f"id{i}" for i in range(5_000, 9_000)] + ["id42"]))
     assert top.num_distinct() == 9_000
     assert top.ranked(1) == [("id42", 2)]
+
+
+def test_text_counted_without_hashes_gives_the_hashed_figures() -> None:
+    hashed, counted = TopValues(), TopValues(hash_text=False)
+    for start in range(0, 8_000, 2_000):
+        values = pa.array([f"id{i}" for i in range(start, start + 2_000)] + ["id7"] * (start // 2_000))
+        hashed.add_values(values)
+        counted.add_values(values)
+    assert (counted.num_distinct(), counted.exact) == (hashed.num_distinct(), hashed.exact) == (8_000, True)
+    assert counted.ranked() == hashed.ranked()
