@@ -17,9 +17,8 @@ from jinja2 import meta, nodes
 from jinja2.lexer import Lexer, Token, TokenStream
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from ddc.errors import TemplateProblem
-
-__all__ = ["TemplateProblem"]  # re-exported: it lives in ddc.errors so that catching it needs no jinja2
+# re-exported: it lives in ddc.errors so that catching it needs no jinja2
+from ddc.errors import TemplateProblem as TemplateProblem
 
 ALLOWED_FILTERS: frozenset[str] = frozenset(
     {

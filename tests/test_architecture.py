@@ -124,6 +124,12 @@ def _loaded_modules(code: str, subprocess_env: dict[str, str]) -> set[str]:
     return set(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
+def _modules_after_ddc(call: str, subprocess_env: dict[str, str]) -> set[str]:
+    """Top-level packages a fresh process has imported after ``import ddc`` and ``call``."""
+    code = f"import json, sys, ddc\n{call}\nprint(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}})))"
+    return _loaded_modules(code, subprocess_env)
+
+
 HEAVY = ("pydantic", "duckdb", "numpy", "httpx", "jinja2", "pyarrow", "yaml", "faker", "scipy", "pandas", "polars")
 
 
@@ -147,11 +153,7 @@ def test_help_loads_no_heavy_library(subprocess_env: dict[str, str]) -> None:
 def test_a_run_without_faker_or_scipy_columns_imports_neither(subprocess_env: dict[str, str]) -> None:
     """Faker and SciPy are default dependencies, paid for only by the columns that use them."""
     spec = PACKAGE.parent / "examples" / "people.ddc.yaml"
-    code = (
-        f"import json, sys, ddc\nddc.preview({str(spec)!r}, 5)\n"
-        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"
-    )
-    loaded = _loaded_modules(code, subprocess_env)
+    loaded = _modules_after_ddc(f"ddc.preview({str(spec)!r}, 5)", subprocess_env)
     assert "duckdb" in loaded or "numpy" in loaded
     assert loaded.isdisjoint(("faker", "scipy"))
 
@@ -165,11 +167,7 @@ def test_a_run_without_templates_does_not_import_jinja2(subprocess_env: dict[str
         "  - {name: id, column_type: sampler, sampler_type: uuid, params: {}}\n",
         encoding="utf-8",
     )
-    code = (
-        f"import json, sys, ddc\nddc.preview({str(spec)!r}, 5)\n"
-        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"
-    )
-    loaded = _loaded_modules(code, subprocess_env)
+    loaded = _modules_after_ddc(f"ddc.preview({str(spec)!r}, 5)", subprocess_env)
     assert "pydantic" in loaded and "jinja2" not in loaded
 
 
@@ -182,11 +180,8 @@ def test_a_short_run_of_text_columns_does_not_import_duckdb(subprocess_env: dict
         "  - {name: pet, column_type: sampler, sampler_type: category, params: {values: [cat, dog]}}\n",
         encoding="utf-8",
     )
-    code = (
-        f"import json, sys, ddc\nddc.run({str(spec)!r}, num_records=2_000, output_dir={str(tmp_path / 'out')!r})\n"
-        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"
-    )
-    loaded = _loaded_modules(code, subprocess_env)
+    call = f"ddc.run({str(spec)!r}, num_records=2_000, output_dir={str(tmp_path / 'out')!r})"
+    loaded = _modules_after_ddc(call, subprocess_env)
     assert "pyarrow" in loaded and "duckdb" not in loaded
 
 

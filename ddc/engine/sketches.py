@@ -244,9 +244,8 @@ class TopValues:
         import numpy as np
         import pyarrow as pa
 
-        if not _hashable(values.type) or not (self.hash_text or _hashed_by_bits(values.type)):
-            return False
-        if not _distinct_prefix(values):
+        text_skipped = not (self.hash_text or _hashed_by_bits(values.type))
+        if not _hashable(values.type) or text_skipped or not _distinct_prefix(values):
             return False
         if self.table is not None:
             values = values.cast(self.table.schema.field("v").type)

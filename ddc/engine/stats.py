@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ddc.engine.sketches import Moments, RowSample, TopValues, json_text
+from ddc.engine.sketches import HASH_TEXT_FROM_ROWS, Moments, RowSample, TopValues, json_text
 
 if TYPE_CHECKING:
     import numpy as np
@@ -313,8 +313,6 @@ class StatisticsAccumulator:
     def __init__(self, *, expected_rows: int | None = None) -> None:
         """``expected_rows``: the rows a run will add, when known; a short run counts its text values
         instead of hashing them (``TopValues``'s ``hash_text``), with the same figures."""
-        from ddc.engine.sketches import HASH_TEXT_FROM_ROWS
-
         self.columns: dict[str, ColumnSummary] = {}
         self.tokens: dict[str, TokenSummary] = {}
         self.rows = 0
