@@ -82,7 +82,7 @@ def one(engine: str, template: str, records: int, parallel: int, latency: float,
         spec = tmp / f"{engine}.yaml"
         spec.write_text(template.format(records=records, base_url=base_url, parallel=parallel))
         if engine == "ddc":
-            wall, meta, _ = run_ddc(spec, tmp)
+            wall, meta, _, _ = run_ddc(spec, tmp)
         else:
             assert official is not None
             wall, meta = run_official(official, spec, base_url, records, tmp), {}

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from ddc.compile.plan import Plan
     from ddc.engine.hfhub import HubSeed
     from ddc.engine.interrupts import SignalGuard
+    from ddc.engine.llm.early_check import EarlyHealthCheck
     from ddc.engine.seeds import SeedReader
     from ddc.nemo.resources import NemoAccess
     from ddc.spec.load import LoadedSpec
@@ -201,6 +202,20 @@ def _import_batch_modules() -> None:
     from ddc.engine import processors  # noqa: F401
 
 
+def _early_health_check(
+    loaded: LoadedSpec, kinds: Mapping[str, ColumnKind] | None
+) -> contextlib.AbstractContextManager[EarlyHealthCheck | None]:
+    """The models' start-up probes, sent from now on, for a spec with model columns run by ddc's own
+    kinds (with ``kinds`` given, the runtime probes when its checks start, if at all)."""
+    from ddc.spec.columns import MODEL_COLUMN_TYPES
+
+    if kinds is not None or not any(c.column_type in MODEL_COLUMN_TYPES for c in loaded.spec.columns):
+        return contextlib.nullcontext()
+    from ddc.engine.llm.early_check import early_health_check
+
+    return early_health_check(loaded.spec)
+
+
 def _warm_up_beside_the_seed() -> threading.Thread:
     """pyarrow imported (its pandas probe answered), the batch modules imported and the statistics'
     DuckDB connection opened while the main thread opens the seed: DuckDB reads a seed with the GIL
@@ -241,12 +256,9 @@ def run(
     ``progress`` is a ``RunObserver`` or a plain ``progress(done, total)`` callable, called when
     generation starts (``done``: the rows a resumed run had already written) and after each batch."""
     from ddc.compile.plan import plan_spec
-    from ddc.engine.process_tuning import skip_pandas_probe
     from ddc.spec.document import dataset_name_problem
 
     loaded = _load(spec)
-    if loaded.spec.seed_config is None:  # else beside the seed (_warm_up_beside_the_seed)
-        skip_pandas_probe()  # only in the ddc executable's own process, after a Python spec had its imports
     probe = plan_spec(loaded)
     n_total = num_records if num_records is not None else probe.num_records
     if n_total < 1:
@@ -265,10 +277,15 @@ def run(
     from ddc.engine.interrupts import stop_on_signals
     from ddc.engine.lock import dataset_lock
 
-    with stop_on_signals(dataset_dir) as guard, dataset_lock(dataset_dir) if dataset_dir else contextlib.nullcontext():
+    # The models' probes go out first, while the rest of start-up runs (ddc.engine.llm.early_check).
+    with (
+        _early_health_check(loaded, kinds) as early,
+        stop_on_signals(dataset_dir) as guard,
+        dataset_lock(dataset_dir) if dataset_dir else contextlib.nullcontext(),
+    ):
         return _run_into(
             loaded, probe, dataset_dir, name, n_total, size, fmt, seed, resume, partition,
-            return_table, progress, kinds, use_cache, adaptive_concurrency, guard,
+            return_table, progress, kinds, use_cache, adaptive_concurrency, guard, early,
         )  # fmt: skip
 
 
@@ -289,9 +306,14 @@ def _run_into(
     use_cache: bool,
     adaptive_concurrency: bool,
     guard: SignalGuard,
+    early: EarlyHealthCheck | None,
 ) -> RunResult:
     """``run`` once the dataset directory is locked and signals are handled."""
     from ddc.compile.plan import plan_spec
+    from ddc.engine.process_tuning import skip_pandas_probe
+
+    if loaded.spec.seed_config is None:  # else beside the seed (_warm_up_beside_the_seed)
+        skip_pandas_probe()  # only in the ddc executable's own process, after a Python spec had its imports
 
     previous: dict[str, Any] | None = None
     if dataset_dir is not None:
@@ -350,6 +372,7 @@ def _run_into(
                     adaptive_concurrency=adaptive_concurrency,
                     send_seed=seed_source != "generated",  # a chosen seed makes replies repeatable too
                     warm_up=None if warm_up is not None else _import_batch_modules,
+                    early_check=early,
                 ),
             )
         started = time.perf_counter()

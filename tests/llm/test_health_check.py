@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from ddc.engine import runner
-from ddc.engine.llm.health import SKIP_ENV
+from ddc.engine.llm.client import ModelClient
+from ddc.engine.llm.early_check import EarlyHealthCheck, early_health_check
+from ddc.engine.llm.health import SKIP_ENV, ModelCheck
+from ddc.engine.lock import DatasetLocked, dataset_lock
 from ddc.errors import ModelEndpointError
+from ddc.spec.load import load_spec
 from tests.conftest import Run
 from tests.llm.runner import TOPIC_ESSAY, spec_text
 from tests.servers.openai_server import Fault, OpenAIServer, RecordedRequest
@@ -142,3 +149,43 @@ def test_a_probe_retry_does_not_queue_behind_the_cells(openai_server: OpenAIServ
     with pytest.raises(ModelEndpointError):
         runner.run(spec, output_dir=tmp_path / "out")
     assert len(openai_server.cell_requests) < 30
+
+
+# --- probes sent while the run starts up (ddc.engine.llm.early_check) --------------------------------
+
+
+def test_the_probes_go_out_as_soon_as_the_spec_is_loaded(openai_server: OpenAIServer, tmp_path: Path) -> None:
+    loaded = load_spec(write_spec(openai_server, tmp_path, records=6, columns=TWO_ALIASES))
+    with early_health_check(loaded.spec) as early:
+        assert early is not None
+        checks = asyncio.run(_outcome(early))
+    assert [(c.alias, c.ok) for c in checks] == [("text", True), ("embed", True)]
+    assert sorted(r.path for r in probes(openai_server)) == ["/v1/chat/completions", "/v1/embeddings"]
+    assert openai_server.cell_requests == []
+
+
+async def _outcome(early: EarlyHealthCheck) -> list[ModelCheck]:
+    client = ModelClient(early.models)  # as the run's own client: the outcome holds its slots while waiting
+    try:
+        return await early.outcome(client)
+    finally:
+        await client.aclose()
+
+
+def test_a_probe_still_out_when_the_run_fails_is_cancelled_at_once(openai_server: OpenAIServer, tmp_path: Path) -> None:
+    openai_server.fault_policy = lambda request, number: Fault.timeout(30) if request.is_health_probe else None
+    spec = write_spec(openai_server, tmp_path, records=6)
+    started = time.monotonic()
+    with dataset_lock(tmp_path / "out" / "spec"), pytest.raises(DatasetLocked):  # as if another run had it
+        runner.run(spec, output_dir=tmp_path / "out")
+    assert time.monotonic() - started < 5
+    assert [t.name for t in threading.enumerate() if t.name == "ddc-health-check"] == []
+
+
+def test_a_slow_probe_holds_a_model_slot_until_it_answers(openai_server: OpenAIServer, tmp_path: Path) -> None:
+    openai_server.latency = 0.02
+    openai_server.fault_policy = lambda request, number: Fault.delay(0.5) if request.is_health_probe else None
+    spec = write_spec(openai_server, tmp_path, records=30)
+    spec.write_text(spec.read_text().replace("max_parallel_requests: 8", "max_parallel_requests: 2"))
+    runner.run(spec, output_dir=tmp_path / "out")
+    assert openai_server.max_in_flight == 2

@@ -498,6 +498,7 @@ def main(argv: list[str] | None = None) -> None:
             stats = {
                 "chat_requests": len(times),
                 "first": times[0] if times else None,
+                "arrivals": times,  # the benchmark finds a client's start-up in them
                 "last": times[-1] if times else None,
                 "max_in_flight": server.max_in_flight,
                 "connections": server.connections,

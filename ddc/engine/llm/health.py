@@ -3,17 +3,17 @@
 One probe per model alias, as the official engine sends them: chat models get ``[system "You are a
 helpful assistant.", user "Hello!"]``, embedding models ``["Hello!"]``, image models "Generate a
 simple illustration of a thumbs up sign." A probe skips the response cache, is retried once
-(``PROBE_RETRY``), does not wait for the model's concurrency slots, and is not counted in
+(``PROBE_RETRY``), takes one of the model's concurrency slots ahead of any cell, and is not counted in
 metadata.json's ``model_usage``: the official engine's probes skip usage tracking, so its usage
 figures count generation only, and so do ours.
 
 ``ddc models check`` probes every alias the columns use (it is the explicit request, so
 ``skip_health_check`` is not consulted) and reports each. ``ddc run`` probes the same aliases except
 those with ``skip_health_check: true``, and none when ``DATA_DESIGNER_SKIP_MODEL_HEALTH_CHECKS=1``.
-Where the official engine probes before generating, ``ddc run`` starts the probes together with the
-first batches (``LLMRuntime.ready``; the runner writes no batch until they pass), so a healthy run
-pays no extra round trip; the first probe that fails ends the run with a one-line
-``ModelEndpointError`` naming the alias, model, endpoint and cause.
+Where the official engine probes before generating, ``ddc run`` sends the probes while it starts up
+(``ddc.engine.llm.early_check``) and reads their outcome in ``LLMRuntime.ready`` (the runner writes no
+batch until they pass), so a healthy run pays no extra round trip; the first probe that fails ends the
+run with a one-line ``ModelEndpointError`` naming the alias, model, endpoint and cause.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from ddc.errors import ModelEndpointError
 from ddc.spec.document import Spec
 
 if TYPE_CHECKING:
+    from ddc.engine.llm.early_check import EarlyHealthCheck
     from ddc.engine.llm.structured import StructuredSupport
 
 #: the official switch that turns the start-up health check off for every model
@@ -118,6 +119,19 @@ async def run_health_check(
         for probe in probes:
             probe.cancel()
         await asyncio.gather(*probes, return_exceptions=True)
+
+
+async def finish_early_check(
+    early: EarlyHealthCheck, client: ModelClient, models: list[ResolvedModel], structured: StructuredSupport | None
+) -> None:
+    """The outcome of the probes sent at start-up (``ddc.engine.llm.early_check``): the first failure, in
+    model order, is raised; then the response_format modes are probed as ``run_health_check`` does."""
+    for check in await early.outcome(client):
+        if not check.ok:
+            raise check.error()
+    if structured is not None:
+        chat = [m.alias for m in models if m.generation_type == "chat-completion"]
+        await asyncio.gather(*(structured.probe(alias) for alias in chat if structured.wants(alias)))
 
 
 async def _check_all(models: dict[str, ResolvedModel], structured_aliases: set[str]) -> list[ModelCheck]:

@@ -8,8 +8,9 @@ come back in ``ColumnOutput.errors`` as ``"<kind>: <message>"`` (``failures.erro
 them into errors.jsonl records); the kinds use ``failed_cells="on_error"`` so ``run.on_error``
 decides whether such rows are kept with null, dropped, or fail the run.
 
-The runner starts ``LLMRuntime.ready()`` (the start-up health check, ``ddc.engine.llm.health``)
-together with the first batches and writes no batch before it passes.
+The runner starts ``LLMRuntime.ready()`` (the start-up health check, ``ddc.engine.llm.health``; its probes
+were sent while the run started up, ``ddc.engine.llm.early_check``) together with the first batches and
+writes no batch before it passes.
 
 A runner or CLI sets run options (no cache, adaptive concurrency, artifacts dir for images) with
 ``configure_llm(context, LLMOptions(...))`` before the first batch; ``llm_usage(context)`` gives the
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from ddc.compile.plan import PlannedColumn
     from ddc.engine.kinds import BatchInput, RunContext
     from ddc.engine.llm.client import ModelClient, RetryPolicy
+    from ddc.engine.llm.early_check import EarlyHealthCheck
     from ddc.engine.llm.generate import Cell, GenerationContext
     from ddc.engine.llm.structured import StructuredSupport
     from ddc.engine.llm.tools import ToolRuntime
@@ -55,6 +57,8 @@ class LLMOptions:
     #: imports for a background thread once the first answer is back (``ddc.engine.warm_up``): started
     #: earlier, they would hold up the first requests' connections; the batch needs them only later
     warm_up: Callable[[], object] | None = None
+    #: the models resolved and probed while the run started up (``ddc.engine.llm.early_check``)
+    early_check: EarlyHealthCheck | None = None
 
 
 def configure_llm(context: RunContext, options: LLMOptions) -> None:
@@ -95,7 +99,8 @@ class LLMRuntime:
             from ddc.engine.llm.generate import GenerationContext
             from ddc.engine.llm.providers import plaintext_key_warnings, resolve_models
 
-            models = resolve_models(self.context.plan.spec)
+            early = self.options.early_check
+            models = early.models if early is not None else resolve_models(self.context.plan.spec)
             for message in plaintext_key_warnings(models.values()):
                 self.context.warn(message)
             cache = ResponseCache(self.options.cache_path or default_cache_path()) if self.options.use_cache else None
@@ -143,7 +148,7 @@ class LLMRuntime:
 
         Until it passes the response cache is held: replies serve this run but reach the cache file
         only once every probe has answered, so a run that fails its check caches nothing."""
-        from ddc.engine.llm.health import models_to_probe, run_health_check
+        from ddc.engine.llm.health import finish_early_check, models_to_probe, run_health_check
 
         generation = self.generation()
         client = self._client
@@ -153,7 +158,11 @@ class LLMRuntime:
             return
         if client.cache is not None:
             client.cache.hold()
-        await run_health_check(client, models, generation.structured)
+        early = self.options.early_check
+        if early is not None and early.covers(models):
+            await finish_early_check(early, client, models, generation.structured)
+        else:
+            await run_health_check(client, models, generation.structured)
         if client.cache is not None:
             client.cache.release()
 
