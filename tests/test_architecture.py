@@ -185,6 +185,35 @@ def test_a_short_run_of_text_columns_does_not_import_duckdb(subprocess_env: dict
     assert "pyarrow" in loaded and "duckdb" not in loaded
 
 
+def _pydantic_plugin_lookup(call: str, subprocess_env: dict[str, str]) -> list[str]:
+    """What a fresh process that made ``call`` has of pydantic's plugin lookup: the loader module's origin
+    ("stub" when ddc answered it) and the metadata modules only the real lookup imports."""
+    code = (
+        "import contextlib, io, json, sys\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    try:\n        {call}\n    except SystemExit:\n        pass\n"
+        "loader = sys.modules.get('pydantic.plugin._loader')\n"
+        "origin = 'stub' if loader is not None and not hasattr(loader, '__file__') else 'pydantic'\n"
+        "scan = sorted(m for m in sys.modules if m in ('importlib.metadata', 'email.message', 'zipfile'))\n"
+        "print(json.dumps([origin, *scan]))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=subprocess_env, check=True)
+    return list(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def test_the_ddc_executable_skips_pydantic_plugin_discovery(subprocess_env: dict[str, str]) -> None:
+    """The entry-point scan costs ~50 ms of every command that loads a spec; ddc's own models need no plugin."""
+    spec = PACKAGE.parent / "examples" / "people.ddc.yaml"
+    call = f"sys.argv = ['ddc', 'validate', {str(spec)!r}]; from ddc.cli import entry; entry()"
+    assert _pydantic_plugin_lookup(call, subprocess_env) == ["stub"]
+
+
+def test_a_library_caller_keeps_pydantic_plugins(subprocess_env: dict[str, str]) -> None:
+    spec = PACKAGE.parent / "examples" / "people.ddc.yaml"
+    lookup = _pydantic_plugin_lookup(f"import ddc; ddc.load({str(spec)!r})", subprocess_env)
+    assert lookup[0] == "pydantic" and "importlib.metadata" in lookup
+
+
 def test_only_templating_imports_jinja2() -> None:
     """One module owns the Jinja sandbox and translates its errors; everything else asks it."""
     importers = []

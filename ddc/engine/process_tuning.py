@@ -1,4 +1,4 @@
-"""A start-up saving that only a process ddc owns may take: the ``ddc`` executable, not a library caller.
+"""Start-up savings that only a process ddc owns may take: the ``ddc`` executable, not a library caller.
 
 pyarrow's first conversion (``pa.array``, ``pa.table``, a scalar) imports pandas, when installed, only
 to ask whether its input is a pandas object (0.2-0.5 s). ``skip_pandas_probe`` lets that probe find no
@@ -6,7 +6,13 @@ pandas. pyarrow's explicit pandas paths (``to_pandas``, ``from_pandas``) retry t
 then work as usual; until one is called pyarrow would not recognise pandas objects given to ``pa.array``
 or ``pa.table``, which a library caller's own code may do, hence the ownership.
 
-``own_process`` is called by ``ddc.cli.entry``; elsewhere ``skip_pandas_probe`` leaves pyarrow alone.
+pydantic looks for plugins (entry points of every installed distribution) when it builds its first
+validator: the scan imports ``importlib.metadata`` with ``email`` and ``zipfile`` and reads each
+distribution's metadata, ~50 ms of every command that loads a spec. A plugin observes validation for
+its user's own models; in ddc's process the only models are ddc's, so ``skip_pydantic_plugins`` gives
+pydantic an empty plugin list.
+
+``own_process`` is called by ``ddc.cli.entry``; elsewhere these functions leave pyarrow and pydantic alone.
 """
 
 from __future__ import annotations
@@ -21,6 +27,24 @@ def own_process() -> None:
     """Declare the process ddc's own: the savings below may then be taken."""
     global _owned
     _owned = True
+
+
+def skip_pydantic_plugins() -> None:
+    """Answer pydantic's plugin lookup with none, without the entry-point scan (unless it already ran).
+
+    pydantic imports ``get_plugins`` from ``pydantic.plugin._loader`` each time it builds a validator; a
+    module of that name already in ``sys.modules`` is what the import finds. A pydantic that no longer
+    looks there never sees it and scans as before: the saving is lost, nothing breaks."""
+    if not _owned or _PYDANTIC_LOADER in sys.modules:
+        return
+    import types
+
+    loader = types.ModuleType(_PYDANTIC_LOADER, "ddc: no pydantic plugins in ddc's own process")
+    loader.get_plugins = lambda: ()  # type: ignore[attr-defined]
+    sys.modules[_PYDANTIC_LOADER] = loader
+
+
+_PYDANTIC_LOADER = "pydantic.plugin._loader"
 
 
 def skip_pandas_probe() -> None:
