@@ -87,19 +87,14 @@ class EarlyHealthCheck:
             self._outcome.set_exception(exc)
 
     async def _probe_all(self) -> list[ModelCheck]:
-        from ddc.engine.llm.client import ModelClient
-        from ddc.engine.llm.health import probe_model
+        from ddc.engine.llm.health import probe_all
 
         with self._lock:
             if self._closed:
                 raise asyncio.CancelledError
             self._loop = asyncio.get_running_loop()
             self._task = asyncio.current_task()
-        client = ModelClient({m.alias: m for m in self.probed})
-        try:
-            return list(await asyncio.gather(*(probe_model(client, model) for model in self.probed)))
-        finally:
-            await client.aclose()
+        return await probe_all({m.alias: m for m in self.probed})
 
 
 @contextlib.contextmanager

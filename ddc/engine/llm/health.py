@@ -134,7 +134,9 @@ async def finish_early_check(
         await asyncio.gather(*(structured.probe(alias) for alias in chat if structured.wants(alias)))
 
 
-async def _check_all(models: dict[str, ResolvedModel], structured_aliases: set[str]) -> list[ModelCheck]:
+async def probe_all(models: dict[str, ResolvedModel], structured_aliases: Iterable[str] = ()) -> list[ModelCheck]:
+    """One probe per model, at once, through a client of their own (and the response_format mode of the
+    ``structured_aliases``); the checks in model order."""
     from ddc.engine.llm.structured import StructuredSupport
 
     client = ModelClient(models)
@@ -154,4 +156,4 @@ def check_models(spec: Spec) -> list[ModelCheck]:
     models = resolve_models(spec)
     if not models:
         return []
-    return asyncio.run(_check_all(models, structured_aliases(spec.columns)))
+    return asyncio.run(probe_all(models, structured_aliases(spec.columns)))
