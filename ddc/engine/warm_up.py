@@ -12,6 +12,11 @@ A failure is swallowed: the module is imported again where it is used, and fails
 have. A module the main thread needs while a warm-up imports it waits on Python's import lock for the
 rest of that import, never longer.
 
+SIGINT and SIGTERM are blocked in these threads (``block_stop_signals``): Python runs signal handlers in the
+main thread only, and the kernel may deliver a process-directed signal to any thread that does not block
+it; taken by a helper thread, it would interrupt none of the main thread's waits, and the run would stop
+only when that wait ended by itself.
+
 The threads are not daemons: a process that ends while one is still inside an extension's C++ code
 (DuckDB, pyarrow) would abort ("terminate called ..."), as the interpreter stops daemon threads where
 they stand. Exit waits for the rest of the warm-up instead (at most a few tenths of a second).
@@ -20,6 +25,7 @@ they stand. Exit waits for the rest of the warm-up instead (at most a few tenths
 from __future__ import annotations
 
 import contextlib
+import signal
 import sys
 import threading
 from collections.abc import Callable
@@ -35,6 +41,7 @@ def in_background(name: str, work: Callable[[], object]) -> threading.Thread:
     """Run ``work`` in a started thread called ``name``; join it where its result is needed."""
 
     def run() -> None:
+        block_stop_signals()
         _enter()
         try:
             with contextlib.suppress(Exception):
@@ -45,6 +52,13 @@ def in_background(name: str, work: Callable[[], object]) -> threading.Thread:
     thread = threading.Thread(target=run, name=name, daemon=False)
     thread.start()
     return thread
+
+
+def block_stop_signals() -> None:
+    """Leave SIGINT and SIGTERM to the main thread: call first thing in a helper thread (its own threads
+    inherit the mask)."""
+    if hasattr(signal, "pthread_sigmask"):  # not on Windows, where signals reach the main thread anyway
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
 
 
 def _enter() -> None:

@@ -1,7 +1,9 @@
-"""Work moved into a daemon thread: the GIL switch interval is short while it runs, and failures stay quiet."""
+"""Work moved into a helper thread: the GIL switch interval is short while it runs, failures stay quiet, and
+stop signals go to the main thread."""
 
 from __future__ import annotations
 
+import signal
 import sys
 import threading
 
@@ -60,3 +62,11 @@ def test_a_process_ending_during_a_warm_up_waits_for_it(tmp_path, subprocess_env
     )
     finished = subprocess.run([sys.executable, "-c", code], env=subprocess_env, capture_output=True, timeout=30)
     assert finished.returncode == 0 and done_file.read_text() == "ok"
+
+
+def test_a_warm_up_leaves_stop_signals_to_the_main_thread() -> None:
+    masks: list[set[int]] = []
+    thread = in_background("test-warm-up", lambda: masks.append(set(signal.pthread_sigmask(signal.SIG_BLOCK, []))))
+    thread.join(5)
+    assert {signal.SIGINT, signal.SIGTERM} <= masks[0]
+    assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, [])  # the caller's mask is untouched

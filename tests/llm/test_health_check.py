@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import threading
 import time
 from pathlib import Path
@@ -180,6 +181,16 @@ def test_a_probe_still_out_when_the_run_fails_is_cancelled_at_once(openai_server
         runner.run(spec, output_dir=tmp_path / "out")
     assert time.monotonic() - started < 5
     assert [t.name for t in threading.enumerate() if t.name == "ddc-health-check"] == []
+
+
+def test_the_probe_thread_leaves_stop_signals_to_the_main_thread(openai_server: OpenAIServer, tmp_path: Path) -> None:
+    openai_server.fault_policy = lambda request, number: Fault.delay(0.5) if request.is_health_probe else None
+    loaded = load_spec(write_spec(openai_server, tmp_path, records=6))
+    with early_health_check(loaded.spec):
+        (thread,) = [t for t in threading.enumerate() if t.name == "ddc-health-check"]
+        status = Path(f"/proc/self/task/{thread.native_id}/status").read_text()
+    blocked = int(next(line.split()[1] for line in status.splitlines() if line.startswith("SigBlk:")), 16)
+    assert blocked >> (signal.SIGINT - 1) & 1 and blocked >> (signal.SIGTERM - 1) & 1
 
 
 def test_a_slow_probe_holds_a_model_slot_until_it_answers(openai_server: OpenAIServer, tmp_path: Path) -> None:

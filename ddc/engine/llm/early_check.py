@@ -13,7 +13,8 @@ reported where it always was: a failed probe ends the run with the same error, a
 that come before it (the dataset lock, the seed), and nothing is written.
 
 The thread is not a daemon; ``close`` cancels a probe still out and joins the thread, on every way out
-of the run (an error, Ctrl-C before the event loop starts).
+of the run (an error, Ctrl-C before the event loop starts). It leaves SIGINT and SIGTERM to the main
+thread (``ddc.engine.warm_up.block_stop_signals``).
 """
 
 from __future__ import annotations
@@ -81,6 +82,9 @@ class EarlyHealthCheck:
             self._thread.join()
 
     def _run(self) -> None:
+        from ddc.engine.warm_up import block_stop_signals
+
+        block_stop_signals()
         try:
             self._outcome.set_result(asyncio.run(self._probe_all()))
         except BaseException as exc:  # a cancelled probe, or a bug: raised where the outcome is awaited
