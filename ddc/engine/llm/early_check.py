@@ -61,9 +61,9 @@ class EarlyHealthCheck:
 
     async def outcome(self, client: ModelClient) -> list[ModelCheck]:
         """The checks, in model order; while the probes are out, one slot of each probed model is held."""
+        if self._outcome.done():
+            return self._outcome.result()
         answer = asyncio.wrap_future(self._outcome)
-        if answer.done():
-            return answer.result()
         async with contextlib.AsyncExitStack() as slots:
             for model in self.probed:
                 limiter = client.limiters[model.alias]
