@@ -101,6 +101,7 @@ def nemo_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NemoPlat
             state["users"] -= 1
             if state["users"] > 0:
                 record.write_text(json.dumps(state), encoding="utf-8")
+                platform.release()
             else:
                 record.unlink()
                 platform.stop()

@@ -37,6 +37,8 @@ SERVICES = "auth,entities,files,secrets,jobs,models,inference-gateway,data-desig
 CONTROLLERS = "jobs,entities"
 READY_TIMEOUT = float(os.environ.get("DDC_NEMO_READY_TIMEOUT", "300"))
 CLI_TIMEOUT = 120.0
+#: start commands still running when their worker left the services to the others (``NemoPlatform.release``)
+_LAUNCHERS_IN_USE: list[subprocess.Popen[bytes]] = []
 
 #: Rewrites the bundled config (YAML in, YAML out); run with the platform's own Python, which has PyYAML.
 _CONFIGURE = r"""
@@ -123,7 +125,7 @@ class NemoPlatform:
     instance: str = field(default_factory=lambda: f"ddc-test-{uuid.uuid4().hex[:8]}")
     workspace: str = "default"
     timings: Timings = field(default_factory=Timings)
-    _process: subprocess.Popen[bytes] | None = None
+    _process: subprocess.Popen[bytes] | None = None  # `nemo services start`, of the worker that started them
 
     @property
     def base_url(self) -> str:
@@ -215,6 +217,15 @@ class NemoPlatform:
                 text = path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:]
                 parts.append(f"--- {path} ---\n" + "\n".join(text))
         return "\n".join(parts)
+
+    def release(self) -> None:
+        """Leave the services running for the other workers that still use them. The start command has
+        usually exited by now: it is reaped here, or else its handle is kept to the interpreter's exit
+        (a ``Popen`` collected unreaped warns, and pytest would pin the warning on whichever test ran).
+        """
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            _LAUNCHERS_IN_USE.append(process)
 
     def stop(self) -> None:
         """``nemo services stop``; then the start command's process group, should it still be there."""
