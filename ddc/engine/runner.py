@@ -277,10 +277,10 @@ def run(
     from ddc.engine.interrupts import stop_on_signals
     from ddc.engine.lock import dataset_lock
 
-    # The models' probes go out now, while the rest of start-up runs (ddc.engine.llm.early_check).
+    # The models' probes go out first, while the rest of start-up runs (ddc.engine.llm.early_check).
     with (
-        stop_on_signals(dataset_dir) as guard,
         _early_health_check(loaded, kinds) as early,
+        stop_on_signals(dataset_dir) as guard,
         dataset_lock(dataset_dir) if dataset_dir else contextlib.nullcontext(),
     ):
         return _run_into(
