@@ -88,9 +88,7 @@ async def probe_model(
         missing = missing_api_keys([model]).get(model.provider.name)
         cause = f"{exc.kind}: {exc.cause}" + (f"; {missing}" if missing else "")
         return ModelCheck(model.alias, model.model, model.provider.endpoint, False, time.monotonic() - started, cause)
-    mode = None
-    if structured is not None and model.generation_type == "chat-completion" and structured.wants(model.alias):
-        mode = await structured.probe(model.alias)
+    mode = await _structured_mode(model, structured)
     return ModelCheck(model.alias, model.model, model.provider.endpoint, True, time.monotonic() - started, "", mode)
 
 
@@ -129,9 +127,14 @@ async def finish_early_check(
     for check in await early.outcome(client):
         if not check.ok:
             raise check.error()
-    if structured is not None:
-        chat = [m.alias for m in models if m.generation_type == "chat-completion"]
-        await asyncio.gather(*(structured.probe(alias) for alias in chat if structured.wants(alias)))
+    await asyncio.gather(*(_structured_mode(m, structured) for m in models))
+
+
+async def _structured_mode(model: ResolvedModel, structured: StructuredSupport | None) -> str | None:
+    """A healthy chat model's response_format mode, probed when its structured columns need one."""
+    if structured is None or model.generation_type != "chat-completion" or not structured.wants(model.alias):
+        return None
+    return await structured.probe(model.alias)
 
 
 async def probe_all(models: dict[str, ResolvedModel], structured_aliases: Iterable[str] = ()) -> list[ModelCheck]:
