@@ -54,7 +54,8 @@ def _files(dataset: Path) -> dict[str, bytes]:
 
 def _start(spec: Path, out: Path, *extra: str) -> subprocess.Popen[str]:
     command = [*CLI, "run", str(spec), "-o", str(out), *extra]
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    # PYTHONFAULTHANDLER: a run that does not stop is sent SIGABRT and prints where each thread is (_wait)
+    env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONFAULTHANDLER": "1"}
     proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
     return proc
@@ -74,7 +75,7 @@ def _signal(proc: subprocess.Popen[str], signum: int) -> tuple[int, str]:
     before = _cpu_seconds(proc.pid)
     sent = time.monotonic()
     os.kill(proc.pid, signum)  # not Popen.send_signal, which reaps a finished process first
-    _, status, usage = os.wait4(proc.pid, 0)
+    status, usage = _wait(proc)
     seconds = time.monotonic() - sent
     proc.returncode = os.waitstatus_to_exitcode(status)
     _, err = proc.communicate(timeout=30)
@@ -82,6 +83,21 @@ def _signal(proc: subprocess.Popen[str], signum: int) -> tuple[int, str]:
     assert seconds < STOP_WITHIN * excess, f"stopped {seconds:.2f} s after the signal (load {excess:.1f}x the cores)"
     assert usage.ru_utime + usage.ru_stime - before < 1.0, "more than a second of work after the signal"
     return proc.returncode, err
+
+
+def _wait(proc: subprocess.Popen[str], patience: float = 60.0) -> tuple[int, os.struct_rusage]:
+    """Reap ``proc`` (its wait status and resource usage). One still running after ``patience`` seconds
+    fails the test with the stack of each of its threads, instead of waiting out the test's timeout."""
+    deadline = time.monotonic() + patience
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            return status, usage
+        if time.monotonic() > deadline:
+            os.kill(proc.pid, signal.SIGABRT)  # faulthandler prints every thread's stack, then the process ends
+            _, err = proc.communicate(timeout=30)
+            pytest.fail(f"still running {patience:.0f} s after the signal; its threads:\n{err[-6000:]}")
+        time.sleep(0.002)
 
 
 def _interrupt_at_random(spec: Path, tmp_path: Path, trials: int, extra: tuple[str, ...]) -> list[int]:
