@@ -8,6 +8,7 @@ from click.testing import CliRunner
 
 from ddc.cli import cli
 from ddc.engine.llm.cache import ResponseCache
+from tests.conftest import Run
 from tests.llm.runner import spec_text
 from tests.servers.openai_server import Fault, OpenAIServer
 
@@ -61,3 +62,30 @@ def test_cache_clear_removes_every_response(ddc_home: Path) -> None:
     cache.close()
     result = CliRunner().invoke(cli, ["cache", "clear"])
     assert "removed 1 cached response(s)" in result.output and not (ddc_home / "cache" / "responses.sqlite3").exists()
+
+
+def test_cache_clear_refuses_a_file_that_is_not_a_cache_and_keeps_it(tmp_path: Path, run: Run) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("important data\n")
+    code, _, err = run("cache", "clear", "--path", str(notes))
+    assert (code, notes.read_text()) == (2, "important data\n")
+    assert err == f"error: {notes} is not a ddc response cache (not an SQLite file); nothing was removed\n"
+
+
+def test_cache_clear_refuses_another_programs_sqlite_database(tmp_path: Path, run: Run) -> None:
+    import sqlite3
+
+    other = tmp_path / "app.db"
+    with sqlite3.connect(other) as db:
+        db.execute("CREATE TABLE users (name TEXT)")
+    code, _, err = run("cache", "clear", "--path", str(other))
+    assert code == 2 and "not a ddc response cache (its tables: users)" in err
+    assert other.exists()
+
+
+def test_cache_clear_deletes_a_damaged_cache_of_ddcs(ddc_home: Path, run: Run) -> None:
+    damaged = ddc_home / "cache" / "responses.sqlite3"
+    damaged.parent.mkdir(parents=True)
+    damaged.write_bytes(b"SQLite format 3\x00" + b"\xff" * 200)
+    code, _, _ = run("cache", "clear")
+    assert (code, damaged.exists()) == (0, False)

@@ -97,17 +97,41 @@ class ResponseCache:
 
 
 def clear_cache(path: Path | None = None) -> int:
-    """Delete the cache file (and its WAL files); return how many responses it held."""
+    """Delete the cache file (and its WAL files); return how many responses it held.
+
+    Only a ddc response cache is deleted: any other file given as ``path`` (a typo, a dataset, another
+    program's database) raises ``UsageError`` and stays as it is. An SQLite file named as ddc names its
+    cache but damaged past reading its tables is deleted: clearing is how a user recovers from that."""
+    from ddc.errors import UsageError
+
     path = path or default_cache_path()
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         return 0
-    db = sqlite3.connect(path)
+    if not path.is_file() or path.is_symlink():
+        raise UsageError(f"{path} is not a ddc response cache (not a regular file); nothing was removed")
+    with path.open("rb") as handle:
+        header = handle.read(len(_SQLITE_HEADER))
+    if header != _SQLITE_HEADER:
+        raise UsageError(f"{path} is not a ddc response cache (not an SQLite file); nothing was removed")
+    count = 0
+    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     try:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if tables != {"responses"}:
+            raise UsageError(
+                f"{path} is an SQLite database but not a ddc response cache (its tables: "
+                f"{', '.join(sorted(tables)) or 'none'}); nothing was removed"
+            )
         count = int(db.execute("SELECT count(*) FROM responses").fetchone()[0])
-    except sqlite3.DatabaseError:
-        count = 0
+    except sqlite3.DatabaseError as exc:
+        if path.name != FILE_NAME:  # unreadable, and not named as ddc names its cache: not ours to judge
+            raise UsageError(f"{path} cannot be read as a ddc response cache ({exc}); nothing was removed") from None
+        # a damaged cache of ddc's: deleting it is what clearing is for
     finally:
         db.close()
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     return count
+
+
+_SQLITE_HEADER = b"SQLite format 3\x00"
