@@ -210,9 +210,11 @@ def parse_template(text: str) -> nodes.Template:
     env = environment()
     try:
         tree = env.parse(text)
+        _check_structure(tree)
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateProblem(f"Jinja syntax error: {exc.message}", exc.lineno) from exc
-    _check_structure(tree)
+    except RecursionError:  # Jinja's parser descends once per nesting level (a bracket is ~14 calls)
+        raise TemplateProblem(f"template nested too deeply (at most {MAX_DEPTH} levels)") from None
     return tree
 
 
@@ -239,9 +241,15 @@ def _check_structure(tree: nodes.Template) -> None:
         raise TemplateProblem(f"template nested too deeply (at most {MAX_DEPTH} levels)")
 
 
-def _depth(node: nodes.Node) -> int:
-    children = list(node.iter_child_nodes())
-    return 1 + max((_depth(c) for c in children), default=0)
+def _depth(tree: nodes.Node) -> int:
+    """The deepest path from ``tree`` to a leaf; iterative, so a chain of thousands of ``+`` is measured
+    rather than overflowing the stack."""
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in node.iter_child_nodes())
+    return deepest
 
 
 def template_references(text: str) -> set[str]:
@@ -336,6 +344,10 @@ def render(template: jinja2.Template, context: dict[str, Any]) -> str:
         raise RenderError(exc.message or str(exc), undefined=True, kind="UndefinedError") from exc
     except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError, LookupError, MemoryError) as exc:
         raise RenderError(str(exc) or type(exc).__name__, kind=type(exc).__name__) from exc
+    except (AssertionError, RecursionError) as exc:  # Jinja's own filters assert on bad arguments
+        # (``truncate(-1)``); a value nested past Python's stack fails its row, not the run
+        message = str(exc) or "a filter was given an argument outside its range (such as a negative length)"
+        raise RenderError(message, kind=type(exc).__name__) from exc
 
 
 def render_template(text: str, context: dict[str, Any]) -> str:

@@ -160,3 +160,24 @@ def test_validate_names_a_file_whose_name_holds_a_newline(tmp_path: Path) -> Non
     report = validate(str(path))
     assert report.source == str(path)
     assert [d.span.file for d in report.diagnostics if d.span is not None] == [str(path)]
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{{ " + "(" * 80 + "a" + ")" * 80 + " }}",
+        "{{ " + "[" * 80 + "a" + "]" * 80 + " }}",
+        "{{ " + " + ".join(["a"] * 3000) + " }}",
+        "{% if a %}" * 3000 + "x" + "{% endif %}" * 3000,
+    ],
+    ids=["parentheses", "brackets", "a-long-sum", "nested-ifs"],
+)
+def test_a_template_nested_past_the_stack_is_an_error_at_its_line(template: str) -> None:
+    expression = f"{{name: b, column_type: expression, expr: '{template}'}}"
+    message = error_of(f"columns:\n  - {SAMPLER}\n  - {expression}\n")
+    assert message.startswith("<string>:3:46: columns[1].expr: template nested too deeply"), message
+
+
+def test_a_filter_argument_jinja_asserts_on_fails_the_row_not_the_process() -> None:
+    with pytest.raises(RenderError, match="expected length >= 3, got -1"):
+        render_template('{{ "x" | truncate(-1) }}', {})
