@@ -43,7 +43,7 @@ def dataset_lock(dataset_dir: Path, command: str | None = None) -> Iterator[None
     except ImportError:  # no flock on this platform: run unlocked, as before
         yield
         return
-    created = not dataset_dir.exists()
+    created = _missing_chain(dataset_dir)  # the directories this run creates, deepest first
     try:
         dataset_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -65,9 +65,21 @@ def dataset_lock(dataset_dir: Path, command: str | None = None) -> Iterator[None
         with suppress(OSError):
             path.unlink()  # still ours: a contender that opened it meanwhile re-checks the path
         os.close(fd)  # releases the lock
-        if created:
-            with suppress(OSError):
-                dataset_dir.rmdir()  # only when empty: a run that wrote nothing leaves nothing behind
+        for directory in created:  # only while empty: a run that wrote nothing leaves nothing behind
+            try:
+                directory.rmdir()
+            except OSError:
+                break
+
+
+def _missing_chain(directory: Path) -> list[Path]:
+    """``directory`` and its ancestors that do not exist yet, deepest first (``-o a/b/c`` with no ``a``
+    creates three)."""
+    missing = []
+    while not directory.exists() and directory != directory.parent:
+        missing.append(directory)
+        directory = directory.parent
+    return missing
 
 
 def _acquire(path: Path, fcntl: Any) -> int:

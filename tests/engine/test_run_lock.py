@@ -122,3 +122,15 @@ def test_a_run_refused_by_the_lock_leaves_the_directory_as_it_was(spec: Path, tm
     with dataset_lock(target), pytest.raises(DatasetLocked):
         run(spec, output_dir=tmp_path)
     assert not target.exists()
+
+
+def test_a_lock_released_with_nothing_written_removes_the_directories_it_created(tmp_path: Path) -> None:
+    with dataset_lock(tmp_path / "a" / "b" / "c"):
+        assert (tmp_path / "a" / "b" / "c" / LOCK_NAME).exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_lock_released_keeps_the_directories_that_hold_something(tmp_path: Path) -> None:
+    with dataset_lock(tmp_path / "a" / "b" / "c"):
+        (tmp_path / "a" / "kept.txt").write_text("x")
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["a", "kept.txt"]
