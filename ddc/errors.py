@@ -5,6 +5,7 @@
     ├── CompileError              a valid spec that cannot be compiled for the chosen target
     ├── RunError                  local execution: seed data, model endpoints, generation
     │   └── ModelEndpointError    an LLM endpoint failed or is unreachable
+    ├── OutputError               a file ddc was asked to write cannot be written (a directory, no space)
     ├── SubmitError               NeMo Services: rejected config, job failure (exit 3)
     │   ├── JobWaitTimeout        still running when --wait-timeout passed (exit 5)
     │   └── ServiceError          HTTP, auth or connection problems talking to the service (exit 4)
@@ -152,6 +153,11 @@ class RunError(DdcError):
 
 class ModelEndpointError(RunError):
     """An LLM endpoint failed, refused or could not be reached."""
+
+
+class OutputError(DdcError):
+    """A file cannot be written where it was asked for: its target is a directory or a device, a parent
+    is a file, the disk is full, permission is denied. Nothing is left half-written (``ddc.fsutil``)."""
 
 
 class SubmitError(DdcError):

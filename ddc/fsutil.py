@@ -48,18 +48,33 @@ def _final_mode(path: Path) -> int:
 def atomic_writer(path: str | Path) -> Iterator[BinaryIO]:
     """A binary handle on a temporary file in ``path``'s directory; on a clean exit it is fsynced and
     renamed over ``path``, on an exception it is removed (so a failed download leaves no half file).
-    The file ends with the mode a plain write would leave (``_final_mode``)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = _final_mode(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    The file ends with the mode a plain write would leave (``_final_mode``).
+
+    A symbolic link is written through (the link stays, its target gets the new content), as a plain
+    write would; a directory, device, pipe or socket is refused rather than replaced. A failure of the
+    file system (a parent that is a file, no space, no permission) is an ``OutputError`` naming ``path``;
+    what the caller's own code raises inside the block passes through as it is."""
+    asked = Path(path)
+    path = _target(asked)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        mode = _final_mode(path)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise _cannot_write(asked, exc) from exc
     try:
         os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as handle:
             yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+            try:
+                handle.flush()
+                os.fsync(handle.fileno())
+            except OSError as exc:
+                raise _cannot_write(asked, exc) from exc
+        try:
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise _cannot_write(asked, exc) from exc
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -69,5 +84,35 @@ def write_atomic(path: str | Path, data: str | bytes) -> Path:
     """Write to a temporary file in the same directory, fsync, then rename over ``path``."""
     payload = data.encode("utf-8") if isinstance(data, str) else data
     with atomic_writer(path) as handle:
-        handle.write(payload)
+        try:
+            handle.write(payload)
+        except OSError as exc:  # no space left
+            raise _cannot_write(Path(path), exc) from exc
     return Path(path)
+
+
+def _target(path: Path) -> Path:
+    """The file a write to ``path`` changes: a link's target; refused when it is not a regular file."""
+    from ddc.errors import OutputError
+
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return path
+    except OSError as exc:
+        raise _cannot_write(path, exc) from exc
+    if stat.S_ISDIR(mode):
+        raise OutputError(f"cannot write {path}: it is a directory", hint="give a file path")
+    if not stat.S_ISREG(mode):
+        raise OutputError(f"cannot write {path}: it is not a regular file (a device, pipe or socket)")
+    return path
+
+
+def _cannot_write(path: Path, exc: OSError) -> Exception:
+    from ddc.errors import OutputError
+
+    if isinstance(exc, (FileExistsError, NotADirectoryError)):
+        return OutputError(f"cannot write {path}: a parent of it is a file, not a directory")
+    return OutputError(f"cannot write {path}: {exc.strerror or exc}")

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from ddc.errors import OutputError
 from ddc.fsutil import atomic_writer, cache_root, write_atomic
+from tests.conftest import Run
 
 
 def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path: Path) -> None:
@@ -57,3 +59,39 @@ def test_a_replaced_file_keeps_its_mode(tmp_path: Path, umask_022: None) -> None
     target.chmod(0o664)
     write_atomic(target, '{"yaml.schemas": {}}\n')
     assert stat.S_IMODE(target.stat().st_mode) == 0o664
+
+
+def test_a_symbolic_link_is_written_through_and_stays_a_link(tmp_path: Path) -> None:
+    (tmp_path / "target.py").write_text("old")
+    (tmp_path / "link.py").symlink_to("target.py")
+    write_atomic(tmp_path / "link.py", "new")
+    assert (tmp_path / "link.py").is_symlink() and (tmp_path / "target.py").read_text() == "new"
+
+
+def test_a_pipe_is_refused_not_replaced(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "fifo")
+    with pytest.raises(OutputError, match="it is not a regular file"):
+        write_atomic(tmp_path / "fifo", "x")
+    assert stat.S_ISFIFO((tmp_path / "fifo").stat().st_mode)
+
+
+def test_a_directory_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(OutputError, match="it is a directory"):
+        write_atomic(tmp_path, "x")
+
+
+def test_a_parent_that_is_a_file_is_an_output_error_and_nothing_is_written(tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("keep")
+    with pytest.raises(OutputError, match="a parent of it is a file, not a directory"):
+        write_atomic(tmp_path / "afile" / "x.py", "x")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
+
+
+def test_build_into_a_path_under_a_file_is_one_line_and_exit_1(tmp_path: Path, run: Run) -> None:
+    (tmp_path / "afile").write_text("keep")
+    spec = Path(__file__).parent.parent / "examples" / "people.ddc.yaml"
+    code, _, err = run("build", str(spec), "-o", str(tmp_path / "afile" / "x.py"))
+    assert (code, err) == (
+        1,
+        f"error: cannot write {tmp_path / 'afile' / 'x.py'}: a parent of it is a file, not a directory\n",
+    )
