@@ -10,8 +10,9 @@ continues after the last complete batch.
 
 from __future__ import annotations
 
+import reprlib
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from ddc.errors import RunError
 
@@ -26,14 +27,52 @@ def check_target(dataset_dir: Path, resume: bool) -> dict[str, Any] | None:
                 raise RunError(f"{dataset_dir} has no metadata.json; it is not a ddc run that can be resumed")
             return None
         try:
-            return json.loads(meta_path.read_text(encoding="utf-8"))
+            previous = json.loads(meta_path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise RunError(f"cannot read {meta_path}: {exc}") from exc
+        if problem := _metadata_problem(previous):
+            raise RunError(
+                f"{meta_path} {problem}: the run cannot be resumed",
+                hint="restore the metadata.json the run wrote, or remove the directory and start the run again",
+            )
+        return cast(dict[str, Any], previous)
     if _holds_files(dataset_dir):
         raise RunError(
             f"{dataset_dir} already holds a dataset",
             hint="pass --resume to continue it, remove it, or choose another output directory with -o",
         )
+    return None
+
+
+#: What ``--resume`` reads from the earlier run's metadata.json, and the JSON types it must have.
+_RESUMED_KEYS: dict[str, tuple[type, ...]] = {
+    "config_hash": (str,),
+    "random_seed": (int,),
+    "original_target_num_records": (int,),
+    "target_num_records": (int,),
+    "buffer_size": (int,),
+    "row_range": (list,),
+    "partition": (dict, type(None)),
+}
+
+
+def _metadata_problem(data: object) -> str | None:
+    """Why ``data`` (a parsed metadata.json) is not one a run can be resumed from, or None.
+
+    Checked before any of it is used, so a damaged file is a one-line error and never a fresh run
+    written over the directory."""
+    if not isinstance(data, dict):
+        kinds = {list: "an array", str: "a string", int: "a number", float: "a number", bool: "a boolean"}
+        return f"holds {kinds.get(type(data), 'null')}, not a JSON object"
+    for key, types in _RESUMED_KEYS.items():
+        if key not in data:
+            return f"has no {key!r}"
+        value = data[key]
+        if not isinstance(value, types) or isinstance(value, bool):
+            return f"has an invalid {key!r} ({reprlib.repr(value)})"
+    lo_hi = data["row_range"]
+    if len(lo_hi) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in lo_hi):
+        return f"has an invalid 'row_range' ({reprlib.repr(lo_hi)})"
     return None
 
 

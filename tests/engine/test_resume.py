@@ -1,0 +1,58 @@
+"""``--resume``: what it refuses, and that a resumed run ends as an uninterrupted one would."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ddc.engine.runner import run
+from ddc.errors import RunError
+
+SPEC = """
+name: people
+num_records: 30
+random_seed: 11
+columns:
+  - {name: region, column_type: sampler, sampler_type: category, params: {values: [EU, US]}}
+  - {name: age, column_type: sampler, sampler_type: uniform, params: {low: 18, high: 80}, convert_to: int}
+"""
+
+
+@pytest.mark.parametrize("text", ["{}", "[]", "null", "3", '"text"'])
+def test_resume_refuses_metadata_that_is_not_a_run_s_in_one_line(write_spec, tmp_path: Path, text: str) -> None:
+    path = write_spec(SPEC)
+    dataset = run(path, output_dir=tmp_path, batch_size=10).path
+    (dataset / "metadata.json").write_text(text)
+    with pytest.raises(RunError, match=r"metadata\.json.*cannot be resumed") as caught:
+        run(path, output_dir=tmp_path, batch_size=10, resume=True)
+    assert "\n" not in str(caught.value)
+    assert (dataset / "metadata.json").read_text() == text, "nothing written"
+
+
+def _edit_metadata(dataset: Path, **changes: object) -> None:
+    """Change keys of ``dataset``'s metadata.json; a value of ``...`` deletes the key."""
+    meta = json.loads((dataset / "metadata.json").read_text())
+    for key, value in changes.items():
+        if value is ...:
+            del meta[key]
+        else:
+            meta[key] = value
+    (dataset / "metadata.json").write_text(json.dumps(meta))
+
+
+def test_resume_refuses_metadata_missing_a_key_it_needs(write_spec, tmp_path: Path) -> None:
+    path = write_spec(SPEC)
+    dataset = run(path, output_dir=tmp_path, batch_size=10).path
+    _edit_metadata(dataset, buffer_size=...)
+    with pytest.raises(RunError, match="has no 'buffer_size'"):
+        run(path, output_dir=tmp_path, batch_size=10, resume=True)
+
+
+def test_resume_refuses_metadata_with_a_seed_that_is_not_a_number(write_spec, tmp_path: Path) -> None:
+    path = write_spec(SPEC)
+    dataset = run(path, output_dir=tmp_path, batch_size=10).path
+    _edit_metadata(dataset, random_seed="abc")
+    with pytest.raises(RunError, match="invalid 'random_seed'"):
+        run(path, output_dir=tmp_path, batch_size=10, resume=True)
