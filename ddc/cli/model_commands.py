@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
@@ -13,8 +14,8 @@ def models() -> None:
 
 
 @models.command("check")
-@click.argument("spec", metavar="SPEC", type=click.Path(dir_okay=False))
-def check(spec: str) -> None:
+@click.argument("spec", metavar="SPEC", type=click.Path(dir_okay=False, path_type=Path))
+def check(spec: Path) -> None:
     """Ping every model alias SPEC's columns use, once, and report per alias.
 
     Providers resolve from the spec's `providers`, then $DDC_HOME/providers.yaml (default
@@ -42,8 +43,8 @@ def check(spec: str) -> None:
 
 
 @models.command("list")
-@click.argument("spec", metavar="[SPEC]", required=False, type=click.Path(dir_okay=False))
-def list_models(spec: str | None) -> None:
+@click.argument("spec", metavar="[SPEC]", required=False, type=click.Path(dir_okay=False, path_type=Path))
+def list_models(spec: Path | None) -> None:
     """List the providers and model aliases `ddc run` would use, and where each comes from.
 
     Without SPEC: the default aliases (the official CLI's $DATA_DESIGNER_HOME/model_configs.yaml, then
@@ -60,7 +61,7 @@ def list_models(spec: str | None) -> None:
     from ddc.api import load
     from ddc.engine.llm.providers import model_listing
 
-    providers, aliases = model_listing(load(spec).spec if spec else None, spec or "spec")
+    providers, aliases = model_listing(load(spec).spec if spec else None, str(spec or "spec"))
     click.echo("providers:")
     for row in providers:
         click.echo(("  " + "  ".join(row)).rstrip())
@@ -89,7 +90,6 @@ def clear(path: str | None) -> None:
       ddc cache clear
       ddc cache clear --path .ddc-cache/responses.sqlite3
     """
-    from pathlib import Path
 
     from ddc.engine.llm.cache import clear_cache, default_cache_path
 

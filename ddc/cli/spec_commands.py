@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import click
 
-SPEC = click.argument("spec", metavar="SPEC", type=click.Path(dir_okay=False))
+# a path, never spec text: a mistyped file name is "no such file", not a one-word YAML document
+SPEC = click.argument("spec", metavar="SPEC", type=click.Path(dir_okay=False, path_type=Path))
 
 
 @click.command()

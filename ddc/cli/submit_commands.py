@@ -17,7 +17,7 @@ import click
 
 from ddc.cli.output import Output, echo_json, make_output, output_options
 
-SPEC = click.argument("spec", metavar="SPEC|MODULE.py", type=click.Path(dir_okay=False))
+SPEC = click.argument("spec", metavar="SPEC|MODULE.py", type=click.Path(dir_okay=False, path_type=Path))
 
 
 def _connection_options(func: Callable[..., Any]) -> Callable[..., Any]:

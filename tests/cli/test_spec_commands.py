@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from ddc.cli import COMMANDS, cli, main
+from tests.conftest import Run
 
 ROOT = Path(__file__).resolve().parents[2]
 PEOPLE = str(ROOT / "examples" / "people.ddc.yaml")
@@ -140,3 +141,10 @@ def test_top_level_help_lists_every_command() -> None:
     assert result.exit_code == 0
     for name in COMMANDS:
         assert f"  {name} " in result.output
+
+
+@pytest.mark.parametrize("command", ["validate", "build", "fingerprint"])
+def test_a_mistyped_spec_path_is_no_such_file_not_yaml_text(command: str, tmp_path: Path, run: Run) -> None:
+    missing = tmp_path / "people.ddc.yam"
+    code, _, err = run(command, str(missing))
+    assert code == 1 and f"{missing}: no such file" in err and "mapping" not in err
