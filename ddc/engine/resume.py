@@ -87,8 +87,10 @@ def _holds_files(directory: Path) -> bool:
 def check_compatible(previous: dict[str, Any], meta: dict[str, Any], dataset_dir: Path | None) -> None:
     for key, label in (
         ("config_hash", "the spec"),
+        ("original_target_num_records", "the number of records"),  # a partition's rows may not change with it
         ("target_num_records", "the number of records"),
         ("buffer_size", "the batch size"),
+        ("partition", "the partition"),
         ("row_range", "the partition"),
     ):
         if previous.get(key) != meta.get(key):

@@ -56,3 +56,18 @@ def test_resume_refuses_metadata_with_a_seed_that_is_not_a_number(write_spec, tm
     _edit_metadata(dataset, random_seed="abc")
     with pytest.raises(RunError, match="invalid 'random_seed'"):
         run(path, output_dir=tmp_path, batch_size=10, resume=True)
+
+
+def test_a_partition_resume_refuses_another_number_of_records(write_spec, tmp_path: Path) -> None:
+    path = write_spec(SPEC)
+    run(path, output_dir=tmp_path, num_records=1000, partition=(0, 2), batch_size=100)
+    with pytest.raises(RunError, match=r"the number of records changed since it was started \(1000 -> 1001\)"):
+        run(path, output_dir=tmp_path, num_records=1001, partition=(0, 2), batch_size=100, resume=True)
+
+
+def test_resume_refuses_another_partition_with_the_same_rows(write_spec, tmp_path: Path) -> None:
+    path = write_spec(SPEC)
+    first = run(path, output_dir=tmp_path, num_records=3, partition=(0, 2)).path  # rows [0, 1), as 0/3
+    first.rename(tmp_path / "people-part0of3")
+    with pytest.raises(RunError, match="the partition changed since it was started"):
+        run(path, output_dir=tmp_path, num_records=3, partition=(0, 3), resume=True)
