@@ -111,6 +111,69 @@ def test_an_exception_in_load_config_builder_is_one_line_naming_the_module_line(
     assert str(info.value) == f"{module}:2: load_config_builder() raised KeyError: 'columns'"
 
 
+def test_a_module_with_postponed_annotations_can_define_dataclasses_and_pydantic_models(tmp_path: Path) -> None:
+    """Both look their module up in sys.modules while it runs, as under the official loader."""
+    module = write_module(
+        tmp_path,
+        """\
+        from __future__ import annotations
+
+        from dataclasses import dataclass
+        from typing import Optional
+
+        from pydantic import BaseModel
+
+        @dataclass
+        class Range:
+            low: float = 0
+
+        class Item(BaseModel):
+            price: Optional[float] = None
+
+        def load_config_builder():
+            schema = Item.model_json_schema()
+            params = {"low": Range().low, "high": 1}
+            return {"columns": [
+                {"name": "x", "column_type": "sampler", "sampler_type": "uniform", "params": params},
+                {"name": "schema", "column_type": "expression", "expr": "%s" % sorted(schema["properties"])},
+            ]}
+        """,
+    )
+    assert ddc.preview(str(module), 1, seed=1).table.column("schema").to_pylist() == ["['price']"]
+
+
+def test_the_module_is_not_left_in_sys_modules(tmp_path: Path) -> None:
+    import sys
+
+    module = write_module(tmp_path, f"def load_config_builder():\n    return {CONFIG!r}\n")
+    before = set(sys.modules)
+    ddc.api.load(module)
+    assert set(sys.modules) - before == set()
+
+
+@pytest.mark.parametrize("signature", ["params", "params: object", "*, params"])
+def test_load_config_builder_may_take_the_script_params_of_0_9_7(tmp_path: Path, signature: str) -> None:
+    """As the official CLI does, a one-parameter function gets the default params: no script arguments."""
+    module = write_module(
+        tmp_path,
+        f"""\
+        def load_config_builder({signature}):
+            return {{"columns": [{{"name": "argv", "column_type": "expression", "expr": repr(params.argv)}}]}}
+        """,
+    )
+    assert ddc.preview(str(module), 1).table.column("argv").to_pylist() == ["()"]
+
+
+def test_load_config_builder_with_two_parameters_is_refused_in_one_line(tmp_path: Path) -> None:
+    module = write_module(tmp_path, "def load_config_builder(params, more):\n    return {}\n")
+    with pytest.raises(SpecError) as info:
+        ddc.api.load(module)
+    assert str(info.value) == (
+        f"{module}: load_config_builder() takes no parameters or one (the script params) "
+        "(def load_config_builder(params: DataDesignerScriptParams))"
+    )
+
+
 def test_an_object_that_is_no_config_is_refused_in_one_line() -> None:
     with pytest.raises(SpecError, match="cannot read a spec from a int"):
         ddc.api.load(42)

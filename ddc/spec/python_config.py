@@ -10,6 +10,7 @@ YAML error. The official package is only imported by the user's module, never by
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import json
 import re
 import sys
@@ -105,12 +106,15 @@ def load_module(path: Path) -> Any:
     module = importlib.util.module_from_spec(spec)
     folder = str(path.resolve().parent)
     sys.path.insert(0, folder)
+    # Registered while it runs, as the official loader does: dataclasses and pydantic models resolve
+    # postponed annotations (``from __future__ import annotations``) through sys.modules[__module__].
+    sys.modules[module_name] = module
     try:
         spec.loader.exec_module(module)
         factory = getattr(module, "load_config_builder", None)
         if not callable(factory):
             raise SpecError(f"{path}: the module does not define load_config_builder()", hint="add it")
-        return factory()
+        return _call_factory(factory, path)
     except SyntaxError as exc:
         raise SpecError(f"{path}:{exc.lineno}:{exc.offset}: Python syntax error: {exc.msg}") from exc
     except ImportError as exc:
@@ -132,6 +136,37 @@ def load_module(path: Path) -> Any:
         if folder in sys.path:
             sys.path.remove(folder)
         sys.modules.pop(module_name, None)
+
+
+@dataclass(frozen=True)
+class _ScriptParams:
+    """Stands in for the official ``DataDesignerScriptParams`` when the module did not import it: the
+    same one attribute, ``argv``, empty because ddc passes no script arguments."""
+
+    argv: tuple[str, ...] = ()
+
+
+def _call_factory(factory: Any, path: Path) -> Any:
+    """Call ``load_config_builder()`` as the official CLI does: with no arguments, or with default
+    script params when it takes one parameter (the 0.9.7 signature ``(params: DataDesignerScriptParams)``)."""
+    try:
+        parameters = list(inspect.signature(factory).parameters.values())
+    except (TypeError, ValueError):  # a builtin or C callable without a signature: call it bare
+        return factory()
+    if not parameters:
+        return factory()
+    [first, *rest] = parameters
+    if rest or first.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
+        raise SpecError(
+            f"{path}: load_config_builder() takes no parameters or one (the script params)",
+            hint="def load_config_builder(params: DataDesignerScriptParams)",
+        )
+    # The official class when the user's module imported it (ddc never imports the official package).
+    official = getattr(sys.modules.get("data_designer.config.script_params"), "DataDesignerScriptParams", None)
+    params = official() if official is not None else _ScriptParams()
+    if first.kind == inspect.Parameter.KEYWORD_ONLY:
+        return factory(**{first.name: params})
+    return factory(params)
 
 
 def _line_of(path: Path, exc: BaseException) -> str:
