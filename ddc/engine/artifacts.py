@@ -32,8 +32,11 @@ def write_batch(dataset_dir: Path, index: int, out: BatchOut) -> None:
     from ddc.engine import writer
 
     name = writer.batch_file(index)
+    errors = dataset_dir / writer.ERRORS_DIR / name.replace(".parquet", ".jsonl")
     if out.errors:
-        writer.write_jsonl(dataset_dir / writer.ERRORS_DIR / name.replace(".parquet", ".jsonl"), out.errors)
+        writer.write_jsonl(errors, out.errors)
+    else:  # one a killed run wrote for this batch before its batch file would count its errors again
+        writer.remove_file(errors)
     if out.dropped is not None:
         writer.write_parquet(dataset_dir / writer.DROPPED_DIR / name, out.dropped)
     for proc, table in out.processors.items():

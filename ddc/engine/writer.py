@@ -83,6 +83,15 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], object], *, sync_dir: b
         _fsync_dir(path.parent)
 
 
+def remove_file(path: Path) -> None:
+    """Delete ``path`` if it exists, durably (like a write: before the batch file that follows it)."""
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return
+    _fsync_dir(path.parent)
+
+
 def write_json(path: Path, data: Any) -> None:
     data = redact_data(data) if known() else data  # no known secret reaches a file (ddc.redaction)
     text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n"

@@ -71,3 +71,18 @@ def test_resume_refuses_another_partition_with_the_same_rows(write_spec, tmp_pat
     first.rename(tmp_path / "people-part0of3")
     with pytest.raises(RunError, match="the partition changed since it was started"):
         run(path, output_dir=tmp_path, num_records=3, partition=(0, 3), resume=True)
+
+
+def test_resume_removes_the_errors_file_of_a_batch_that_now_has_no_errors(write_spec, tmp_path: Path) -> None:
+    """A kill between a batch's errors file and its batch file leaves the errors file; the batch
+    generated again without errors must not keep it."""
+    path = write_spec(SPEC)
+    dataset = run(path, output_dir=tmp_path, batch_size=10).path
+    for index in (1, 2):  # as if killed while writing batch 1
+        (dataset / "parquet-files" / f"batch_0000{index}.parquet").unlink()
+    stale = dataset / "errors-files" / "batch_00001.jsonl"
+    stale.parent.mkdir()
+    stale.write_text('{"row": 12, "column": "age", "message": "stale"}\n')
+    result = run(path, output_dir=tmp_path, batch_size=10, resume=True)
+    assert not stale.exists()
+    assert result.metadata["num_failed_cells"] == 0 and not (dataset / "errors.jsonl").exists()
