@@ -44,6 +44,10 @@ __all__ = ["RunResult", "default_batch_size", "parse_partition", "partition_rows
 
 Progress = RunObserver | Callable[[int, int], None]
 
+#: The most records one run may ask for: a trillion rows is years of generation on one machine, and row
+#: numbers (int64, with the seeds derived from them) stay far from overflowing.
+MAX_RECORDS = 10**12
+
 
 # --- loading -----------------------------------------------------------------------------------------
 
@@ -263,6 +267,8 @@ def run(
     n_total = num_records if num_records is not None else probe.num_records
     if n_total < 1:
         raise UsageError("the number of records must be at least 1")
+    if n_total > MAX_RECORDS:  # row numbers are int64 and seeds derive from them; no local run gets near
+        raise UsageError(f"the number of records must be at most {MAX_RECORDS:,} (got {n_total:,})")
     size = batch_size or probe.run.batch_size or default_batch_size(probe)
     if size < 1:
         raise UsageError("--batch-size must be at least 1")

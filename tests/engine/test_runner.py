@@ -219,3 +219,11 @@ def test_the_combined_jsonl_follows_the_row_order(write_spec, tmp_path: Path) ->
     lines = (result.path / "people.jsonl").read_text().splitlines()
     rows = pq.read_table(result.path / "parquet-files").column("label").to_pylist()
     assert [json.loads(line)["label"] for line in lines] == rows
+
+
+@pytest.mark.parametrize("records", [10**12 + 1, 18_446_744_073_709_551_620])
+def test_a_record_count_past_a_trillion_is_refused_before_anything_is_written(records: int, tmp_path: Path) -> None:
+    spec = Path(__file__).parents[2] / "examples" / "people.ddc.yaml"
+    with pytest.raises(UsageError, match=r"at most 1,000,000,000,000 \(got"):
+        run(spec, num_records=records, output_dir=tmp_path / "out", partition=(3, 4))
+    assert not (tmp_path / "out").exists()
