@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pytest
@@ -172,6 +173,73 @@ def test_load_config_builder_with_two_parameters_is_refused_in_one_line(tmp_path
         f"{module}: load_config_builder() takes no parameters or one (the script params) "
         "(def load_config_builder(params: DataDesignerScriptParams))"
     )
+
+
+NOISE = {"name": "noise", "column_type": "sampler", "sampler_type": "scipy",
+         "params": {"dist_name": "norm", "dist_params": {"loc": 0.0, "scale": 1e-05}}}  # fmt: skip
+MODEL = {"alias": "chat", "model": "m", "provider": "nvidia",
+         "inference_parameters": {"extra_body": {"min_p": 1e-05, "big": 1e16, "tiny": -2.5e-300}}}  # fmt: skip
+JUDGE = {"name": "verdict", "column_type": "llm-judge", "prompt": "Rate {{ noise }}", "model_alias": "chat",
+         "scores": [{"name": "quality", "description": "how good", "options": {1: "bad", 2: "ok"}}]}  # fmt: skip
+
+
+def test_floats_in_exponent_form_stay_floats() -> None:
+    """json.dumps writes 1e-05, which YAML reads as a string: Python data never goes through JSON text."""
+    spec = ddc.api.load({"model_configs": [MODEL], "columns": [NOISE]}).spec
+    assert spec.columns[0].params.dist_params == {"loc": 0.0, "scale": 1e-05}
+    assert spec.model_configs[0].inference_parameters.extra_body == {"min_p": 1e-05, "big": 1e16, "tiny": -2.5e-300}
+
+
+def test_a_module_built_from_a_spec_gives_back_its_exponent_floats(tmp_path: Path) -> None:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        "columns:\n  - {name: noise, column_type: sampler, sampler_type: scipy, params: "
+        "{dist_name: norm, dist_params: {loc: 0.0, scale: 1.0e-05}}}\n",
+        encoding="utf-8",
+    )
+    module = ddc.build(spec, out=tmp_path / "spec_ddc.py").path
+    assert ddc.api.load(module).spec.columns[0].params.dist_params["scale"] == 1e-05
+
+
+def test_the_data_designer_target_of_a_module_writes_exponent_floats_as_numbers(tmp_path: Path) -> None:
+    module = write_module(tmp_path, f"def load_config_builder():\n    return {{'columns': [{NOISE!r}]}}\n")
+    assert '"scale": 1e-05}' in ddc.build(str(module), target="data-designer", write=False).text
+
+
+def test_judge_score_options_keep_their_int_keys() -> None:
+    spec = ddc.api.load({"model_configs": [MODEL], "columns": [NOISE, JUDGE]}).spec
+    assert spec.columns[1].scores[0].options == {1: "bad", 2: "ok"}
+
+
+def test_a_pydantic_config_object_keeps_its_int_keys() -> None:
+    """``model_dump(mode="json")`` makes every key a string; the official Score takes int keys."""
+    from pydantic import BaseModel
+
+    class Config(BaseModel):  # stands in for the official DataDesignerConfig (not installed here)
+        model_configs: list[dict[str, Any]]
+        columns: list[dict[str, Any]]
+
+    spec = ddc.api.load(Config(model_configs=[MODEL], columns=[NOISE, JUDGE])).spec
+    assert spec.columns[1].scores[0].options == {1: "bad", 2: "ok"}
+    assert spec.columns[0].params.dist_params["scale"] == 1e-05
+
+
+@pytest.mark.parametrize(
+    "text", ["line\nbreak", "a\x85b\u2028c\u2029d", "\x7f\x9f\ufeff\ufffe", "2024-01-01", "1e-05", "null", "- x: y"]
+)
+def test_strings_yaml_would_misread_come_back_unchanged(text: str) -> None:
+    loaded = ddc.api.load({"columns": [{"name": "x", "column_type": "expression", "expr": text}]}, check=False)
+    assert loaded.source.data["columns"][0]["expr"] == text
+
+
+def test_a_dict_diagnostic_is_on_line_1_after_a_multi_line_string() -> None:
+    """The dict is read as one line of text, as before: a line break in a string is escaped."""
+    columns = [
+        {"name": "x", "column_type": "expression", "expr": "one\ntwo\nthree"},
+        {"name": "y", "column_type": "expression", "expr": "{{ missing }}"},
+    ]
+    [diagnostic] = ddc.validate({"columns": columns}).diagnostics
+    assert diagnostic.format().startswith("<dict>:1:")
 
 
 def test_an_object_that_is_no_config_is_refused_in_one_line() -> None:

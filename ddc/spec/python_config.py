@@ -11,21 +11,21 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
-import json
 import re
 import sys
 import traceback
 from dataclasses import dataclass, replace
+from enum import Enum
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from ddc.errors import Diagnostic, SpecError
 from ddc.spec.source import PathKey, Source, SourceMap, read_source
 
 #: How to get the official package, in every message about it.
 OFFICIAL_FIX = "pip install data-designer-config, or pip install 'ddc[official]'"
-#: Characters JSON may hold that YAML refuses or reads as line breaks (the JSON is read as YAML).
-_YAML_UNREADABLE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ def config_of(value: Any, where: str) -> PythonConfig:
     """Plain config data of a builder, config object or dict; SpecError naming ``where`` otherwise."""
     kind = _kind(value)
     if isinstance(value, dict):
-        return PythonConfig(json.loads(json.dumps(value, default=str)))
+        return PythonConfig(plain_data(value))
     if kind == "ddc-builder":
         return PythonConfig(value.to_dict(), getattr(value, "seed_data", None), value.base_dir)
     if kind == "official-builder":
@@ -80,10 +80,51 @@ def config_of(value: Any, where: str) -> PythonConfig:
 
 
 def _official(config: Any, where: str) -> PythonConfig:
-    data = config.model_dump(mode="json")
+    data = model_data(config)
     seed = getattr(getattr(config, "seed_config", None), "source", None)
     frame = getattr(seed, "df", None) if getattr(seed, "seed_type", None) == "df" else None
     return PythonConfig({"data_designer": data}, frame)
+
+
+def model_data(model: Any, *, exclude_unset: bool = False) -> Any:
+    """``model_dump(mode="json")`` with the int, float and bool mapping keys the model holds: JSON mode
+    makes every key a string, and the official ``Score.options`` is keyed by score (``{1: "bad"}``)."""
+    data = model.model_dump(mode="json", exclude_unset=exclude_unset)
+    return _with_keys_of(model.model_dump(exclude_unset=exclude_unset), data)
+
+
+def _with_keys_of(python: Any, data: Any) -> Any:
+    """``data`` with the keys of ``python``, the same dump in Python mode (same order, same sizes)."""
+    if isinstance(data, dict) and isinstance(python, dict) and len(data) == len(python):
+        return {
+            (pk if type(pk) in (int, float, bool) else dk): _with_keys_of(pv, dv)
+            for (pk, pv), (dk, dv) in zip(python.items(), data.items(), strict=True)
+        }
+    if isinstance(data, list) and isinstance(python, (list, tuple)) and len(data) == len(python):
+        return [_with_keys_of(pv, dv) for pv, dv in zip(python, data, strict=True)]
+    return data
+
+
+def plain_data(value: Any) -> Any:
+    """The data ``json.dumps(value, default=str)`` would write, but with int, float and bool mapping keys
+    kept (YAML has them and the official models take them) and enums as their values."""
+    if isinstance(value, Enum):
+        value = value.value
+    if isinstance(value, dict):
+        return {_plain_key(k): plain_data(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain_data(v) for v in value]
+    if value is None or isinstance(value, bool):
+        return value
+    for kind in (int, float, str):  # subclasses (IntEnum, str enums) as the plain value, as JSON does
+        if isinstance(value, kind):
+            return kind(value) if kind is not str else str.__str__(value)
+    return str(value)
+
+
+def _plain_key(key: Any) -> Any:
+    key = plain_data(key)
+    return key if isinstance(key, (str, int, float, bool)) else str(key)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -185,8 +226,7 @@ def _line_of(path: Path, exc: BaseException) -> str:
 def python_source(config: PythonConfig, name: str, module: Path | None) -> Source:
     """The config as a ``Source``; with ``module``, positions point into the module's text where each
     column, model alias, tool alias or processor is named."""
-    text = json.dumps(config.data, ensure_ascii=False)
-    text = _YAML_UNREADABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    text = yaml_line(config.data)
     base = (config.base_dir / "builder.json") if config.base_dir else None
     path = base if base is not None else (module.resolve() if module is not None else None)
     src = read_source(text, name, path)
@@ -194,6 +234,36 @@ def python_source(config: PythonConfig, name: str, module: Path | None) -> Sourc
         return src
     smap = _module_map(config.data, module, name)
     return Source(src.data, smap, name, path, src.sha256, src.text)
+
+
+_Dumper: type = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+_LINE_BREAK = re.compile("[\r\n\x85\u2028\u2029]")
+
+
+class _OneLineDumper(_Dumper):  # type: ignore[misc, valid-type]
+    """Safe dumper whose strings with line breaks are double-quoted, so the break is written escaped."""
+
+
+_OneLineDumper.add_representer(
+    str,
+    lambda dumper, value: dumper.represent_scalar(
+        "tag:yaml.org,2002:str", value, style='"' if _LINE_BREAK.search(value) else None
+    ),
+)
+
+
+def yaml_line(data: Any) -> str:
+    """Python data as one line of flow YAML, read back as the same data: never via JSON text, whose
+    ``1e-05`` YAML reads as a string and whose keys are all strings. YAML writes floats as ``1.0e-05``,
+    keeps int keys and quotes or escapes what it would misread; positions stay on line 1 as before."""
+    return yaml.dump(
+        plain_data(data),
+        Dumper=_OneLineDumper,
+        default_flow_style=True,
+        allow_unicode=True,
+        sort_keys=False,
+        width=2**31 - 1,  # no folding: libyaml takes a C int
+    )
 
 
 _NAMED = {"columns": "name", "model_configs": "alias", "tool_configs": "tool_alias", "processors": "name"}
