@@ -9,6 +9,7 @@ optional in YAML (it is filled in, as the official library does).
 from __future__ import annotations
 
 import datetime as _dt
+import warnings
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
@@ -143,6 +144,23 @@ class ScipyParams(SpecModel):
 
 
 def _parse_datetime(value: str) -> _dt.datetime:
+    """A bound as naive UTC, which is how the official reads it (``pandas.to_datetime(...).value``): an
+    offset is converted to UTC and a naive value is taken as UTC, so the two kinds compare and draw alike.
+    ISO 8601 is parsed here; anything else goes to pandas (imported only then, and only if installed)."""
+    parsed = _parse_iso(value)
+    if parsed is None:
+        parsed = _parse_with_pandas(value)
+    if parsed is None:
+        raise ValueError(
+            f"invalid datetime {value!r}; use ISO 8601 such as 2024-01-31 or 2024-01-31T12:00:00"
+            " (other formats are read by pandas.to_datetime when pandas is installed)"
+        )
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+    return parsed
+
+
+def _parse_iso(value: str) -> _dt.datetime | None:
     text = value.strip().replace("/", "-")
     if text.endswith("Z"):
         text = text[:-1]
@@ -155,14 +173,34 @@ def _parse_datetime(value: str) -> _dt.datetime:
             return _dt.datetime.strptime(text, fmt)
         except ValueError:
             continue
-    raise ValueError(f"invalid datetime {value!r}; use ISO 8601 such as 2024-01-31 or 2024-01-31T12:00:00")
+    return None
+
+
+def _parse_with_pandas(value: str) -> _dt.datetime | None:
+    try:
+        import pandas as pd
+    except ImportError:
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. "parsing dates in %d/%m/%Y format"
+            stamp = pd.to_datetime(value)
+            if stamp is pd.NaT:
+                return None
+            parsed = stamp.to_pydatetime(warn=False)
+    except (ValueError, OverflowError, TypeError):
+        return None
+    return parsed if isinstance(parsed, _dt.datetime) else None
+
+
+_BOUND = "ISO 8601 or any text pandas.to_datetime reads; an offset is converted to UTC."
 
 
 class DatetimeParams(SpecModel):
     """Uniform datetimes in [start, end), truncated to ``unit``; written as strings."""
 
-    start: str = Field(description="Earliest datetime (inclusive), ISO 8601.")
-    end: str = Field(description="Upper bound (exclusive), ISO 8601.")
+    start: str = Field(description=f"Earliest datetime (inclusive), {_BOUND}")
+    end: str = Field(description=f"Upper bound (exclusive), {_BOUND}")
     unit: Literal["Y", "M", "D", "h", "m", "s"] = Field(
         default="D", description="Granularity: Y years, M months, D days, h hours, m minutes, s seconds."
     )

@@ -142,6 +142,28 @@ def test_datetime_is_an_iso_string_truncated_to_the_unit(generate) -> None:
     assert set(column(result, "d")) == {"2024-01-01T00:00:00", "2024-02-01T00:00:00"}
 
 
+def test_datetime_bounds_with_offsets_are_drawn_in_utc(generate) -> None:
+    """As the official: a bound with an offset is converted to UTC, a naive bound is taken as UTC."""
+    result = generate(
+        spec(
+            "  - {name: d, column_type: sampler, sampler_type: datetime,"
+            " params: {start: '2024-01-01T00:00:00Z', end: '2024-01-01T05:00:00+02:00', unit: h}}"
+        )
+    )
+    assert set(column(result, "d")) == {"2024-01-01T00:00:00", "2024-01-01T01:00:00", "2024-01-01T02:00:00"}
+
+
+def test_datetime_bounds_in_any_format_pandas_reads_are_drawn(generate) -> None:
+    pytest.importorskip("pandas")
+    result = generate(
+        spec(
+            "  - {name: d, column_type: sampler, sampler_type: datetime,"
+            " params: {start: 'Jan 1 2024', end: '01/03/2024'}}"
+        )
+    )
+    assert set(column(result, "d")) == {"2024-01-01T00:00:00", "2024-01-02T00:00:00"}
+
+
 def test_datetime_convert_to_is_a_strftime_format(generate) -> None:
     result = generate(
         spec(
