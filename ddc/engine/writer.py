@@ -23,6 +23,7 @@ columns, processors) keep it: they must be durable before the batch file that ma
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -30,6 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from ddc.errors import RunError
 from ddc.redaction import MASK, known, redact_data
 
 if TYPE_CHECKING:
@@ -41,6 +43,7 @@ PROCESSORS_DIR = "processors-files"
 ERRORS_DIR = "errors-files"  # per batch, so a resumed run keeps them; combined into errors.jsonl
 TMP_MARK = ".ddc-tmp"
 _BATCH = re.compile(r"^batch_(\d{5,})\.parquet$")
+_DUCKDB_ERRNO = re.compile(r'"errno":\s*"(\d+)"')
 
 
 def batch_file(index: int) -> str:
@@ -68,19 +71,37 @@ def _fsync_dir(directory: Path) -> None:
 def atomic_write(path: Path, write: Callable[[BinaryIO], object], *, sync_dir: bool = True) -> None:
     """Write ``path`` through ``write(file)`` atomically; ``sync_dir=False`` leaves the rename's
     durability to a later ``sync_directory``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}{TMP_MARK}")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         with open(tmp, "wb") as handle:
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
+    except OSError as exc:  # a full disk, a read-only directory: the user's to fix, not our bug
+        raise write_failed(path, exc) from exc
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        _discard(tmp)
     if sync_dir:
         _fsync_dir(path.parent)
+
+
+def write_failed(path: Path, exc: BaseException) -> RunError:
+    """The one-line error of a file a run could not write: what the OS said, and how to go on."""
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    if errno := _DUCKDB_ERRNO.search(reason):  # DuckDB's IO errors carry a JSON blob; its errno says it all
+        reason = os.strerror(int(errno.group(1)))
+    return RunError(
+        f"cannot write {path}: {reason}",
+        hint="the complete batches are kept; once the problem is fixed, run the same command with --resume",
+    )
+
+
+def _discard(tmp: Path) -> None:
+    """Delete a temporary if it is there; a failure leaves it to ``remove_temporaries`` of a resumed run."""
+    with contextlib.suppress(OSError):
+        tmp.unlink(missing_ok=True)
 
 
 def remove_file(path: Path) -> None:
@@ -89,6 +110,8 @@ def remove_file(path: Path) -> None:
         path.unlink()
     except FileNotFoundError:
         return
+    except OSError as exc:
+        raise write_failed(path, exc) from exc
     _fsync_dir(path.parent)
 
 
@@ -181,10 +204,11 @@ def write_combined(dataset_dir: Path, fmt: str, name: str) -> Path:
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, target)
+    except (OSError, duckdb.IOException) as exc:  # DuckDB's own error when it cannot write the copy
+        raise write_failed(target, exc) from exc
     finally:
         con.close()
-        if tmp.exists():
-            tmp.unlink()
+        _discard(tmp)
     _fsync_dir(dataset_dir)
     return target
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 from pathlib import Path
 
 import pytest
@@ -86,3 +88,43 @@ def test_resume_removes_the_errors_file_of_a_batch_that_now_has_no_errors(write_
     result = run(path, output_dir=tmp_path, batch_size=10, resume=True)
     assert not stale.exists()
     assert result.metadata["num_failed_cells"] == 0 and not (dataset / "errors.jsonl").exists()
+
+
+DROPPING = SPEC + "  - {name: twice, column_type: expression, expr: '{{ age * 2 }}', drop: true}\n"
+KEPT_HINT = r"the complete batches are kept; once the problem is fixed, run the same command with --resume"
+
+
+def test_a_batch_file_that_cannot_be_written_is_a_one_line_error(write_spec, tmp_path: Path) -> None:
+    path = write_spec(DROPPING)
+    dataset = run(path, output_dir=tmp_path, batch_size=10).path
+    (dataset / "parquet-files" / "batch_00002.parquet").unlink()
+    blocked = dataset / "dropped-columns-parquet-files" / "batch_00002.parquet"
+    blocked.unlink()
+    (blocked / "in-the-way").mkdir(parents=True)  # a directory where the file goes: fails even for root
+    with pytest.raises(RunError, match=rf"cannot write {re.escape(str(blocked))}: .*\({KEPT_HINT}\)"):
+        run(path, output_dir=tmp_path, batch_size=10, resume=True)
+    assert sorted(p.name for p in (dataset / "parquet-files").iterdir()) == [
+        "batch_00000.parquet",
+        "batch_00001.parquet",
+    ]
+
+
+def test_a_combined_file_that_cannot_be_written_is_a_one_line_error(write_spec, tmp_path: Path) -> None:
+    path = write_spec(SPEC)
+    dataset = run(path, output_dir=tmp_path, batch_size=10).path
+    (dataset / "people.csv" / "in-the-way").mkdir(parents=True)
+    with pytest.raises(RunError, match=rf"cannot write {re.escape(str(dataset / 'people.csv'))}: .*{KEPT_HINT}"):
+        run(path, output_dir=tmp_path, batch_size=10, fmt="csv", resume=True)
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root writes into read-only folders")
+def test_a_read_only_dataset_directory_is_a_one_line_error(write_spec, tmp_path: Path) -> None:
+    path = write_spec(SPEC)
+    dataset = run(path, output_dir=tmp_path, batch_size=10).path
+    (dataset / "parquet-files" / "batch_00002.parquet").unlink()
+    (dataset / "parquet-files").chmod(0o555)
+    try:
+        with pytest.raises(RunError, match=r"parquet-files/batch_00002\.parquet: Permission denied"):
+            run(path, output_dir=tmp_path, batch_size=10, resume=True)
+    finally:
+        (dataset / "parquet-files").chmod(0o755)

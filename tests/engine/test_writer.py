@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
 
 from ddc.engine import writer
+from ddc.errors import RunError
 
 
 def test_atomic_write_replaces_the_file_and_leaves_no_temporary(tmp_path: Path) -> None:
@@ -24,10 +26,23 @@ def test_a_failing_write_keeps_the_old_file(tmp_path: Path) -> None:
         handle.write(b"{half")
         raise OSError("disk full")
 
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(RunError, match=r"cannot write .*data\.json: disk full \(the complete batches are kept"):
         writer.atomic_write(target, explode)
     assert target.read_text() == '{\n  "a": 1\n}\n'
     assert [p.name for p in tmp_path.iterdir()] == ["data.json"]
+
+
+def test_a_duckdb_write_error_is_told_by_its_errno(tmp_path: Path) -> None:
+    import duckdb
+
+    failure = duckdb.IOException(
+        'IO Error: Async write failed for range [offset=118, size=136888]: {"exception_type":"IO",'
+        '"exception_message":"Could not write file \\"x.csv\\": No space left on device","errno":"28"}'
+    )
+    assert (
+        writer.write_failed(tmp_path / "x.csv", failure).message
+        == f"cannot write {tmp_path / 'x.csv'}: {os.strerror(28)}"
+    )
 
 
 def test_completed_batches_lists_batch_files_only(tmp_path: Path) -> None:
