@@ -315,7 +315,6 @@ def _run_into(
     early: EarlyHealthCheck | None,
 ) -> RunResult:
     """``run`` once the dataset directory is locked and signals are handled."""
-    from ddc.compile.plan import plan_spec
     from ddc.engine.process_tuning import skip_pandas_probe
 
     if loaded.spec.seed_config is None:  # else beside the seed (_warm_up_beside_the_seed)
@@ -324,6 +323,80 @@ def _run_into(
     previous: dict[str, Any] | None = None
     if dataset_dir is not None:
         previous = check_target(dataset_dir, resume)
+    try:
+        return _generate_into(
+            loaded, probe, dataset_dir, name, n_total, size, fmt, seed, previous, partition,
+            return_table, progress, kinds, use_cache, adaptive_concurrency, guard, early,
+        )  # fmt: skip
+    except Exception:  # not an interrupt: that run is resumed with the same spec
+        if dataset_dir is not None and previous is None:
+            _discard_unfinished(dataset_dir)
+        raise
+
+
+#: What a run writes before any of its batches is complete: nothing a later run could use.
+_START_FILES = frozenset({"metadata.json", "builder_config.json"})
+
+
+def _discard_unfinished(dataset_dir: Path) -> None:
+    """After a fresh run failed: when it completed nothing a later run could use (only its start files,
+    temporaries and empty folders; no batch, no errors file, no image), remove it all, so that the same
+    command with the spec fixed starts afresh instead of meeting "already holds a dataset" (and a
+    ``--resume`` refused because the spec changed). The lock then removes the directory it created."""
+    import json
+
+    from ddc.engine.lock import LOCK_NAME
+    from ddc.engine.writer import TMP_MARK
+
+    removable: list[Path] = []
+    folders: list[Path] = []
+
+    def collect(directory: Path) -> bool:
+        for entry in directory.iterdir():
+            if entry.is_dir() and not entry.is_symlink():
+                if not collect(entry):
+                    return False
+                folders.append(entry)
+            elif TMP_MARK in entry.name or (directory == dataset_dir and entry.name in _START_FILES):
+                removable.append(entry)
+            elif not (directory == dataset_dir and entry.name == LOCK_NAME):
+                return False
+        return True
+
+    try:
+        meta = json.loads((dataset_dir / "metadata.json").read_text(encoding="utf-8"))
+        if not isinstance(meta, dict) or meta.get("state") != "running" or not collect(dataset_dir):
+            return
+        for entry in removable:
+            entry.unlink()
+        for folder in folders:  # deepest first: collect appends a folder after its contents
+            folder.rmdir()
+    except (OSError, ValueError):
+        return  # a directory that cannot be read or emptied stays as it is: the error above is the news
+
+
+def _generate_into(
+    loaded: LoadedSpec,
+    probe: Plan,
+    dataset_dir: Path | None,
+    name: str,
+    n_total: int,
+    size: int,
+    fmt: str,
+    seed: int | None,
+    previous: dict[str, Any] | None,
+    partition: tuple[int, int] | None,
+    return_table: bool,
+    progress: Progress | None,
+    kinds: Mapping[str, ColumnKind] | None,
+    use_cache: bool,
+    adaptive_concurrency: bool,
+    guard: SignalGuard,
+    early: EarlyHealthCheck | None,
+) -> RunResult:
+    """``_run_into`` once the target is checked: ``previous`` is the metadata of the run resumed."""
+    from ddc.compile.plan import plan_spec
+
     random_seed, seed_source = _resolve_seed(probe, seed)
     if previous is not None:
         if seed is not None and seed != previous.get("random_seed"):

@@ -227,3 +227,49 @@ def test_a_record_count_past_a_trillion_is_refused_before_anything_is_written(re
     with pytest.raises(UsageError, match=r"at most 1,000,000,000,000 \(got"):
         run(spec, num_records=records, output_dir=tmp_path / "out", partition=(3, 4))
     assert not (tmp_path / "out").exists()
+
+
+FAILS_IN_BATCH_0 = """
+name: t
+num_records: 20
+columns:
+  - {name: a, column_type: sampler, sampler_type: uniform, params: {low: 1, high: 2}}
+  - {name: b, column_type: expression, expr: "{{ a | truncate(-1) }}"}
+"""
+
+
+def test_a_fresh_run_that_fails_before_any_batch_leaves_no_directory_behind(tmp_path: Path) -> None:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(FAILS_IN_BATCH_0)
+    with pytest.raises(RunError, match="every row of batch 0 failed"):
+        run(spec, output_dir=tmp_path / "out" / "sub")
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_same_command_with_the_spec_fixed_then_starts_afresh(tmp_path: Path) -> None:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(FAILS_IN_BATCH_0)
+    with pytest.raises(RunError):
+        run(spec, output_dir=tmp_path / "out")
+    spec.write_text(FAILS_IN_BATCH_0.replace("truncate(-1)", "round(1)"))
+    assert run(spec, output_dir=tmp_path / "out").path == tmp_path / "out" / "t"
+
+
+def test_a_failed_run_into_an_existing_empty_directory_leaves_it_empty(tmp_path: Path) -> None:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(FAILS_IN_BATCH_0)
+    (tmp_path / "out" / "t").mkdir(parents=True)
+    with pytest.raises(RunError):
+        run(spec, output_dir=tmp_path / "out")
+    assert list((tmp_path / "out" / "t").iterdir()) == []
+
+
+def test_a_failed_run_keeps_its_directory_once_a_batch_is_complete(tmp_path: Path) -> None:
+    from ddc.engine.runner import _discard_unfinished
+
+    dataset = tmp_path / "t"
+    (dataset / "parquet-files").mkdir(parents=True)
+    (dataset / "parquet-files" / "batch_00000.parquet").write_bytes(b"PAR1")
+    (dataset / "metadata.json").write_text('{"state": "running"}')
+    _discard_unfinished(dataset)
+    assert sorted(p.name for p in dataset.rglob("*")) == ["batch_00000.parquet", "metadata.json", "parquet-files"]
