@@ -10,21 +10,48 @@ from __future__ import annotations
 import fnmatch
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
 from ddc.errors import Diagnostic, SpecError
+from ddc.spec.base import SpecModel
 from ddc.spec.document import CONFIG_FIELDS, Spec
+from ddc.spec.python_config import model_data
 from ddc.spec.source import SourceMap
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, BaseModel):
-        return value.model_dump(mode="json", exclude_unset=True)
-    if hasattr(value, "model_dump"):  # an official data-designer model
-        return value.model_dump(mode="json")
+    """Plain data of a config value. ddc's own models give what was set (a written spec stays as short
+    as its author made it); any other model, the official package's, gives every field, as the official
+    builder does -- its discriminators (``column_type``, ``seed_type``) are defaults nobody sets."""
+    if isinstance(value, SpecModel):
+        return _with_discriminators(value, model_data(value, exclude_unset=True))
+    if hasattr(value, "model_dump") and not isinstance(value, type):
+        return model_data(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
     return value
+
+
+def _with_discriminators(model: Any, data: Any) -> Any:
+    """``data`` (``model`` dumped with ``exclude_unset``) with every one-value ``Literal`` field put
+    back, in field order: ``EmbeddingParams()`` must not become ``{}``, which reads as chat-completion."""
+    if isinstance(model, BaseModel) and isinstance(data, dict):
+        out: dict[str, Any] = {}
+        for name, field in type(model).model_fields.items():
+            if name in data:
+                out[name] = _with_discriminators(getattr(model, name), data[name])
+            elif get_origin(field.annotation) is Literal and len(get_args(field.annotation)) == 1:
+                out[name] = getattr(model, name)
+        return out | {k: v for k, v in data.items() if k not in out}
+    if isinstance(model, (list, tuple)) and isinstance(data, list) and len(model) == len(data):
+        return [_with_discriminators(m, d) for m, d in zip(model, data, strict=True)]
+    if isinstance(model, dict) and isinstance(data, dict) and len(model) == len(data):
+        return {k: _with_discriminators(m, d) for m, (k, d) in zip(model.values(), data.items(), strict=True)}
+    return data
 
 
 class ConfigBuilder:
@@ -90,7 +117,7 @@ class ConfigBuilder:
         if column_config is None:
             if name is None or column_type is None:
                 raise SpecError("add_column needs a column config, or name= and column_type= with its fields")
-            data = {"name": name, "column_type": column_type, **kwargs}
+            data = {"name": name, "column_type": column_type, **_plain(kwargs)}
         else:
             data = dict(_plain(column_config))
         self._columns[str(data.get("name"))] = data
@@ -197,7 +224,7 @@ class ConfigBuilder:
             loaded = load_spec(config, check=False)
             spec, base_dir = loaded.spec, loaded.base_dir
         builder = cls(base_dir=base_dir)
-        data = spec.model_dump(mode="json", exclude_unset=True)
+        data = model_data(spec, exclude_unset=True)
         builder._extensions.update({k: data.get(k) for k in builder._extensions})
         builder._models = list(data.get("model_configs") or [])
         builder._tools = list(data.get("tool_configs") or [])
@@ -215,7 +242,7 @@ class ConfigBuilder:
         from ddc.fsutil import write_atomic
 
         path = Path(path)
-        data = self.build().model_dump(mode="json", exclude_unset=True)
+        data = model_data(self.build(), exclude_unset=True)
         ordered = {k: data[k] for k in data if k not in CONFIG_FIELDS} | {
             k: data[k] for k in CONFIG_FIELDS if k in data
         }
@@ -224,7 +251,7 @@ class ConfigBuilder:
 
             text = yaml.safe_dump(ordered, sort_keys=False, allow_unicode=True, width=100)
         elif path.suffix == ".json":
-            text = json.dumps(ordered, indent=2, ensure_ascii=False) + "\n"
+            text = json.dumps(ordered, indent=2, ensure_ascii=False) + "\n"  # int keys become strings
         else:
             raise SpecError(f"{path}: write_config writes .yaml, .yml or .json files")
         write_atomic(path, text)

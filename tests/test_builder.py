@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Literal
 
 import pytest
 import yaml
+from pydantic import BaseModel
 
 from ddc import ConfigBuilder, SpecError
 from ddc.api import load
 from ddc.compile.canonical import canonical_json
 from ddc.spec.columns import ExpressionColumn
+from ddc.spec.inference import EmbeddingParams, ModelConfig
+from ddc.spec.samplers import UniformParams
 
 ROOT = Path(__file__).resolve().parent.parent
 PEOPLE = ROOT / "examples" / "people.ddc.yaml"
@@ -122,3 +126,92 @@ def test_api_load_accepts_a_builder_and_runs_semantic_checks() -> None:
     builder = ConfigBuilder().add_column({"name": "y", "column_type": "expression", "expr": "{{ missing }}"})
     with pytest.raises(SpecError, match="unknown column 'missing'"):
         load(builder)
+
+
+# --- objects of the official package: stand-ins, as it is not installed here -------------------------
+
+
+class OfficialUniformParams(BaseModel):
+    low: float
+    high: float
+
+
+class OfficialSamplerColumnConfig(BaseModel):
+    """Like every official config, its discriminator has a default, so its author never sets it."""
+
+    name: str
+    column_type: Literal["sampler"] = "sampler"
+    sampler_type: str
+    params: OfficialUniformParams
+
+
+class OfficialLocalFileSeedSource(BaseModel):
+    seed_type: Literal["local"] = "local"
+    path: str
+
+
+class OfficialEmbeddingInferenceParams(BaseModel):
+    generation_type: Literal["embedding"] = "embedding"
+    max_parallel_requests: int = 4
+
+
+class OfficialModelConfig(BaseModel):
+    alias: str
+    model: str
+    provider: str
+    inference_parameters: OfficialEmbeddingInferenceParams
+
+
+def test_an_official_column_keeps_the_discriminator_it_left_at_its_default() -> None:
+    column = OfficialSamplerColumnConfig(name="a", sampler_type="uniform", params=OfficialUniformParams(low=0, high=1))
+    assert ConfigBuilder().add_column(column).build().columns[0].column_type == "sampler"
+
+
+def test_an_official_seed_source_keeps_its_seed_type() -> None:
+    builder = ConfigBuilder().add_column(UNIFORM)
+    builder.with_seed_dataset(OfficialLocalFileSeedSource(path="people.csv"))
+    assert builder.build().seed_config.source.seed_type == "local"
+
+
+def test_an_official_embedding_model_stays_an_embedding_model() -> None:
+    model = OfficialModelConfig(
+        alias="e", model="nv-embed", provider="nvidia", inference_parameters=OfficialEmbeddingInferenceParams()
+    )
+    spec = ConfigBuilder(model_configs=[model]).add_column(UNIFORM).build()
+    assert spec.model_configs[0].inference_parameters.generation_type == "embedding"
+
+
+def test_ddc_models_give_only_what_was_set_and_their_discriminators() -> None:
+    model = ModelConfig(alias="e", model="nv-embed", provider="nvidia", inference_parameters=EmbeddingParams())
+    builder = ConfigBuilder(model_configs=[model])
+    assert builder.to_dict()["model_configs"] == [
+        {
+            "alias": "e",
+            "model": "nv-embed",
+            "inference_parameters": {"generation_type": "embedding"},
+            "provider": "nvidia",
+        }
+    ]
+
+
+@pytest.mark.parametrize("params", [OfficialUniformParams(low=0, high=1), UniformParams(low=0, high=1)])
+def test_keyword_values_may_be_models(params: BaseModel) -> None:
+    builder = ConfigBuilder().add_column(name="x", column_type="sampler", sampler_type="uniform", params=params)
+    assert builder.build().columns[0].params.high == 1
+
+
+JUDGE = {"name": "verdict", "column_type": "llm-judge", "prompt": "Rate {{ x }}", "model_alias": "chat",
+         "scores": [{"name": "quality", "description": "how good", "options": {1: "bad", 2: "ok"}}]}  # fmt: skip
+CHAT = {"alias": "chat", "model": "a/b", "provider": "nvidia"}
+
+
+def test_judge_option_keys_stay_ints_through_from_config() -> None:
+    spec = ConfigBuilder(model_configs=[CHAT]).add_column(UNIFORM).add_column(JUDGE).build()
+    rebuilt = ConfigBuilder.from_config(spec).build()
+    assert rebuilt.columns[1].scores[0].options == {1: "bad", 2: "ok"}
+
+
+def test_write_config_to_yaml_keeps_judge_option_keys_ints(tmp_path: Path) -> None:
+    ConfigBuilder(model_configs=[CHAT]).add_column(UNIFORM).add_column(JUDGE).write_config(tmp_path / "j.yaml")
+    data = yaml.safe_load((tmp_path / "j.yaml").read_text(encoding="utf-8"))
+    assert data["columns"][1]["scores"][0]["options"] == {1: "bad", 2: "ok"}
