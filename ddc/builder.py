@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 from ddc.errors import Diagnostic, SpecError
 from ddc.spec.base import SpecModel
 from ddc.spec.document import CONFIG_FIELDS, Spec
-from ddc.spec.python_config import model_data
+from ddc.spec.python_config import model_data, yaml_line
 from ddc.spec.source import SourceMap
 
 
@@ -130,7 +130,7 @@ class ConfigBuilder:
     def add_constraint(
         self, constraint: Any = None, *, constraint_type: str | None = None, **kwargs: Any
     ) -> ConfigBuilder:
-        data = dict(_plain(constraint)) if constraint is not None else dict(kwargs)
+        data = dict(_plain(constraint)) if constraint is not None else _plain(kwargs)
         if constraint is None and constraint_type is not None:
             data["constraint_type"] = constraint_type
         self._constraints.append(data)
@@ -140,7 +140,7 @@ class ConfigBuilder:
         self, processor_config: Any = None, *, processor_type: str | None = None, **kwargs: Any
     ) -> ConfigBuilder:
         """Add or replace (by name) a processor."""
-        data = dict(_plain(processor_config)) if processor_config is not None else dict(kwargs)
+        data = dict(_plain(processor_config)) if processor_config is not None else _plain(kwargs)
         if processor_config is None and processor_type is not None:
             data["processor_type"] = processor_type
         self._processors = [p for p in self._processors if p.get("name") != data.get("name")]
@@ -219,7 +219,7 @@ class ConfigBuilder:
         if isinstance(config, Spec):
             spec = config
         elif isinstance(config, dict):
-            spec = load_spec(json.dumps(config), name="<dict>", check=False).spec
+            spec = load_spec(yaml_line(config), name="<dict>", check=False).spec  # not JSON: 1e-05, int keys
         else:
             loaded = load_spec(config, check=False)
             spec, base_dir = loaded.spec, loaded.base_dir

@@ -215,3 +215,10 @@ def test_write_config_to_yaml_keeps_judge_option_keys_ints(tmp_path: Path) -> No
     ConfigBuilder(model_configs=[CHAT]).add_column(UNIFORM).add_column(JUDGE).write_config(tmp_path / "j.yaml")
     data = yaml.safe_load((tmp_path / "j.yaml").read_text(encoding="utf-8"))
     assert data["columns"][1]["scores"][0]["options"] == {1: "bad", 2: "ok"}
+
+
+def test_from_config_of_a_dict_keeps_exponent_floats_and_int_keys() -> None:
+    noise = {**UNIFORM, "sampler_type": "scipy", "params": {"dist_name": "norm", "dist_params": {"scale": 1e-05}}}
+    spec = ConfigBuilder.from_config({"model_configs": [CHAT], "columns": [noise, JUDGE]}).build()
+    assert spec.columns[0].params.dist_params == {"scale": 1e-05}
+    assert spec.columns[1].scores[0].options == {1: "bad", 2: "ok"}
