@@ -1,5 +1,5 @@
 """``python -m ddc``."""
 
-from ddc.cli import entry
+from ddc.launch import entry
 
 entry()

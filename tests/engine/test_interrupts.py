@@ -179,3 +179,28 @@ def test_sigterm_stops_the_run_with_exit_143_and_the_resume_command(tmp_path: Pa
         f"interrupted (SIGTERM): the complete batches are kept in {tmp_path / 'out' / 'people'}; "
         f"continue with: ddc run {spec} -o {tmp_path / 'out'} --batch-size 100 --resume\n"
     )
+
+
+#: Delivers SIGINT to the process when it first imports click (while the CLI's modules load), then runs
+#: the executable's entry point as the `ddc` script does.
+_CTRL_C_WHILE_LOADING = """
+import os, signal, sys
+
+class CtrlCOnClick:
+    def find_spec(self, name, path=None, target=None):
+        if name == "click":
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+
+sys.meta_path.insert(0, CtrlCOnClick())
+sys.argv = ["ddc", "--help"]
+from ddc.launch import entry
+entry()
+"""
+
+
+def test_ctrl_c_while_the_cli_loads_prints_interrupted_and_exits_130() -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run([sys.executable, "-c", _CTRL_C_WHILE_LOADING], env=env, capture_output=True, text=True,
+                          timeout=60, check=False)  # fmt: skip
+    assert (done.returncode, done.stderr) == (130, "interrupted\n")
