@@ -68,6 +68,28 @@ def simple_dtype(arrow_type: pa.DataType) -> str:
     return text
 
 
+def items_named_item(arrow_type: pa.DataType) -> pa.DataType:
+    """``arrow_type`` with the items of its lists, at any depth, named ``item`` (Arrow's default).
+
+    The name is an accident of where a batch came from: DuckDB calls them ``l``, pyarrow ``item``, and
+    Parquet reads them back as ``element``; the statistics of a resumed run, which reads its earlier
+    batches back, must report the type an uninterrupted run reports."""
+    import pyarrow as pa
+
+    if pa.types.is_struct(arrow_type):
+        fields = [arrow_type.field(i) for i in range(arrow_type.num_fields)]
+        return pa.struct([f.with_type(items_named_item(f.type)) for f in fields])
+    if not (
+        pa.types.is_list(arrow_type) or pa.types.is_large_list(arrow_type) or pa.types.is_fixed_size_list(arrow_type)
+    ):
+        return arrow_type
+    item = arrow_type.value_field
+    item = item.with_name("item").with_type(items_named_item(item.type))
+    if pa.types.is_fixed_size_list(arrow_type):
+        return pa.list_(item, arrow_type.list_size)
+    return pa.large_list(item) if pa.types.is_large_list(arrow_type) else pa.list_(item)
+
+
 class ColumnSummary:
     """One column's summaries, fed batch by batch."""
 
@@ -90,7 +112,7 @@ class ColumnSummary:
         import pyarrow.compute as pc
 
         if self.arrow_type is None or pa.types.is_null(self.arrow_type):
-            self.arrow_type = column.type
+            self.arrow_type = items_named_item(column.type)
         self.rows += len(column)
         self.nulls += column.null_count
         present = column.drop_null() if column.null_count else column

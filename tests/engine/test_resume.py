@@ -128,3 +128,22 @@ def test_a_read_only_dataset_directory_is_a_one_line_error(write_spec, tmp_path:
             run(path, output_dir=tmp_path, batch_size=10, resume=True)
     finally:
         (dataset / "parquet-files").chmod(0o755)
+
+
+def test_resumed_statistics_of_a_list_column_equal_uninterrupted_ones(write_spec, tmp_path: Path) -> None:
+    """DuckDB names a seed's list items ``l``, Parquet reads them back as ``element``: the statistics of
+    batches read back on resume must not tell the difference."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"tags": [["a", "b"], ["c"], []] * 10}), tmp_path / "seed.parquet")
+    path = write_spec(
+        SPEC + "seed_config: {source: {seed_type: local, path: seed.parquet}, sampling_strategy: ordered}\n"
+    )
+    reference = run(path, output_dir=tmp_path / "ref", batch_size=10).metadata["column_statistics"]
+    dataset = run(path, output_dir=tmp_path / "resumed", batch_size=10).path
+    (dataset / "parquet-files" / "batch_00002.parquet").unlink()
+    assert (
+        run(path, output_dir=tmp_path / "resumed", batch_size=10, resume=True).metadata["column_statistics"]
+        == reference
+    )

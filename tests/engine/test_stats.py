@@ -7,7 +7,7 @@ import pyarrow as pa
 import pytest
 
 from ddc.compile.plan import plan_spec
-from ddc.engine.stats import StatisticsAccumulator, column_statistics
+from ddc.engine.stats import StatisticsAccumulator, column_statistics, items_named_item
 from ddc.spec.load import load_spec
 
 SPEC = """
@@ -142,3 +142,8 @@ def test_integers_beyond_float_precision_get_exact_bounds() -> None:
     big = 2**62 + 1
     stats = stats_of(pa.table({"big": pa.array([big, big + 2, -5, -5], pa.int64())}))
     assert (stats["big"]["distribution"]["min"], stats["big"]["distribution"]["max"]) == (-5, big + 2)
+
+
+def test_list_items_are_named_item_at_any_depth() -> None:
+    read_back = pa.struct([("tags", pa.list_(pa.field("element", pa.large_list(pa.field("l", pa.int64())))))])
+    assert str(items_named_item(read_back)) == "struct<tags: list<item: large_list<item: int64>>>"
