@@ -347,12 +347,12 @@ def _translate_one(err: dict[str, Any], data: Any, smap: SourceMap) -> Diagnosti
             message, hint = _NOT_DECLARATIVE[(discriminator, tag)]
             return Diagnostic(message, span, field_path, hint, code="not-declarative")
         hint = _did_you_mean(tag, expected) or ("one of: " + ", ".join(expected))
-        return Diagnostic(f"unknown {discriminator} {tag!r}", span, field_path, hint, code="bad-enum")
+        return Diagnostic(f"unknown {discriminator} {_describe(tag)}", span, field_path, hint, code="bad-enum")
 
     if kind == "literal_error":
         expected = _literal_options(str(ctx.get("expected", "")))
         hint = _did_you_mean(str(value), expected) or ("one of: " + ", ".join(expected))
-        return Diagnostic(f"{value!r} is not allowed", smap.span(path), text, hint, code="bad-enum")
+        return Diagnostic(f"{_describe(value)} is not allowed", smap.span(path), text, hint, code="bad-enum")
 
     if kind == "value_error":
         message = str(err.get("msg", "")).removeprefix("Value error, ")
@@ -404,6 +404,8 @@ def _literal_options(expected: str) -> list[str]:
 
 
 def _did_you_mean(word: str, options: list[str] | set[str]) -> str:
+    if len(word) > 200:  # no option is that long, and matching a huge value costs time for nothing
+        return ""
     match = difflib.get_close_matches(word, sorted(options), n=1, cutoff=0.6)
     return f"did you mean {match[0]!r}?" if match else ""
 

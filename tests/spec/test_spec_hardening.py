@@ -181,3 +181,11 @@ def test_a_template_nested_past_the_stack_is_an_error_at_its_line(template: str)
 def test_a_filter_argument_jinja_asserts_on_fails_the_row_not_the_process() -> None:
     with pytest.raises(RenderError, match="expected length >= 3, got -1"):
         render_template('{{ "x" | truncate(-1) }}', {})
+
+
+@pytest.mark.parametrize("field", ["column_type", "sampler_type"])
+def test_a_huge_unknown_value_is_shortened_in_its_error(field: str) -> None:
+    column = {"column_type": "sampler", "sampler_type": "uniform"} | {field: "x" * 2_000_000}
+    text = f"columns:\n  - {{name: a, column_type: {column['column_type']}, sampler_type: {column['sampler_type']}}}\n"
+    message = error_of(text)
+    assert len(message) < 300 and "xxx..." in message, message[:300]
