@@ -157,8 +157,11 @@ def _save(column: str, data: bytes, ctx: GenerationContext) -> str:
         import os
         import tempfile
 
+        from ddc.engine.writer import TMP_MARK
+
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".part")
+        # named as every temporary of a dataset: a kill mid-write leaves one that --resume removes
+        fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=TMP_MARK)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
