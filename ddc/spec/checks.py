@@ -13,16 +13,11 @@ from typing import Any
 
 from ddc.errors import Diagnostic, RunError, TemplateProblem
 from ddc.spec.load import LoadedSpec
+from ddc.spec.official_models import default_model_aliases
 from ddc.spec.seed_files import SeedFileError, SeedQueryRefused, describe_seed, seed_relation
 from ddc.spec.seeds import LocalFileSeedSource, QuerySeedSource
 from ddc.spec.source import PathKey, format_path
 
-#: Model aliases available when a spec has no ``model_configs`` (the official defaults).
-DEFAULT_MODEL_ALIASES: tuple[str, ...] = tuple(
-    f"{provider}-{role}"
-    for provider in ("nvidia", "openai", "openrouter")
-    for role in ("text", "reasoning", "vision", "embedding")
-)
 _SINGLE_BRACE = re.compile(r"(?<!\{)\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}(?!\})")
 
 
@@ -210,27 +205,7 @@ def _models(c: _Checker) -> None:
     for i, model in enumerate(c.spec.model_configs or ()):
         if aliases.index(model.alias) != i:
             c.error(("model_configs", i, "alias"), f"duplicate model alias {model.alias!r}", code="duplicate-name")
-    available = set(aliases) if c.spec.model_configs else set(DEFAULT_MODEL_ALIASES)
-    import difflib
-
-    def check_alias(path: PathKey, alias: str) -> None:
-        if alias not in available:
-            match = difflib.get_close_matches(alias, sorted(available), n=1)
-            hint = (
-                f"did you mean {match[0]!r}?"
-                if match
-                else (
-                    "define it in model_configs"
-                    if c.spec.model_configs
-                    else "add model_configs, or use a default alias such as nvidia-text"
-                )
-            )
-            c.error(path, f"unknown model alias {alias!r}", hint, "unknown-model")
-
     for i, col in enumerate(c.spec.columns):
-        alias = getattr(col, "model_alias", None)
-        if alias is not None:
-            check_alias(("columns", i, "model_alias"), alias)
         tool = getattr(col, "tool_alias", None)
         if tool is not None and tool not in {t.tool_alias for t in c.spec.tool_configs or ()}:
             c.error(
@@ -239,13 +214,41 @@ def _models(c: _Checker) -> None:
                 "define it in tool_configs",
                 "unknown-tool",
             )
-    for i, prof in enumerate(c.spec.profilers or ()):
-        check_alias(("profilers", i, "model_alias"), prof.model_alias)
+    used: list[tuple[PathKey, str]] = [
+        (("columns", i, "model_alias"), alias)
+        for i, col in enumerate(c.spec.columns)
+        if (alias := getattr(col, "model_alias", None)) is not None
+    ]
+    used += [(("profilers", i, "model_alias"), prof.model_alias) for i, prof in enumerate(c.spec.profilers or ())]
+    if used:
+        _model_aliases(c, used, set(aliases) if c.spec.model_configs else set(default_model_aliases()))
     names = [p.name for p in c.spec.providers or ()]
     for i, name in enumerate(names):
         if names.index(name) != i:
             c.error(("providers", i, "name"), f"duplicate provider name {name!r}", code="duplicate-name")
     _tools(c)
+
+
+def _model_aliases(c: _Checker, used: list[tuple[PathKey, str]], available: set[str]) -> None:
+    """Each alias used must be defined: by model_configs, else by the defaults a run resolves (the
+    official models file, read only when some column uses a model, then the built-in aliases)."""
+    import difflib
+
+    for path, alias in used:
+        if alias in available:
+            continue
+        match = difflib.get_close_matches(alias, sorted(available), n=1)
+        hint = (
+            f"did you mean {match[0]!r}?"
+            if match
+            else (
+                "define it in model_configs"
+                if c.spec.model_configs
+                else "add model_configs (or define it in $DATA_DESIGNER_HOME/model_configs.yaml), "
+                "or use a default alias such as nvidia-text"
+            )
+        )
+        c.error(path, f"unknown model alias {alias!r}", hint, "unknown-model")
 
 
 def _tools(c: _Checker) -> None:

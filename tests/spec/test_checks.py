@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from ddc.errors import SpecError
 from ddc.spec.checks import check_spec
 from ddc.spec.load import load_spec
 
@@ -77,6 +80,51 @@ def test_default_model_aliases_apply_only_without_model_configs() -> None:
     assert errors("columns:\n" + X + llm("y", "{{ x }}")) == []
     with_models = "model_configs: [{alias: mine, model: a/b, provider: nvidia}]\ncolumns:\n" + X + llm("y", "{{ x }}")
     assert errors(with_models) == [("unknown-model", "columns[1].model_alias")]
+
+
+def official_models_file(home: Path, monkeypatch: pytest.MonkeyPatch, text: str) -> None:
+    home.mkdir(exist_ok=True)
+    (home / "model_configs.yaml").write_text(text, encoding="utf-8")
+    monkeypatch.setenv("DATA_DESIGNER_HOME", str(home))
+
+
+def test_aliases_of_the_official_models_file_are_known_without_model_configs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As ``ddc run`` resolves them: $DATA_DESIGNER_HOME/model_configs.yaml, then the built-in aliases."""
+    official_models_file(
+        tmp_path / "home", monkeypatch, "model_configs:\n  - {alias: my-llama, model: a/b, provider: nvidia}\n"
+    )
+    text = "columns:\n" + X + llm("y", "{{ x }}").replace("nvidia-text", "my-llama") + llm("z", "{{ x }}")
+    assert errors(text) == []
+
+
+def test_aliases_of_the_official_models_file_do_not_apply_beside_model_configs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    official_models_file(
+        tmp_path / "home", monkeypatch, "model_configs:\n  - {alias: my-llama, model: a/b, provider: nvidia}\n"
+    )
+    text = "model_configs: [{alias: mine, model: a/b, provider: nvidia}]\ncolumns:\n" + X
+    assert errors(text + llm("y", "{{ x }}").replace("nvidia-text", "my-llama")) == [
+        ("unknown-model", "columns[1].model_alias")
+    ]
+
+
+def test_a_malformed_official_models_file_is_one_error_at_its_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    official_models_file(tmp_path / "home", monkeypatch, "model_configs:\n  - {alias: my-llama}\n")
+    with pytest.raises(SpecError) as info:
+        errors("columns:\n" + X + llm("y", "{{ x }}").replace("nvidia-text", "my-llama"))
+    assert str(info.value).startswith(f"{tmp_path / 'home' / 'model_configs.yaml'}:2:")
+
+
+def test_validate_knows_the_same_built_in_aliases_a_run_resolves() -> None:
+    from ddc.engine.llm.providers import DEFAULT_MODEL_ALIASES
+    from ddc.spec.official_models import BUILTIN_MODEL_ALIASES
+
+    assert tuple(DEFAULT_MODEL_ALIASES) == BUILTIN_MODEL_ALIASES
 
 
 def test_unknown_tool_alias() -> None:

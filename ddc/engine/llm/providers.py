@@ -37,6 +37,7 @@ from ddc.errors import ModelEndpointError, SpecError
 from ddc.spec.base import SpecModel
 from ddc.spec.document import LocalProvider, Spec
 from ddc.spec.inference import ChatCompletionParams, EmbeddingParams, ImageParams, ModelConfig
+from ddc.spec.official_models import official_home, official_models_file, read_official_models_file
 
 InferenceParameters = ChatCompletionParams | EmbeddingParams | ImageParams
 
@@ -96,18 +97,8 @@ def providers_file() -> Path:
     return ddc_home() / "providers.yaml"
 
 
-def official_home() -> Path:
-    """``$DATA_DESIGNER_HOME``, default ``~/.data-designer``: the official CLI's settings folder."""
-    value = os.environ.get("DATA_DESIGNER_HOME")
-    return Path(value).expanduser() if value else Path.home() / ".data-designer"
-
-
 def official_providers_file() -> Path:
     return official_home() / "model_providers.yaml"
-
-
-def official_models_file() -> Path:
-    return official_home() / "model_configs.yaml"
 
 
 @dataclass(frozen=True)
@@ -291,28 +282,6 @@ def default_model_entries() -> list[tuple[ModelConfig, str]]:
             data = {"alias": alias, "model": model, "provider": provider, "inference_parameters": params}
             entries.append((ModelConfig.model_validate(data), "default"))
     return entries
-
-
-class _ModelsFile(SpecModel):
-    model_configs: list[ModelConfig] = Field(default_factory=list)
-
-
-def read_official_models_file(path: Path) -> list[tuple[ModelConfig, str]]:
-    """``model_configs`` of the official CLI's models file (other keys ignored); errors name file:line:col."""
-    from pydantic import ValidationError
-
-    from ddc.spec.load import translate_validation_error
-    from ddc.spec.source import read_source
-
-    if not path.is_file():
-        return []
-    source = read_source(path.read_bytes(), str(path), path)
-    data = {"model_configs": source.data.get("model_configs") or []} if isinstance(source.data, dict) else {}
-    try:
-        parsed = _ModelsFile.model_validate(data)
-    except ValidationError as exc:
-        raise SpecError(translate_validation_error(exc, data, source.map)) from None
-    return [(config, str(path)) for config in parsed.model_configs]
 
 
 def referenced_aliases(spec: Spec) -> dict[str, list[str]]:
