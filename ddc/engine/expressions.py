@@ -216,13 +216,27 @@ def expression_kind() -> ColumnKind:
     return ColumnKind("expression", ExpressionGenerator, failed_cells="drop")
 
 
-_FALSY = frozenset({"", "False", "None", "0", "0.0", "[]", "{}", "()"})
-
-
 def skip_rows(when: str, data: Mapping[str, pa.Array], num_rows: int) -> np.ndarray:
     """Rows whose ``skip.when`` holds. A render that fails skips the row (the official fail-safe)."""
     import numpy as np
 
     rendered = TemplateRenderer(when).render(data, num_rows)
     values = rendered.values if isinstance(rendered.values, list) else rendered.values.to_pylist()
-    return np.array([v is None or v.strip() not in _FALSY for v in values], dtype=bool)
+    truth: dict[str, bool] = {}
+    return np.array([v is None or _native_truth(v, truth) for v in values], dtype=bool)
+
+
+def _native_truth(text: str, known: dict[str, bool]) -> bool:
+    """Truth of a rendered ``skip.when`` as the official's native Jinja reads it (``jinja2.nativetypes``):
+    text that is a Python literal counts as that literal (``0.00``, ``[ ]`` and ``None`` are false), any
+    other text by not being empty (``false`` and `` False``, with its leading space, are true)."""
+    truth = known.get(text)
+    if truth is None:
+        import ast
+
+        try:
+            truth = bool(ast.literal_eval(ast.parse(text, mode="eval")))
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            truth = text != ""
+        known[text] = truth
+    return truth

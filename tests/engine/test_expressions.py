@@ -84,6 +84,32 @@ def test_skip_when_writes_the_skip_value(generate) -> None:
     assert column(result, "e") == ["SKIPPED" if a > 30 else "x" for a in column(result, "age")]
 
 
+def test_skip_when_may_be_a_jinja_statement(generate) -> None:
+    result = generate(
+        HEAD
+        + "  - {name: e, column_type: expression, expr: 'x',"
+        + " skip: {when: '{% if age > 30 %}true{% endif %}', value: SKIPPED}}"
+    )
+    assert column(result, "e") == ["SKIPPED" if a > 30 else "x" for a in column(result, "age")]
+
+
+@pytest.mark.parametrize(
+    ("rendered", "skipped"),
+    [("0.00", False), ("[ ]", False), ("-0", False), ("None", False), ("false", True), (" False", True)],
+)
+def test_skip_when_output_is_read_as_a_python_literal_as_the_official_does(
+    generate, rendered: str, skipped: bool
+) -> None:
+    """The official renders skip.when with Jinja's native types: text that is a Python literal counts by
+    that literal's truth, any other text (``false``, `` False``) by not being empty."""
+    result = generate(
+        HEAD
+        + "  - {name: e, column_type: expression, expr: 'x',"
+        + f" skip: {{when: '{{% if age %}}{rendered}{{% endif %}}', value: SKIPPED}}}}"
+    )
+    assert set(column(result, "e")) == {"SKIPPED" if skipped else "x"}
+
+
 def test_skip_propagates_to_dependent_columns(generate) -> None:
     result = generate(
         HEAD

@@ -67,6 +67,24 @@ def test_skip_when_cannot_reference_its_own_column() -> None:
     assert errors(text) == [("invalid", "columns[1].skip.when")]
 
 
+def test_skip_when_may_be_a_jinja_statement_that_reads_a_column() -> None:
+    """As the official: any Jinja that references a column, not only an expression in {{ }}."""
+    text = "columns:\n" + X + llm("y", "{{ x }}", ", skip: {when: \"{% if x == 'a' %}true{% endif %}\"}")
+    assert errors(text) == []
+
+
+def test_skip_when_that_reads_no_column_is_refused() -> None:
+    text = "columns:\n" + X + llm("y", "{{ x }}", ", skip: {when: '{% if 1 > 0 %}true{% endif %}'}")
+    assert errors(text) == [("invalid", "columns[1].skip.when")]
+
+
+def test_skip_when_without_jinja_delimiters_is_refused_at_its_line_with_the_braced_form() -> None:
+    with pytest.raises(SpecError) as info:
+        load_spec("columns:\n" + X + llm("y", "{{ x }}", ", skip: {when: 'x > 1'}"))
+    assert str(info.value).startswith("<string>:3:")
+    assert "e.g. '{{ x > 1 }}'" in str(info.value)
+
+
 def test_conditions_may_only_use_sampler_columns() -> None:
     text = (
         "columns:\n" + X + "  - {name: e, column_type: expression, expr: '{{ x }}'}\n"
