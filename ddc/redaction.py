@@ -6,7 +6,8 @@ stderr, ``metadata.json``, ``errors.jsonl`` and every other file of a dataset) c
 endpoint that echoes a wrong key back in its error message, or a traceback that shows a header, never
 puts the key on a terminal, in a log or on disk. Values shorter than ``MIN_LENGTH`` are not treated
 as secrets (``EMPTY`` and ``none``, common placeholder keys of local servers, would otherwise be
-blanked out of every message).
+blanked out of every message). A password written into a URL (``http://user:password@host``), in a
+spec, an option or an environment variable, is masked wherever the URL is shown, whatever its length.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from typing import Any, TextIO
 MASK = "***"
 MIN_LENGTH = 8
 _BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]+")
+#: ``scheme://user:`` then the password, up to the last ``@`` of the authority (a password may hold one)
+#: (the lookbehind starts a scheme only where a word starts: linear time on long runs of letters)
+_URL_PASSWORD = re.compile(r"(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]*://[^\s/?#@:]*:)[^\s/?#]*(?=@)")
 
 _lock = threading.Lock()
 _secrets: tuple[str, ...] = ()  # longest first, so a secret containing another is masked whole
@@ -38,10 +42,13 @@ def known() -> tuple[str, ...]:
 
 
 def redact(text: str) -> str:
-    """``text`` with every registered secret and any ``Bearer`` credential replaced by ``***``."""
+    """``text`` with every registered secret, any ``Bearer`` credential and any password in a URL
+    replaced by ``***``."""
     for secret in _secrets:
         if secret in text:
             text = text.replace(secret, MASK)
+    if "@" in text and "://" in text:
+        text = _URL_PASSWORD.sub(r"\1" + MASK, text)
     return _BEARER.sub(r"\1" + MASK, text) if "Bearer" in text else text
 
 
@@ -65,7 +72,7 @@ class RedactingStream:
     def write(self, text: str) -> int:
         if not isinstance(text, str):  # bytes: whatever the wrapped stream does with them
             return int(self._stream.write(text))
-        self._stream.write(redact(text) if _secrets or "Bearer" in text else text)
+        self._stream.write(redact(text) if _secrets or "Bearer" in text or "@" in text else text)
         return len(text)
 
     def writelines(self, lines: Any) -> None:
