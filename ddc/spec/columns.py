@@ -9,6 +9,7 @@ from pydantic import Field, field_validator
 from ddc.spec.base import SpecModel
 from ddc.spec.common import MultiModalContext, SkipConfig
 from ddc.spec.samplers import SamplerColumn
+from ddc.spec.urls import checked_http_url
 from ddc.spec.vocab import CodeLang, ValidatorCodeLang
 
 
@@ -115,6 +116,11 @@ class RemoteValidatorParams(SpecModel):
     max_retries: int = Field(default=3, ge=0, description="Retries on 429 and 5xx.")
     retry_backoff: float = Field(default=2.0, gt=1, description="Backoff multiplier between retries.")
     max_parallel_requests: int = Field(default=4, ge=1, description="Batches in flight at once.")
+
+    @field_validator("endpoint_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        return checked_http_url(value)
 
 
 class _ValidationBase(_ColumnBase):

@@ -17,6 +17,7 @@ from ddc.spec.columns import Column
 from ddc.spec.inference import ModelConfig
 from ddc.spec.processing import Constraint, JudgeScoreProfiler, Processor, ToolConfig
 from ddc.spec.seeds import SeedConfig
+from ddc.spec.urls import checked_http_url
 
 ENV_VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 SECRET_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@+-]*/[A-Za-z0-9][A-Za-z0-9_.@+-]*$")
@@ -79,9 +80,7 @@ class LocalProvider(SpecModel):
     @field_validator("endpoint")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError(f"endpoint must be an http(s) URL (got {value!r})")
-        return value
+        return checked_http_url(value)
 
 
 class MCPProviderConfig(SpecModel):
@@ -114,9 +113,7 @@ class MCPProviderConfig(SpecModel):
     @field_validator("endpoint")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("http://", "https://")):
-            raise ValueError(f"endpoint must be an http(s) URL (got {value!r})")
-        return value
+        return None if value is None else checked_http_url(value)
 
     @model_validator(mode="after")
     def _one_transport(self) -> MCPProviderConfig:
@@ -170,6 +167,11 @@ class SubmitSettings(SpecModel):
         description="data-designer version the service pins (0.7.0, 0.9.1, ...) or `platform-X.Y.Z`; default: "
         "what the service reports, else 0.9.1 (NeMo Platform 0.6).",
     )
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        return None if value is None else checked_http_url(value)
 
     @field_validator("output_location")
     @classmethod
