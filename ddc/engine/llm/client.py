@@ -210,6 +210,7 @@ class ModelClient:
         first: bool = False,
     ) -> Any:
         from ddc.engine.llm.netio import TimeoutException, TransportError
+        from ddc.engine.llm.pool import InvalidURL
 
         where = f"model {model.alias!r} at {url}"
 
@@ -229,6 +230,8 @@ class ModelClient:
             raise failure("timeout", f"no answer within {model.timeout:g}s") from exc
         except TransportError as exc:
             raise failure("connection", f"connection failed ({type(exc).__name__})") from exc
+        except InvalidURL as exc:
+            raise failure("invalid_url", f"the endpoint is not a valid URL: {exc}") from None
         finally:
             ended = time.monotonic()
             usage.record_request(started, ended)

@@ -28,6 +28,10 @@ import h11
 from ddc.engine.llm.netio import RemoteProtocolError, Stream, open_stream, ssl_context
 
 
+class InvalidURL(ValueError):
+    """A URL the pool cannot connect to (bad port, unclosed ``[``, no host, another scheme)."""
+
+
 @dataclass(frozen=True)
 class Reply:
     """An answer: status, headers (names lower-cased) and the whole body."""
@@ -98,11 +102,17 @@ class KeepAlivePool:
         self._ssl: ssl.SSLContext | None = None
 
     async def post(self, url: str, headers: dict[str, str], body: bytes, timeout: float | None) -> Reply:
-        """POST ``body`` to ``url``; a ``netio.TransportError`` when no whole answer came back."""
-        parts = urlsplit(url)
-        tls = parts.scheme == "https"
-        host = parts.hostname or ""
-        port = parts.port or (443 if tls else 80)
+        """POST ``body`` to ``url``; a ``netio.TransportError`` when no whole answer came back, ``InvalidURL``
+        when ``url`` cannot be connected to at all."""
+        try:  # spec endpoints are checked when the spec loads; one from OPENAI_BASE_URL or the gateway is not
+            parts = urlsplit(url)
+            tls = parts.scheme == "https"
+            host = parts.hostname or ""
+            port = parts.port or (443 if tls else 80)
+        except ValueError as exc:
+            raise InvalidURL(str(exc)) from None
+        if parts.scheme not in ("http", "https") or not host:
+            raise InvalidURL("not an http:// or https:// URL with a host")
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         fields = [("Host", parts.netloc.rpartition("@")[2]), *headers.items(), ("Content-Length", str(len(body)))]
         request = h11.Request(method="POST", target=target, headers=fields)
