@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import quote
 
-from ddc.errors import ServiceError
+from ddc.errors import ServiceError, UsageError
 from ddc.nemo.errors import ConfigRejectedError, ServiceHTTPError
+from ddc.spec.urls import checked_http_url
 
 if TYPE_CHECKING:
     import httpx
@@ -38,12 +39,23 @@ log = logging.getLogger("ddc.nemo")
 def resolve_base_url(
     option: str | None = None, spec_value: str | None = None, env: Mapping[str, str] | None = None
 ) -> str:
-    """``--base-url``, then the spec's ``submit.base_url``, then ``$NMP_BASE_URL``, then localhost:8080."""
+    """``--base-url``, then the spec's ``submit.base_url``, then ``$NMP_BASE_URL``, then localhost:8080;
+    a ``UsageError`` naming where an invalid URL came from."""
     environ = os.environ if env is None else env
-    for candidate in (option, spec_value, environ.get("NMP_BASE_URL")):
+    sources = (("--base-url", option), ("submit.base_url", spec_value), ("NMP_BASE_URL", environ.get("NMP_BASE_URL")))
+    for source, candidate in sources:
         if candidate:
-            return candidate.rstrip("/")
+            return checked_base_url(candidate, source)
     return DEFAULT_BASE_URL
+
+
+def checked_base_url(value: str, source: str = "the NeMo Services base URL") -> str:
+    """``value`` without a trailing slash when it is an http(s) URL with a host and a valid port; else a
+    ``UsageError`` (not httpx's ``InvalidURL`` traceback, or a "connection broke" for ``notaurl``)."""
+    try:
+        return checked_http_url(value, name=source).rstrip("/")
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def resolve_token(env: Mapping[str, str] | None = None) -> str | None:
@@ -137,7 +149,7 @@ class NemoClient:
     ) -> None:
         import httpx
 
-        self.base_url = base_url.rstrip("/")
+        self.base_url = checked_base_url(base_url)
         self.workspace = workspace
         self.timeout = timeout
         self.redact = Redactor(token)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ddc.errors import RunError
 from ddc.fsutil import cache_root, write_atomic
-from ddc.nemo.client import NemoClient, resolve_token
+from ddc.nemo.client import NemoClient, checked_base_url, resolve_token
 from ddc.nemo.errors import ServiceHTTPError
 from ddc.spec.document import Spec
 from ddc.spec.seeds import parse_fileset_ref
@@ -36,11 +36,17 @@ class NemoAccess:
         cls, base_url: str | None = None, spec_base_url: str | None = None, workspace: str = "default"
     ) -> NemoAccess | None:
         """Base URL in ``ddc submit``'s order: the option, then the spec, then ``$NMP_BASE_URL``; but no
-        localhost fallback, since a local run only talks to NeMo Services when told where it is."""
-        base = base_url or spec_base_url or os.environ.get("NMP_BASE_URL")
-        if not base:
-            return None
-        return cls(base.rstrip("/"), resolve_token(), workspace)
+        localhost fallback, since a local run only talks to NeMo Services when told where it is. An invalid
+        URL is a ``UsageError`` naming where it came from."""
+        sources = (
+            ("--base-url", base_url),
+            ("submit.base_url", spec_base_url),
+            ("NMP_BASE_URL", os.environ.get("NMP_BASE_URL")),
+        )
+        for source, base in sources:
+            if base:
+                return cls(checked_base_url(base, source), resolve_token(), workspace)
+        return None
 
     @classmethod
     def for_spec(cls, spec: Spec, *, base_url: str | None = None, workspace: str | None = None) -> NemoAccess | None:
