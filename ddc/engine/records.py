@@ -18,6 +18,7 @@ from ddc.errors import RunError, UsageError
 if TYPE_CHECKING:
     import duckdb
     import pyarrow as pa
+    import pyarrow.parquet as pq
 
 #: The column carrying each record's row number (0-based, in file order) through the query.
 ROW = "__ddc_row"
@@ -46,6 +47,39 @@ def dataset_files(path: Path) -> tuple[list[Path], Path | None]:
         if files:
             return files, root if (root / "metadata.json").is_file() or folder != path else None
     raise UsageError(f"{path}: no Parquet files", hint="give the directory a `ddc run` wrote (OUTPUT_DIR/NAME)")
+
+
+def parquet_footer(file: Path) -> pq.FileMetaData:
+    """The footer (row count, schema) of a Parquet file; a ``RunError`` naming the file when it is not one
+    (a batch cut short or overwritten), not pyarrow's traceback."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.read_metadata(file)
+    except (pa.ArrowException, OSError) as exc:
+        raise _unreadable(file, exc) from None
+
+
+def damaged_parquet(files: list[Path]) -> RunError | None:
+    """The error naming the first of ``files`` whose data cannot be read back, or None. A damaged page
+    passes the footer check, and DuckDB's error does not say which file it was reading; so after a query
+    over the files failed, each is read through once (one record batch at a time)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    for file in files:
+        try:
+            for _ in pq.ParquetFile(file).iter_batches():
+                pass
+        except (pa.ArrowException, OSError) as exc:
+            return _unreadable(file, exc)
+    return None
+
+
+def _unreadable(file: Path, exc: Exception) -> RunError:
+    reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return RunError(f"{file}: not a readable Parquet file: {reason}")
 
 
 def code_langs_of(columns: list[dict[str, Any]]) -> dict[str, str]:
@@ -110,7 +144,8 @@ def _query(
         result = con.sql(sql).to_arrow_table()
     except duckdb.Error as exc:
         message = str(exc).splitlines()[0]
-        raise UsageError(f"--where {where!r}: {message}") if where else RunError(message) from exc
+        unreadable = type(exc) in (duckdb.Error, duckdb.IOException)  # the Parquet reader's, not --where's
+        raise UsageError(f"--where {where!r}: {message}") if where and not unreadable else RunError(message) from exc
     rows = result.to_pylist()
     return [{k: v for k, v in r.items() if k != ROW} for r in rows], [r[ROW] for r in rows]
 
@@ -124,14 +159,13 @@ def read_dataset(
     limit: int | None = None,
 ) -> Records:
     """Records of a dataset on disk, numbered in file order (the numbers ``errors.jsonl`` uses)."""
-    import pyarrow.parquet as pq
-
     files, dataset_dir = dataset_files(path)
+    footers = [parquet_footer(file) for file in files]
     offsets, start = [], 0
-    for file in files:
+    for footer in footers:
         offsets.append(start)
-        start += pq.ParquetFile(file).metadata.num_rows
-    available = list(pq.read_schema(files[0]).names)
+        start += footer.num_rows
+    available = list(footers[0].schema.to_arrow_schema().names)
     resolved = [str(f.resolve()) for f in files]
     con = _locked_connection(resolved)
     try:
@@ -144,6 +178,8 @@ def read_dataset(
         rows, indices = _query(
             con, source, where=where, record=record, columns=columns, available=available, limit=limit
         )
+    except RunError as exc:  # DuckDB could not read a file: say which
+        raise damaged_parquet(files) or exc from None
     finally:
         con.close()
     return Records(rows, indices, _dataset_code_langs(dataset_dir))

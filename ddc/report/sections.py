@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ddc.report import plots
-from ddc.report.dataset import Dataset, histogram, quoted, top_values
+from ddc.report.dataset import Dataset, batch_read_error, histogram, quoted, top_values
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -26,9 +26,15 @@ class ColumnSection:
 def column_sections(ds: Dataset) -> list[ColumnSection]:
     stats = {s["column_name"]: s for s in ds.metadata.get("column_statistics") or []}
     if not stats and ds.plan is not None:
+        import pyarrow as pa
+
         from ddc.engine.stats import column_statistics
 
-        stats = {s["column_name"]: s for s in column_statistics(ds.plan, files=[str(f) for f in ds.files])}
+        try:
+            computed = column_statistics(ds.plan, files=[str(f) for f in ds.files])
+        except (pa.ArrowException, OSError) as exc:
+            raise batch_read_error(ds.files, exc) from None
+        stats = {s["column_name"]: s for s in computed}
     types = {c.name: c.column_type for c in ds.plan.all_columns} if ds.plan is not None else {}
     failures = Counter(e.get("column") for e in ds.errors)
     metrics = ds.metadata.get("column_metrics") or {}

@@ -120,3 +120,30 @@ def test_a_spec_is_previewed_in_memory(tmp_path: Path) -> None:
     code, out, _ = show(str(spec), "-n", "2", "--jsonl")
     assert code == 0 and [sorted(json.loads(line)) for line in out.splitlines()] == [["colour"], ["colour"]]
     assert not (tmp_path / "artifacts").exists()
+
+
+def overwrite_pages(path: Path) -> None:
+    """Damage the first column's pages of a Parquet file but keep its footer (the file still opens)."""
+    import pyarrow.parquet as pq
+
+    chunk = pq.read_metadata(path).row_group(0).column(0)
+    data = bytearray(path.read_bytes())
+    data[chunk.data_page_offset : chunk.data_page_offset + chunk.total_compressed_size] = b"\xab" * (
+        chunk.total_compressed_size
+    )
+    path.write_bytes(bytes(data))
+
+
+def test_a_batch_file_that_is_not_parquet_is_a_one_line_error_naming_it(dataset: Path) -> None:
+    damaged = dataset / writer.PARQUET_DIR / writer.batch_file(1)
+    damaged.write_bytes(b"not parquet")
+    code, _, error = show(str(dataset))
+    assert code == 1 and error.startswith(f"{damaged}: not a readable Parquet file: ") and "\n" not in error
+    assert "magic bytes not found" in error
+
+
+def test_a_batch_file_with_damaged_pages_is_named_in_the_error(dataset: Path) -> None:
+    damaged = dataset / writer.PARQUET_DIR / writer.batch_file(1)
+    overwrite_pages(damaged)
+    code, _, error = show(str(dataset), "--where", "price > 2")
+    assert code == 1 and error.startswith(f"{damaged}: not a readable Parquet file: ")
