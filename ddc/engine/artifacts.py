@@ -37,6 +37,12 @@ def write_batch(dataset_dir: Path, index: int, out: BatchOut) -> None:
         writer.write_jsonl(errors, out.errors)
     else:  # one a killed run wrote for this batch before its batch file would count its errors again
         writer.remove_file(errors)
+    stats = dataset_dir / writer.BATCH_STATS_DIR / name.replace(".parquet", ".json")
+    tallies = BatchTallies(out.dropped_rows, out.stats, out.tokens)
+    if tallies.dropped_rows or tallies.column_metrics or tallies.tokens:
+        writer.write_json(stats, tallies.to_json())
+    else:
+        writer.remove_file(stats)
     if out.dropped is not None:
         writer.write_parquet(dataset_dir / writer.DROPPED_DIR / name, out.dropped)
     for proc, table in out.processors.items():
@@ -51,6 +57,46 @@ def read_batch(dataset_dir: Path, index: int) -> pa.Table:
     from ddc.engine import writer
 
     return pq.read_table(dataset_dir / writer.PARQUET_DIR / writer.batch_file(index))
+
+
+@dataclass
+class BatchTallies:
+    """What metadata.json sums over a run's batches beyond their rows; written beside each batch, so that
+    a resumed run counts the batches written before it as an uninterrupted run would."""
+
+    dropped_rows: dict[str, int] = field(default_factory=dict)
+    column_metrics: dict[str, float] = field(default_factory=dict)
+    tokens: dict[str, pa.Array] = field(default_factory=dict)  # per model column, each row's [input, output]
+
+    def to_json(self) -> dict[str, Any]:
+        tokens = {name: counts.to_pylist() for name, counts in self.tokens.items()}
+        return {"dropped_rows": self.dropped_rows, "column_metrics": self.column_metrics, "tokens": tokens}
+
+
+def read_batch_tallies(dataset_dir: Path, index: int) -> BatchTallies:
+    """Batch ``index``'s tallies; none when it had none (no file)."""
+    import json
+
+    import pyarrow as pa
+
+    from ddc.engine import writer
+    from ddc.errors import RunError
+
+    path = dataset_dir / writer.BATCH_STATS_DIR / writer.batch_file(index).replace(".parquet", ".json")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return BatchTallies(
+            {str(k): int(v) for k, v in data["dropped_rows"].items()},
+            {str(k): float(v) for k, v in data["column_metrics"].items()},
+            {str(k): pa.array(v) for k, v in data["tokens"].items()},
+        )
+    except FileNotFoundError:
+        return BatchTallies()
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, pa.ArrowException) as exc:
+        raise RunError(
+            f"cannot resume: {path} is damaged ({type(exc).__name__}: {exc})",
+            hint="delete it and the batch's file in parquet-files/ to have the batch generated again",
+        ) from exc
 
 
 def write_builder_config(dataset_dir: Path, plan: Plan) -> None:

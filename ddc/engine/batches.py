@@ -51,6 +51,8 @@ class BatchOut:
     errors: list[dict[str, Any]] = field(default_factory=list)  # one entry per failed cell
     #: per model column, each row's [input, output] tokens (``TOKENS_PREFIX`` side columns)
     tokens: dict[str, pa.Array] = field(default_factory=dict)
+    #: the columns' figures (``ColumnOutput.stats``) as ``column.key``, summed into column_metrics
+    stats: dict[str, float] = field(default_factory=dict)
 
 
 class BatchEngine:
@@ -80,7 +82,7 @@ class BatchEngine:
             self.stages = [Stage(tuple(level)) for level in _levels(plan)]
         self.dropped_names = _dropped(plan)
         self.timings: dict[str, float] = {name: 0.0 for name in self.prepared}
-        self.stats: dict[str, float] = {}
+        self.batch_stats: dict[int, dict[str, float]] = {}  # per batch being generated (``add_stats``)
         from ddc.engine.processors import SchemaTransform
 
         self.transforms = [
@@ -149,6 +151,7 @@ class BatchEngine:
                 failed_cells = {k: v[keep] for k, v in failed_cells.items()}
         out = self._assemble(data, len(rows), dropped_rows)
         out.errors = sorted(errors, key=lambda e: (e["row"], e["column"]))
+        out.stats = self.batch_stats.pop(index, {})
         return out
 
     async def _run_column(
@@ -196,9 +199,15 @@ class BatchEngine:
             counts[0] += batch.num_rows + len(causes)
             counts[1] += len(failed)
             self.observer.cells(name, counts[0], counts[1])
-        for key, amount in output.stats.items():
-            self.stats[f"{name}.{key}"] = self.stats.get(f"{name}.{key}", 0.0) + float(amount)
+        self.add_stats(index, name, output.stats)
         return values, sides, drop, failed
+
+    def add_stats(self, index: int, name: str, stats: Mapping[str, float]) -> None:
+        """Sum column ``name``'s figures into batch ``index``'s: per batch, so that they are written with it
+        and a resumed run counts the batches written before it."""
+        figures = self.batch_stats.setdefault(index, {})
+        for key, amount in stats.items():
+            figures[f"{name}.{key}"] = figures.get(f"{name}.{key}", 0.0) + float(amount)
 
     def _skip_mask(
         self,

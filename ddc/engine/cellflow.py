@@ -254,6 +254,5 @@ def _result(
             drop = full
     if upstream and engine.failure_action(kind) == "keep":
         failed = sorted([*failed, *_upstream_records(planned, rows, upstream)], key=lambda e: e["row"])
-    for key, amount in output.stats.items():
-        engine.stats[f"{name}.{key}"] = engine.stats.get(f"{name}.{key}", 0.0) + float(amount)
+    engine.add_stats(index, name, output.stats)
     return values, sides, drop, failed

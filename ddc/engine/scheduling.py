@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Coroutine, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from ddc.engine.artifacts import read_batch, write_batch, write_builder_config
+from ddc.engine.artifacts import BatchTallies, read_batch, read_batch_tallies, write_batch, write_builder_config
 from ddc.engine.batches import BatchEngine, BatchOut
 from ddc.engine.kinds import ColumnKind, RunContext
 from ddc.engine.progress import RunObserver
@@ -79,17 +79,26 @@ async def generate(
         if not checks:
             start_dataset()
         tables: list[pa.Table] | None = [] if keep_tables else None
+        dropped_rows: dict[str, int] = {}
+        column_metrics: dict[str, float] = {}
+
+        def count(tallies: BatchTallies) -> None:
+            for key, rows in tallies.dropped_rows.items():
+                dropped_rows[key] = dropped_rows.get(key, 0) + rows
+            for key, amount in tallies.column_metrics.items():
+                column_metrics[key] = column_metrics.get(key, 0.0) + amount
+
         if first and dataset_dir is not None:  # a resumed run: the batches written before count too
             for i in range(first):
-                earlier = read_batch(dataset_dir, i)
-                statistics.add(earlier)
+                earlier, tallies = read_batch(dataset_dir, i), read_batch_tallies(dataset_dir, i)
+                count(tallies)
+                statistics.add(earlier, tallies.tokens)
                 if tables is not None:
                     tables.append(earlier)
         start_row = lo + first * size
         observer.phase("generation")  # rates count from now, and from the rows of a resumed run
         observer.start(start_row - lo, hi - lo, {name: hi - start_row for name in engine.cell_columns})
         stream = SeedStream(reader.stream(start_row, hi), reader.columns) if reader is not None else None
-        dropped_rows: dict[str, int] = {}
         window = MAX_BATCHES_IN_FLIGHT if engine.io_bound else 1
         # Tasks under an event loop; plain coroutines, awaited one at a time, without one.
         in_flight: deque[tuple[int, int, Awaitable[BatchOut]]] = deque()
@@ -99,8 +108,7 @@ async def generate(
             out = await _after_checks(task, checks) if checks else await task
             in_flight.popleft()
             start_dataset()
-            for key, amount in out.dropped_rows.items():
-                dropped_rows[key] = dropped_rows.get(key, 0) + amount
+            count(BatchTallies(out.dropped_rows, out.stats))
             if dataset_dir is not None:
                 write_batch(dataset_dir, index, out)  # in index order: complete batches are a prefix
             statistics.add(out.output, out.tokens)
@@ -126,7 +134,7 @@ async def generate(
         reports = context.reports()
         if reports:
             meta["reports"] = reports
-        return tables, dict(engine.timings), dropped_rows, dict(engine.stats)
+        return tables, dict(engine.timings), dropped_rows, column_metrics
     finally:
         if checks:
             await _abandon(list(checks), event_loop=True)

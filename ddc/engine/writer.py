@@ -8,7 +8,8 @@ Batch files of the dataset skip the directory fsync (one fsync per batch, not tw
 power loss undoes only makes ``--resume`` generate that batch again (it restarts at the first missing
 batch and the data is keyed by row, so the file comes back identical), and ``parquet-files/`` is
 fsynced once before ``metadata.json`` marks the run complete. A batch's side files (errors, dropped
-columns, processors) keep it: they must be durable before the batch file that marks them complete.
+columns, processors, batch stats) keep it: they must be durable before the batch file that marks them
+complete.
 
     <output_dir>/<name>/
       builder_config.json                         {"data_designer": <official config>, "library_version"}
@@ -18,6 +19,8 @@ columns, processors) keep it: they must be durable before the batch file that ma
       processors-files/<processor>/batch_00000.parquet ...
       errors.jsonl                                failed cells: row, column, kind, action, message
       errors-files/batch_00000.jsonl ...          the same, per batch (what --resume keeps)
+      batch-stats-files/batch_00000.json ...      a batch's dropped rows, column metrics and tokens per row
+                                                  (when it has any): what --resume adds up again
       <name>.jsonl | <name>.csv                   with --format jsonl|csv: the whole dataset in one file
 """
 
@@ -41,6 +44,7 @@ PARQUET_DIR = "parquet-files"
 DROPPED_DIR = "dropped-columns-parquet-files"
 PROCESSORS_DIR = "processors-files"
 ERRORS_DIR = "errors-files"  # per batch, so a resumed run keeps them; combined into errors.jsonl
+BATCH_STATS_DIR = "batch-stats-files"  # per batch: what metadata.json sums up, kept for a resumed run
 TMP_MARK = ".ddc-tmp"
 _BATCH = re.compile(r"^batch_(\d{5,})\.parquet$")
 _DUCKDB_ERRNO = re.compile(r'"errno":\s*"(\d+)"')

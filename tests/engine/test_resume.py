@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -147,3 +149,53 @@ def test_resumed_statistics_of_a_list_column_equal_uninterrupted_ones(write_spec
         run(path, output_dir=tmp_path / "resumed", batch_size=10, resume=True).metadata["column_statistics"]
         == reference
     )
+
+
+def _resume_after_losing_the_last_batch(path: Path, out: Path, **options: Any) -> dict[str, Any]:
+    """Run ``path`` into ``out``, delete its last batch file (as a kill while it was written would leave
+    it) and resume: the resumed run's metadata."""
+    dataset = run(path, output_dir=out, batch_size=10, **options).path
+    (dataset / "parquet-files" / "batch_00002.parquet").unlink()
+    return run(path, output_dir=out, batch_size=10, resume=True, **options).metadata
+
+
+def test_resumed_metadata_counts_the_rows_dropped_before(write_spec, tmp_path: Path) -> None:
+    path = write_spec(SPEC + '  - {name: ratio, column_type: expression, expr: "{{ 100 // (age % 7) }}"}\n')
+    reference = run(path, output_dir=tmp_path / "ref", batch_size=10).metadata
+    assert reference["dropped_rows"] == {"ratio": 5}
+    assert _resume_after_losing_the_last_batch(path, tmp_path / "resumed")["dropped_rows"] == {"ratio": 5}
+
+
+@pytest.fixture
+def essays(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A spec with a model column, served by a local fake OpenAI server."""
+    from tests.llm.runner import TOPIC_ESSAY, spec_text
+    from tests.servers.openai_server import OpenAIServer
+
+    monkeypatch.setenv("DDC_HOME", str(tmp_path / "ddc-home"))
+    with OpenAIServer() as server:
+        path = tmp_path / "essays.yaml"
+        path.write_text(spec_text(server.base_url, TOPIC_ESSAY) + "name: essays\nnum_records: 30\n", encoding="utf-8")
+        yield path
+
+
+def test_resumed_metadata_counts_the_model_calls_before(essays: Path, tmp_path: Path) -> None:
+    reference = run(essays, output_dir=tmp_path / "ref", batch_size=10, use_cache=False).metadata
+    resumed = _resume_after_losing_the_last_batch(essays, tmp_path / "resumed", use_cache=False)
+    assert resumed["column_metrics"] == reference["column_metrics"]
+
+
+def test_resumed_token_statistics_count_the_batches_before(essays: Path, tmp_path: Path) -> None:
+    reference = run(essays, output_dir=tmp_path / "ref", batch_size=10, use_cache=False).metadata
+    resumed = _resume_after_losing_the_last_batch(essays, tmp_path / "resumed", use_cache=False)
+    assert resumed["column_statistics"] == reference["column_statistics"]
+
+
+def test_a_damaged_batch_stats_file_is_a_one_line_error(write_spec, tmp_path: Path) -> None:
+    path = write_spec(SPEC + '  - {name: ratio, column_type: expression, expr: "{{ 100 // (age % 7) }}"}\n')
+    dataset = run(path, output_dir=tmp_path, batch_size=10).path
+    (dataset / "parquet-files" / "batch_00002.parquet").unlink()
+    damaged = dataset / "batch-stats-files" / "batch_00000.json"
+    damaged.write_text('{"dropped_rows": []}')
+    with pytest.raises(RunError, match=rf"cannot resume: {re.escape(str(damaged))} is damaged"):
+        run(path, output_dir=tmp_path, batch_size=10, resume=True)
