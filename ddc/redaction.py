@@ -7,7 +7,8 @@ endpoint that echoes a wrong key back in its error message, or a traceback that 
 puts the key on a terminal, in a log or on disk. Values shorter than ``MIN_LENGTH`` are not treated
 as secrets (``EMPTY`` and ``none``, common placeholder keys of local servers, would otherwise be
 blanked out of every message). A password written into a URL (``http://user:password@host``), in a
-spec, an option or an environment variable, is masked wherever the URL is shown, whatever its length.
+spec, an option or an environment variable, is masked wherever the URL is shown, whatever its length;
+so is userinfo without a password (``https://TOKEN@host``), which is a token as often as a name.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ _BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]+")
 #: ``scheme://user:`` then the password, up to the last ``@`` of the authority (a password may hold one)
 #: (the lookbehind starts a scheme only where a word starts: linear time on long runs of letters)
 _URL_PASSWORD = re.compile(r"(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]*://[^\s/?#@:]*:)[^\s/?#]*(?=@)")
+#: ``scheme://token@``: userinfo with no password is a token as often as a name (``https://TOKEN@host``)
+_URL_TOKEN = re.compile(r"(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]*://)[^\s/?#@:]+(?=@)")
 
 _lock = threading.Lock()
 _secrets: tuple[str, ...] = ()  # longest first, so a secret containing another is masked whole
@@ -48,7 +51,7 @@ def redact(text: str) -> str:
         if secret in text:
             text = text.replace(secret, MASK)
     if "@" in text and "://" in text:
-        text = _URL_PASSWORD.sub(r"\1" + MASK, text)
+        text = _URL_TOKEN.sub(r"\1" + MASK, _URL_PASSWORD.sub(r"\1" + MASK, text))
     return _BEARER.sub(r"\1" + MASK, text) if "Bearer" in text else text
 
 

@@ -25,9 +25,9 @@ columns:
         ("at http://user:hunter2@127.0.0.1:9/v1: refused", "at http://user:***@127.0.0.1:9/v1: refused"),
         ("'https://u:p@ss@host/x'", "'https://u:***@host/x'"),
         ("http://127.0.0.1:8080/a@b and mail me@example.com", "http://127.0.0.1:8080/a@b and mail me@example.com"),
-        ("https://token@github.com/x", "https://token@github.com/x"),
+        ("https://ghp_token123@github.com/x", "https://***@github.com/x"),
     ],
-    ids=["password", "password-with-at", "no-userinfo", "user-only"],
+    ids=["password", "password-with-at", "no-userinfo", "token-as-userinfo"],
 )
 def test_a_password_in_a_url_is_masked_in_any_text(text: str, shown: str) -> None:
     assert redact(text) == shown
