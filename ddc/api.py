@@ -232,7 +232,7 @@ def build(
 ) -> BuildResult:
     """Compile a spec to a Python module. With ``check``, compare to ``out`` instead of writing."""
     from ddc.compile.canonical import fingerprint
-    from ddc.compile.emit import EmitOptions, emit_module, module_paths
+    from ddc.compile.emit import EmitOptions, emit_module, module_paths, seed_paths
     from ddc.compile.plan import plan_spec
     from ddc.fsutil import write_atomic
 
@@ -240,7 +240,13 @@ def build(
     plan = plan_spec(loaded)
     out_path = Path(out) if out is not None else None
     label, spec_dir = module_paths(loaded.source.path, out_path)
-    text = emit_module(plan, EmitOptions(target=target, source_label=label, spec_dir_from_module=spec_dir))  # type: ignore[arg-type]
+    options = EmitOptions(
+        target=target,  # type: ignore[arg-type]
+        source_label=label,
+        spec_dir_from_module=spec_dir,
+        seed_paths=seed_paths(plan),
+    )
+    text = emit_module(plan, options)
     current = out_path.read_text(encoding="utf-8") if out_path is not None and out_path.is_file() else None
     changed = current != text
     if out_path is not None and write and not check and changed:

@@ -14,7 +14,8 @@ User values reach the text only through ``ddc.compile.literals``.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
@@ -63,6 +64,9 @@ class EmitOptions:
     source_label: str = "spec.yaml"
     #: Path from the module's directory to the spec's directory (relative paths in the spec resolve there).
     spec_dir_from_module: str = "."
+    #: Seed path as written -> the path from the spec's directory to where validate and run find it, for the
+    #: data-designer target (``seed_paths``); a path not listed is written as it is.
+    seed_paths: Mapping[str, str] = field(default_factory=dict)
 
 
 def emit_module(plan: Plan, options: EmitOptions | None = None) -> str:
@@ -230,6 +234,7 @@ def _seed(w: _Writer, plan: Plan, options: EmitOptions) -> None:
     if kind == "query":
         w.line("source = dd.LocalFileSeedSource(path=_materialise_query_seed())")
     elif isinstance(source.get("path"), str) and kind in _SPEC_RELATIVE_SEEDS:
+        source["path"] = options.seed_paths.get(source["path"], source["path"])
         w.block(literal(source, 1, "seed_source = "))
         w.line('seed_source["path"] = str((SPEC_DIR / seed_source["path"]).resolve())  # against the spec, not the cwd')
         w.line(f"source = dd.{_DD_SEED_CLASSES[kind]}.model_validate(seed_source)")
@@ -294,7 +299,8 @@ def _constants(w: _Writer, plan: Plan, options: EmitOptions) -> None:
         w.block(literal(_dump(spec.submit) if spec.submit else {}, 0, "SUBMIT = "))
     elif _seed_type(plan) == "query":
         source: Any = spec.seed_config.source  # type: ignore[union-attr]
-        w.block(literal(dict(source.tables), 0, "SEED_TABLES = "))
+        tables = {name: options.seed_paths.get(path, path) for name, path in source.tables.items()}
+        w.block(literal(tables, 0, "SEED_TABLES = "))
         w.block(literal(source.query, 0, "SEED_QUERY = "))
 
 
@@ -380,6 +386,39 @@ def _query_seed_helper(w: _Writer) -> None:
         '    return "csv" if path.lower().endswith(".csv") else "json_auto"',
     ):
         w.line(text)
+
+
+def seed_paths(plan: Plan) -> dict[str, str]:
+    """The relative local and query seed paths that validate and run find in the current directory, not
+    beside the spec (``resolve_seed_path``), each as a path from the spec's directory: the official reads
+    a relative path against its own current directory, so the module names the file validate found, from
+    any directory, and stays machine-independent."""
+    from ddc.spec.seed_files import SeedFileError, resolve_seed_path
+    from ddc.spec.seeds import LocalFileSeedSource, QuerySeedSource
+
+    seed = plan.spec.seed_config
+    if seed is None:
+        return {}
+    if isinstance(seed.source, LocalFileSeedSource):
+        patterns = [seed.source.path]
+    elif isinstance(seed.source, QuerySeedSource):
+        patterns = list(seed.source.tables.values())
+    else:
+        return {}
+    found: dict[str, str] = {}
+    for pattern in patterns:
+        if Path(pattern).is_absolute():
+            continue
+        try:
+            path = resolve_seed_path(pattern, plan.base_dir)
+        except SeedFileError:
+            continue  # validate reported it; the module names it as written
+        if path != str(plan.base_dir / pattern):
+            try:
+                found[pattern] = os.path.relpath(path, plan.base_dir.absolute()).replace(os.sep, "/")
+            except ValueError:  # on another drive (Windows): only an absolute path reaches it
+                found[pattern] = path
+    return found
 
 
 def module_paths(spec_path: Path | None, out_path: Path | None) -> tuple[str, str]:

@@ -112,6 +112,60 @@ def test_compiled_module_resolves_seed_files_relative_to_the_spec(tmp_path: Path
     assert load(out).base_dir.resolve() == spec.parent.resolve()
 
 
+def _assigned(text: str, name: str) -> object:
+    """The literal a module assigns to ``name`` (a constant or a local)."""
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == [name]:
+            return ast.literal_eval(node.value)
+    raise AssertionError(f"{name} is not assigned")
+
+
+def _project_with_seed_beside_configs(root: Path, source: str) -> Path:
+    """root/data/seed.csv and root/configs/c.yaml naming it as ``data/seed.csv`` (found from root only)."""
+    (root / "data").mkdir()
+    (root / "data" / "seed.csv").write_text("name\nAda\n", encoding="utf-8")
+    (root / "configs").mkdir()
+    spec = root / "configs" / "c.yaml"
+    columns = "columns:\n  - {name: n, column_type: expression, expr: '{{ name }}'}\n"
+    spec.write_text(f"{columns}seed_config:\n  source: {source}\n", encoding="utf-8")
+    return spec
+
+
+def test_data_designer_module_finds_a_seed_file_validate_found_in_the_current_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As validate and run (and the official) resolve it: beside the spec, else in the current directory;
+    the module names it from the spec's folder, so it finds it from any directory."""
+    spec = _project_with_seed_beside_configs(tmp_path, "{seed_type: local, path: data/seed.csv}")
+    monkeypatch.chdir(tmp_path)
+    text = build(spec, target="data-designer", out=tmp_path / "out" / "m.py", write=False).text
+    seed_source = _assigned(text, "seed_source")
+    assert isinstance(seed_source, dict)
+    assert (spec.parent / seed_source["path"]).resolve() == (tmp_path / "data" / "seed.csv").resolve()
+
+
+def test_data_designer_module_finds_query_seed_tables_validate_found_in_the_current_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = _project_with_seed_beside_configs(
+        tmp_path, "{seed_type: query, tables: {p: data/seed.csv}, query: SELECT name FROM p}"
+    )
+    monkeypatch.chdir(tmp_path)
+    text = build(spec, target="data-designer", out=tmp_path / "out" / "m.py", write=False).text
+    tables = _assigned(text, "SEED_TABLES")
+    assert isinstance(tables, dict)
+    assert (spec.parent / tables["p"]).resolve() == (tmp_path / "data" / "seed.csv").resolve()
+
+
+def test_a_seed_file_beside_the_spec_is_named_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = _project_with_seed_beside_configs(tmp_path, "{seed_type: local, path: data/seed.csv}")
+    (spec.parent / "data").mkdir()
+    (spec.parent / "data" / "seed.csv").write_text("name\nGrace\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    text = build(spec, target="data-designer", out=tmp_path / "out" / "m.py", write=False).text
+    assert _assigned(text, "seed_source") == {"seed_type": "local", "path": "data/seed.csv"}
+
+
 class TestCheck:
     SPEC = str(ROOT / "examples" / "people.ddc.yaml")
 
