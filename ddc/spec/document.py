@@ -8,6 +8,7 @@ canonical config plus run and submit settings.
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -198,7 +199,9 @@ class Spec(DataDesignerConfig):
         "directory under `-o`.",
     )
     description: str | None = Field(default=None, description="What this dataset is for.")
-    num_records: int | None = Field(default=None, ge=1, description="Records to generate; `-n` overrides; default 10.")
+    num_records: int | None = Field(
+        default=None, ge=1, le=10**12, description="Records to generate; `-n` overrides; default 10."
+    )
     random_seed: int | None = Field(
         default=None,
         ge=0,
@@ -233,8 +236,12 @@ def dataset_name_problem(name: str) -> str:
         return "must not be blank"
     if name in {".", ".."} or "/" in name or "\\" in name:
         return "must be a single directory name (no '/', '\\', '.' or '..'), it names the dataset directory under -o"
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
-        return "must not contain control characters"
+    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in name):  # C0/C1 controls, bidi overrides
+        return "must not contain control or invisible formatting characters"
+    if name != name.strip():
+        return "must not start or end with spaces"
+    if name == "~":
+        return "must not be '~', which shells read as the home directory"
     if len(name.encode("utf-8")) > 200:
         return "is longer than 200 bytes"
     return ""

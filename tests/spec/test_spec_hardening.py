@@ -59,6 +59,26 @@ def test_a_name_must_be_one_path_component(name: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("x\\u0085y", "must not contain control or invisible formatting characters"),
+        ("invoice\\u202egpj.exe", "must not contain control or invisible formatting characters"),
+        ("x\\u200by", "must not contain control or invisible formatting characters"),
+        (" spaced ", "must not start or end with spaces"),
+        ("~", "must not be '~'"),
+    ],
+    ids=["c1-control", "bidi-override", "zero-width-space", "surrounding-spaces", "tilde"],
+)
+def test_a_name_must_read_as_it_will_be_shown(name: str, problem: str) -> None:
+    assert problem in error_of(f'name: "{name}"\ncolumns: [{SAMPLER}]\n')
+
+
+def test_a_spec_may_ask_for_at_most_a_trillion_records() -> None:
+    message = error_of(f"num_records: 1000000000001\ncolumns: [{SAMPLER}]\n")
+    assert message.startswith("<string>:1:14: num_records: must be at most 1000000000000"), message
+
+
+@pytest.mark.parametrize(
     ("params", "message"),
     [
         ("{mean: 0, stddev: -1}", "stddev: must be at least 0"),
