@@ -13,6 +13,7 @@ A clean release deletes the file while still holding the lock; a run that locked
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import socket
@@ -58,8 +59,12 @@ def dataset_lock(dataset_dir: Path, command: str | None = None) -> Iterator[None
     details = (json.dumps(holder) + "\n").encode("utf-8")
     fd = _acquire(path, fcntl)
     try:
-        os.ftruncate(fd, 0)
-        os.write(fd, details)
+        try:
+            os.ftruncate(fd, 0)
+            os.write(fd, details)
+        except OSError as exc:  # a full disk: the lock is held, only who holds it goes unsaid
+            if exc.errno != errno.ENOSPC:
+                raise RunError(f"cannot write the lock file {path}: {exc.strerror or exc}") from exc
         yield
     finally:
         with suppress(OSError):
