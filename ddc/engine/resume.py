@@ -21,6 +21,8 @@ def check_target(dataset_dir: Path, resume: bool) -> dict[str, Any] | None:
     import json
 
     meta_path = dataset_dir / "metadata.json"
+    if not meta_path.exists():
+        _clear_an_unstarted_run(dataset_dir)
     if resume:
         if not meta_path.is_file():
             if _holds_files(dataset_dir):
@@ -74,6 +76,42 @@ def _metadata_problem(data: object) -> str | None:
     if len(lo_hi) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in lo_hi):
         return f"has an invalid 'row_range' ({reprlib.repr(lo_hi)})"
     return None
+
+
+def _clear_an_unstarted_run(dataset_dir: Path) -> None:
+    """Remove the images a run wrote before its metadata.json (image cells are saved as they finish,
+    while the start-up health check may still hold the metadata back) when it was stopped then: with no
+    metadata.json no batch refers to them, and the directory would otherwise be neither resumable nor
+    free for a fresh run."""
+    import shutil
+
+    from ddc.engine.lock import LOCK_NAME
+    from ddc.engine.writer import TMP_MARK
+
+    images = dataset_dir / "images"
+    if not images.is_dir() or images.is_symlink():
+        return
+    others = [p for p in dataset_dir.iterdir() if p != images and TMP_MARK not in p.name and p.name != LOCK_NAME]
+    if others or not all(_written_by_an_image_cell(p, images) for p in images.rglob("*")):
+        return  # anything else, or files not named as ddc names images: not ours to remove
+    shutil.rmtree(images)
+
+
+def _written_by_an_image_cell(path: Path, images: Path) -> bool:
+    """``images/<column>/<32 hex digits>.<ext>`` (``ddc.engine.llm.media``), its column folder, or a
+    temporary of one."""
+    import re
+
+    parts = path.relative_to(images).parts
+    if len(parts) == 1:
+        return path.is_dir() and not path.is_symlink()
+    from ddc.engine.writer import TMP_MARK
+
+    return (
+        len(parts) == 2
+        and path.is_file()
+        and (TMP_MARK in parts[1] or re.fullmatch(r"[0-9a-f]{32}\.[a-z0-9]+", parts[1]) is not None)
+    )
 
 
 def _holds_files(directory: Path) -> bool:

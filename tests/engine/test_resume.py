@@ -199,3 +199,27 @@ def test_a_damaged_batch_stats_file_is_a_one_line_error(write_spec, tmp_path: Pa
     damaged.write_text('{"dropped_rows": []}')
     with pytest.raises(RunError, match=rf"cannot resume: {re.escape(str(damaged))} is damaged"):
         run(path, output_dir=tmp_path, batch_size=10, resume=True)
+
+
+def _images_of_a_run_stopped_before_its_metadata(dataset: Path) -> None:
+    """What an image column leaves when the run is stopped before metadata.json is written."""
+    (dataset / "images" / "picture").mkdir(parents=True)
+    (dataset / "images" / "picture" / f"{'ab' * 16}.png").write_bytes(b"\x89PNG")
+    (dataset / "images" / "picture" / "tmpx1.ddc-tmp").write_bytes(b"\x89P")
+
+
+@pytest.mark.parametrize("resume", [False, True], ids=["fresh", "resume"])
+def test_images_of_a_run_stopped_before_its_metadata_do_not_block_the_next(
+    write_spec, tmp_path: Path, resume: bool
+) -> None:
+    _images_of_a_run_stopped_before_its_metadata(tmp_path / "people")
+    dataset = run(write_spec(SPEC), output_dir=tmp_path, batch_size=10, resume=resume).path
+    assert not (dataset / "images").exists() and (dataset / "metadata.json").is_file()
+
+
+def test_an_images_folder_ddc_did_not_write_is_left_alone(write_spec, tmp_path: Path) -> None:
+    (tmp_path / "people" / "images" / "holiday").mkdir(parents=True)
+    (tmp_path / "people" / "images" / "holiday" / "beach.jpg").write_bytes(b"\xff\xd8")
+    with pytest.raises(RunError, match="already holds a dataset"):
+        run(write_spec(SPEC), output_dir=tmp_path, batch_size=10)
+    assert (tmp_path / "people" / "images" / "holiday" / "beach.jpg").exists()
