@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from hypothesis import strategies as st
@@ -58,9 +59,11 @@ LABELS = (
 
 
 def as_dataset_name(text: str) -> str:
-    """``text`` made a valid spec name (one path component, no control characters), still hostile."""
-    kept = "".join(ch for ch in text if ch not in "/\\" and ord(ch) >= 32 and ord(ch) != 127)[:40]
-    return kept if kept.strip() and kept not in {".", ".."} else "n" + kept
+    """``text`` made a valid spec name (one path component, no control or formatting characters, no
+    surrounding spaces), still hostile."""
+    kept = "".join(ch for ch in text if ch not in "/\\" and unicodedata.category(ch) not in ("Cc", "Cf"))
+    kept = kept[:40].strip()
+    return kept if kept and kept not in {".", "..", "~"} else "n" + kept
 
 
 def spec_with(s: dict[str, str]) -> dict[str, Any]:

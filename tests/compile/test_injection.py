@@ -137,7 +137,7 @@ def test_compiled_module_loads_back_through_the_api_with_the_same_strings(case: 
 def test_c1_control_characters_survive_the_module_round_trip(tmp_path: Any) -> None:
     from ddc.api import load
 
-    spec = {"name": "a\x80b\x9f\ufffe", "columns": [{"name": "x", "column_type": "sampler", "sampler_type": "uuid"}]}
+    column = {"name": "a\x80b\x9f\ufffe", "column_type": "sampler", "sampler_type": "uuid"}
     module = tmp_path / "compiled.py"
-    module.write_text(build(yaml.safe_dump(spec, allow_unicode=False), target="ddc").text, encoding="utf-8")
-    assert load(module).spec.name == "a\x80b\x9f\ufffe"
+    module.write_text(build(yaml.safe_dump({"columns": [column]}, allow_unicode=False), target="ddc").text)
+    assert load(module).spec.columns[0].name == "a\x80b\x9f\ufffe"
