@@ -166,6 +166,13 @@ def _templates(c: _Checker) -> None:
                 refs = c.template(("columns", i, field), text, field)
                 if refs is not None:
                     refs_total |= refs
+                    if col.name in refs or any(c.side_effects.get(r) == col.name for r in refs):
+                        c.error(
+                            ("columns", i, field),
+                            f"{field} references its own column {col.name!r}",
+                            "a column cannot read the value it is producing; reference the columns it depends on",
+                            "self-reference",
+                        )
                 single = _SINGLE_BRACE.search(text) if field == "prompt" and "{{" not in text else None
                 if single is not None:
                     name = single.group(1)
@@ -300,6 +307,14 @@ def _samplers(c: _Checker) -> None:
                     "template",
                     key=True,
                 )
+            if col.name in refs:
+                c.error(
+                    path,
+                    f"condition {condition!r} references its own column {col.name!r}",
+                    "a condition chooses this column's parameters, so it can only read other sampler columns",
+                    "self-reference",
+                    key=True,
+                )
             for ref in sorted(refs - set(samplers)):
                 hint = "conditions can only use sampler columns" if ref in c.known_names else c.suggest(ref)
                 c.error(
@@ -349,7 +364,9 @@ def _samplers(c: _Checker) -> None:
             ref = col.params.reference_column_name
             ref_col = samplers.get(ref)
             path = ("columns", i, "params", "reference_column_name")
-            if ref_col is None:
+            if ref == col.name:
+                c.error(path, f"a timedelta cannot be measured from its own column {ref!r}", code="self-reference")
+            elif ref_col is None:
                 c.error(path, f"reference column {ref!r} is not a sampler column", c.suggest(ref), "unknown-reference")
             elif ref_col.sampler_type not in {"datetime", "timedelta"}:
                 c.error(path, f"reference column {ref!r} must be a datetime sampler, not {ref_col.sampler_type}")
@@ -370,7 +387,14 @@ def _constraints(c: _Checker) -> None:
                 hint,
                 "bad-constraint",
             )
-        if con.constraint_type == "column_inequality" and con.rhs not in samplers:
+        if con.constraint_type == "column_inequality" and con.rhs == con.target_column:
+            c.error(
+                ("constraints", i, "rhs"),
+                f"constraint compares {con.rhs!r} with itself",
+                "compare two different sampler columns",
+                "bad-constraint",
+            )
+        elif con.constraint_type == "column_inequality" and con.rhs not in samplers:
             hint = "constraints compare sampler columns only" if con.rhs in c.known_names else c.suggest(con.rhs)
             c.error(
                 ("constraints", i, "rhs"), f"constraint rhs {con.rhs!r} is not a sampler column", hint, "bad-constraint"

@@ -231,3 +231,37 @@ def test_duplicate_mcp_provider_names() -> None:
         "mcp_providers:\n  - {name: geo, command: python}\n  - {name: geo, endpoint: 'http://127.0.0.1:1/mcp'}\n"
     )
     assert errors(providers + "columns:\n" + X) == [("duplicate-name", "mcp_providers[1].name")]
+
+
+@pytest.mark.parametrize(
+    ("column", "path"),
+    [
+        ('{name: e, column_type: expression, expr: "{{ e }} and {{ x }}"}', "columns[1].expr"),
+        ("{name: r, column_type: llm-text, model_alias: nvidia-text, prompt: 'Say {{ r }}'}", "columns[1].prompt"),
+    ],
+    ids=["expression", "prompt"],
+)
+def test_a_template_reading_its_own_column_is_an_error(column: str, path: str) -> None:
+    assert ("self-reference", path) in errors("columns:\n" + X + f"  - {column}\n")
+
+
+def test_a_condition_on_its_own_column_is_an_error() -> None:
+    column = (
+        "  - {name: n, column_type: sampler, sampler_type: uniform, params: {low: 1, high: 9},"
+        ' conditional_params: {"n > 5": {low: 1, high: 2}}}\n'
+    )
+    assert ("self-reference", "columns[1].conditional_params.n > 5") in errors("columns:\n" + X + column)
+
+
+def test_a_timedelta_measured_from_itself_is_an_error() -> None:
+    column = (
+        "  - {name: t, column_type: sampler, sampler_type: timedelta,"
+        " params: {dt_min: 1, dt_max: 3, reference_column_name: t}}\n"
+    )
+    assert errors("columns:\n" + column) == [("self-reference", "columns[0].params.reference_column_name")]
+
+
+def test_a_column_constraint_comparing_a_column_with_itself_is_an_error() -> None:
+    text = "columns:\n" + X.replace("category, params: {values: [a, b]}", "uniform, params: {low: 0, high: 1}")
+    text += "constraints:\n  - {target_column: x, operator: lt, rhs: x, constraint_type: column_inequality}\n"
+    assert errors(text) == [("bad-constraint", "constraints[0].rhs")]
