@@ -91,7 +91,17 @@ def check_spec(loaded: LoadedSpec, *, seed_columns: list[str] | None = None, des
     checker = _Checker(loaded, seed_columns)
     if seed_columns is None and describe:
         checker.seed_columns = _seed_columns(checker)
-    for check in (_names, _templates, _models, _samplers, _constraints, _processors, _validators, _seed_collisions):
+    for check in (
+        _names,
+        _templates,
+        _models,
+        _samplers,
+        _constraints,
+        _processors,
+        _validators,
+        _seed_collisions,
+        _yaml11_booleans,
+    ):
         check(checker)
     return sorted(checker.out, key=lambda d: (d.span.line if d.span else 0, d.span.column if d.span else 0))
 
@@ -482,3 +492,21 @@ def _seed_collisions(c: _Checker) -> None:
                 "rename the column, or select the seed column under another name",
                 "seed-collision",
             )
+
+
+def _yaml11_booleans(c: _Checker) -> None:
+    """An unquoted ``NO``, ``yes``, ``on`` or ``off`` in a list (country codes, answers, switches) is read
+    as a boolean, by ddc as by the official library (both read YAML 1.1): the data then holds true/false,
+    or "1"/"0" once mixed with text. Said once per list, where the first one stands."""
+    lists: dict[PathKey, tuple[PathKey, str]] = {}
+    for path, text in c.smap.yaml11_booleans.items():
+        if path and isinstance(path[-1], int):
+            lists.setdefault(path[:-1], (path, text))
+    for path, text in lists.values():
+        value = "true" if text.lower() in ("yes", "on") else "false"
+        c.warn(
+            path,
+            f"{text} is read as the boolean {value} (YAML reads unquoted yes/no/on/off as booleans)",
+            f"quote it, '{text}', if it is meant as text",
+            "yaml-boolean",
+        )

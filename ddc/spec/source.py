@@ -29,6 +29,9 @@ class SourceMap:
     #: character offsets [start, end) of each value and key in the decoded text (for surgical edits)
     value_ranges: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
     key_ranges: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+    #: unquoted words YAML 1.1 reads as booleans though they are rarely meant as such (``NO``, ``on``):
+    #: the text as written, by path (``ddc.spec.checks`` warns; the official library reads them alike)
+    yaml11_booleans: dict[PathKey, str] = field(default_factory=dict)
 
     def span(self, path: PathKey, *, key: bool = False) -> SourceSpan:
         """The position of ``path``, or of its nearest ancestor that has one."""
@@ -48,12 +51,20 @@ class SourceMap:
     def rebased(self, prefix: PathKey) -> SourceMap:
         """A map where paths under ``prefix`` are addressed without it (for the wrapped form)."""
         n = len(prefix)
-        out = SourceMap(self.file, dict(self.values), dict(self.keys), dict(self.value_ranges), dict(self.key_ranges))
+        out = SourceMap(
+            self.file,
+            dict(self.values),
+            dict(self.keys),
+            dict(self.value_ranges),
+            dict(self.key_ranges),
+            dict(self.yaml11_booleans),
+        )
         for table, src in (
             (out.values, self.values),
             (out.keys, self.keys),
             (out.value_ranges, self.value_ranges),
             (out.key_ranges, self.key_ranges),
+            (out.yaml11_booleans, self.yaml11_booleans),
         ):
             for path, pos in src.items():
                 if path[:n] == prefix:
@@ -205,6 +216,11 @@ def _walk(node: yaml.Node, path: PathKey, smap: SourceMap, problems: list[Diagno
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             _walk(item, (*path, index), smap, problems)
+    elif node.tag == _BOOL and not node.style and node.value.lower() not in ("true", "false"):
+        smap.yaml11_booleans[path] = node.value
+
+
+_BOOL = "tag:yaml.org,2002:bool"
 
 
 def _scalar_key(node: yaml.Node) -> Any:

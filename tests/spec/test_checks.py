@@ -265,3 +265,13 @@ def test_a_column_constraint_comparing_a_column_with_itself_is_an_error() -> Non
     text = "columns:\n" + X.replace("category, params: {values: [a, b]}", "uniform, params: {low: 0, high: 1}")
     text += "constraints:\n  - {target_column: x, operator: lt, rhs: x, constraint_type: column_inequality}\n"
     assert errors(text) == [("bad-constraint", "constraints[0].rhs")]
+
+
+def test_an_unquoted_no_in_a_list_is_a_warning_once_per_list() -> None:
+    column = "  - {name: c, column_type: sampler, sampler_type: category, params: {values: [SE, NO, DK, off]}}\n"
+    assert findings("columns:\n" + column) == [("warning", "yaml-boolean", "columns[0].params.values[1]")]
+
+
+def test_quoted_words_and_true_false_are_not_warned_about() -> None:
+    column = "  - {name: c, column_type: sampler, sampler_type: category, params: {values: ['NO', \"on\", true]}}\n"
+    assert findings("columns:\n" + column) == []
