@@ -76,7 +76,7 @@ def test_build_errors_name_the_json_path() -> None:
     with pytest.raises(SpecError) as info:
         builder.build()
     assert info.value.diagnostics[0].path == "columns[0].params"
-    assert "low must be below high" in str(info.value)
+    assert "low must not be above high" in str(info.value)
 
 
 def test_add_column_without_a_type_is_refused() -> None:

@@ -87,8 +87,9 @@ class UniformParams(SpecModel):
 
     @model_validator(mode="after")
     def _low_below_high(self) -> UniformParams:
-        if self.low >= self.high:
-            raise ValueError(f"low must be below high (got {self.low:g} >= {self.high:g})")
+        # equal bounds are a constant column, as the official engine (scipy's uniform) gives them
+        if self.low > self.high:
+            raise ValueError(f"low must not be above high (got {self.low:g} > {self.high:g})")
         return self
 
 

@@ -371,3 +371,12 @@ def test_fast_timestamp_formats_match_strftime(fmt: str | None) -> None:
     seconds = np.random.default_rng(3).integers(lo, hi, 5000)
     raw = pa.array(np.concatenate([seconds, [-1, 0, 86399]]).astype("datetime64[s]"), pa.timestamp("s"))
     assert format_timestamps(raw, fmt).equals(pc.strftime(raw, format=fmt or DEFAULT_DATETIME_FORMAT))
+
+
+def test_uniform_with_equal_bounds_is_a_constant_column_as_in_the_official_engine(generate) -> None:
+    spec = """
+    num_records: 20
+    columns:
+      - {name: x, column_type: sampler, sampler_type: uniform, params: {low: 2.5, high: 2.5}}
+    """
+    assert set(column(generate(spec), "x")) == {2.5}
