@@ -275,3 +275,15 @@ def test_an_unquoted_no_in_a_list_is_a_warning_once_per_list() -> None:
 def test_quoted_words_and_true_false_are_not_warned_about() -> None:
     column = "  - {name: c, column_type: sampler, sampler_type: category, params: {values: ['NO', \"on\", true]}}\n"
     assert findings("columns:\n" + column) == []
+
+
+def test_a_seed_dataset_column_without_a_seed_is_an_error() -> None:
+    text = "columns:\n" + X + "  - {name: b, column_type: seed-dataset}\n"
+    assert errors(text) == [("unknown-reference", "columns[1].column_type")]
+
+
+def test_a_seed_dataset_column_the_seed_lacks_is_an_error_with_a_suggestion(tmp_path: Path) -> None:
+    (tmp_path / "guests.csv").write_text("name,city\nann,oslo\n", encoding="utf-8")
+    text = "seed_config: {source: {seed_type: local, path: guests.csv}}\ncolumns:\n"
+    text += "  - {name: nme, column_type: seed-dataset}\n  - {name: city, column_type: seed-dataset}\n"
+    assert errors(text, tmp_path) == [("unknown-reference", "columns[0].name")]
