@@ -15,6 +15,15 @@ class SpecModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
 
+class FieldProblem(ValueError):
+    """A model validator's finding about one of its fields: reported at that field's position, not at the
+    model's (a check that needs other fields cannot be a field validator of a field declared before them)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 class AsWritten(tuple):  # type: ignore[type-arg]
     """Weights as the user wrote them, kept beside the normalised ones for emission only: never part of
     a model's equality (specs with the same normalised weights are equal)."""

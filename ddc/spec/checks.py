@@ -482,23 +482,23 @@ def _validators(c: _Checker) -> None:
 
 
 def _seed_collisions(c: _Checker) -> None:
-    for index, col in enumerate(c.spec.columns):
-        if col.column_type != "seed-dataset":
+    for index, declared in enumerate(c.spec.columns):
+        if declared.column_type != "seed-dataset":
             continue
         if c.spec.seed_config is None:
             c.error(
                 ("columns", index, "column_type"),
-                f"{col.name!r} is a seed-dataset column but the spec has no seed_config",
+                f"{declared.name!r} is a seed-dataset column but the spec has no seed_config",
                 "add a seed_config whose data has this column, or give the column another type",
                 "unknown-reference",
             )
-        elif c.seed_columns is not None and col.name not in c.seed_columns:
+        elif c.seed_columns is not None and declared.name not in c.seed_columns:
             import difflib
 
-            match = difflib.get_close_matches(col.name, sorted(c.seed_columns), n=1, cutoff=0.6)
+            match = difflib.get_close_matches(declared.name, sorted(c.seed_columns), n=1, cutoff=0.6)
             c.error(
                 ("columns", index, "name"),
-                f"the seed dataset has no column {col.name!r}",
+                f"the seed dataset has no column {declared.name!r}",
                 f"did you mean {match[0]!r}?" if match else "its columns: " + ", ".join(sorted(c.seed_columns)[:12]),
                 "unknown-reference",
             )

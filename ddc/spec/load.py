@@ -356,6 +356,12 @@ def _translate_one(err: dict[str, Any], data: Any, smap: SourceMap) -> Diagnosti
 
     if kind == "value_error":
         message = str(err.get("msg", "")).removeprefix("Value error, ")
+        culprit = getattr(ctx.get("error"), "field", None)  # ddc.spec.base.FieldProblem
+        if isinstance(culprit, str):  # at the field, when it is written in the file
+            model = _real_path(loc, data, last_is_key=False)  # without a trailing union tag
+            if (*model, culprit) in smap.values:
+                path = (*model, culprit)
+                text = format_path(path)
         return Diagnostic(message, smap.span(path), text, code="invalid")
 
     if kind.endswith("_type") or kind.endswith("_parsing") or kind in {"model_attributes_type", "dict_type"}:

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
-from ddc.spec.base import AsWritten, SpecModel, normalised_weights
+from ddc.spec.base import AsWritten, FieldProblem, SpecModel, normalised_weights
 from ddc.spec.common import SkipConfig
 from ddc.spec.vocab import FAKER_LOCALES, MAX_AGE, MIN_AGE, PERSONA_LOCALES
 
@@ -339,16 +339,20 @@ class _SamplerColumnBase(SpecModel):
             try:
                 text = _dt.datetime(2024, 2, 15, 13, 45, 30).strftime(target)
             except ValueError as exc:
-                raise ValueError(f"convert_to {target!r} is not a valid strftime format: {exc}") from None
+                problem = f"convert_to {target!r} is not a valid strftime format: {exc}"
+                raise FieldProblem("convert_to", problem) from None
             if text == target:
-                raise ValueError(f"convert_to {target!r} has no strftime directives; use e.g. '%Y-%m-%d'")
+                problem = f"convert_to {target!r} has no strftime directives; use e.g. '%Y-%m-%d'"
+                raise FieldProblem("convert_to", problem)
         elif sampler_type not in {"uuid", "person", "person_from_faker"} and target not in {"int", "float", "str"}:
-            raise ValueError(f"convert_to must be one of int, float, str for a {sampler_type} sampler (got {target!r})")
+            raise FieldProblem(
+                "convert_to", f"convert_to must be one of int, float, str for a {sampler_type} sampler (got {target!r})"
+            )
         if target == "int":
             params = [getattr(self, "params", None), *getattr(self, "conditional_params", {}).values()]
             widest = max((_reach(p) for p in params), default=0.0)
             if widest > MAX_INT_FLOAT:
-                raise ValueError(f"convert_to int: values reach {widest:.3g}, beyond a 64-bit integer")
+                raise FieldProblem("convert_to", f"convert_to int: values reach {widest:.3g}, beyond a 64-bit integer")
         return self
 
 

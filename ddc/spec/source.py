@@ -64,11 +64,13 @@ class SourceMap:
             (out.keys, self.keys),
             (out.value_ranges, self.value_ranges),
             (out.key_ranges, self.key_ranges),
-            (out.yaml11_booleans, self.yaml11_booleans),
         ):
             for path, pos in src.items():
                 if path[:n] == prefix:
                     table[path[n:]] = pos
+        for path, text in self.yaml11_booleans.items():
+            if path[:n] == prefix:
+                out.yaml11_booleans[path[n:]] = text
         return out
 
 

@@ -130,7 +130,7 @@ def _params() -> Iterator[Hostile]:
         "params-convert-int",
         "columns:\n  - name: x\n    column_type: sampler\n    sampler_type: gaussian\n"
         "    params: {mean: 1.0e50, stddev: 1}\n    convert_to: int\n",
-        2,
+        6,  # at convert_to, the setting that cannot hold the values
     )
 
 

@@ -209,3 +209,11 @@ def test_a_huge_unknown_value_is_shortened_in_its_error(field: str) -> None:
     text = f"columns:\n  - {{name: a, column_type: {column['column_type']}, sampler_type: {column['sampler_type']}}}\n"
     message = error_of(text)
     assert len(message) < 300 and "xxx..." in message, message[:300]
+
+
+def test_a_bad_convert_to_is_reported_at_convert_to_not_at_the_column() -> None:
+    text = (
+        "columns:\n  - name: x\n    column_type: sampler\n    sampler_type: uniform\n"
+        "    params: {low: 1, high: 2}\n    convert_to: banana\n"
+    )
+    assert error_of(text).startswith("<string>:6:17: columns[0].convert_to: convert_to must be one of int, float, str")
