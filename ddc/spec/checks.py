@@ -146,6 +146,8 @@ def _seed_columns(c: _Checker) -> list[str] | None:
 
 
 def _names(c: _Checker) -> None:
+    if not c.spec.columns:
+        c.warn(("columns",), "the spec has no columns: every record would be empty", "add a column", "no-columns")
     seen: dict[str, int] = {}
     for i, col in enumerate(c.spec.columns):
         if col.name in seen:

@@ -287,3 +287,7 @@ def test_a_seed_dataset_column_the_seed_lacks_is_an_error_with_a_suggestion(tmp_
     text = "seed_config: {source: {seed_type: local, path: guests.csv}}\ncolumns:\n"
     text += "  - {name: nme, column_type: seed-dataset}\n  - {name: city, column_type: seed-dataset}\n"
     assert errors(text, tmp_path) == [("unknown-reference", "columns[0].name")]
+
+
+def test_a_spec_without_columns_is_a_warning() -> None:
+    assert findings("columns: []\n") == [("warning", "no-columns", "columns")]
