@@ -16,7 +16,7 @@ from ddc.engine.llm.client import ModelClient
 from ddc.engine.llm.early_check import EarlyHealthCheck, early_health_check
 from ddc.engine.llm.health import SKIP_ENV, ModelCheck
 from ddc.engine.lock import DatasetLocked, dataset_lock
-from ddc.errors import ModelEndpointError
+from ddc.errors import ModelEndpointError, RunError
 from ddc.spec.load import load_spec
 from tests.conftest import Run
 from tests.llm.runner import TOPIC_ESSAY, spec_text
@@ -200,3 +200,22 @@ def test_a_slow_probe_holds_a_model_slot_until_it_answers(openai_server: OpenAIS
     spec.write_text(spec.read_text().replace("max_parallel_requests: 8", "max_parallel_requests: 2"))
     runner.run(spec, output_dir=tmp_path / "out")
     assert openai_server.max_in_flight == 2
+
+
+def test_a_run_that_fails_its_check_creates_no_cache_file(
+    openai_server: OpenAIServer, tmp_path: Path, ddc_home: Path
+) -> None:
+    probes_fail(openai_server)
+    with pytest.raises(ModelEndpointError):
+        runner.run(write_spec(openai_server, tmp_path, records=6), output_dir=tmp_path / "out")
+    assert not (ddc_home / "cache").exists()
+
+
+def test_a_damaged_response_cache_is_a_one_line_error_before_any_request(
+    openai_server: OpenAIServer, tmp_path: Path, ddc_home: Path
+) -> None:
+    (ddc_home / "cache").mkdir(parents=True)
+    (ddc_home / "cache" / "responses.sqlite3").write_bytes(b"not a database" * 100)
+    with pytest.raises(RunError, match=r"cannot use the response cache .*ddc cache clear"):
+        runner.run(write_spec(openai_server, tmp_path, records=6), output_dir=tmp_path / "out")
+    assert openai_server.cell_requests == []

@@ -41,19 +41,39 @@ class ResponseCache:
 
     def __init__(self, path: Path, *, commit_every: int = 64) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, response TEXT NOT NULL)")
+        self._db: sqlite3.Connection | None = None
         self._pending: list[tuple[str, str]] = []
         self._commit_every = commit_every
         self._held = False
         self.hits = 0
         self.misses = 0
+        if path.exists():  # an existing cache is opened now: a damaged one is reported before any request
+            self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        """The database, created when the first reply is stored: a run that stores none (a failed health
+        check, a preview that stops early) creates no cache file or folder."""
+        if self._db is None:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+                db.execute("CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, response TEXT NOT NULL)")
+            except (OSError, sqlite3.Error) as exc:
+                from ddc.errors import RunError
+
+                raise RunError(
+                    f"cannot use the response cache {self.path}: {exc}",
+                    hint="`ddc cache clear` removes a damaged cache; --no-cache runs without one",
+                ) from exc
+            self._db = db
+        return self._db
 
     def get(self, key: str) -> Any | None:
-        row = self._db.execute("SELECT response FROM responses WHERE key = ?", (key,)).fetchone()
+        row = None
+        if self._db is not None:
+            row = self._db.execute("SELECT response FROM responses WHERE key = ?", (key,)).fetchone()
         if row is None:
             for pending_key, text in self._pending:
                 if pending_key == key:
@@ -85,15 +105,17 @@ class ResponseCache:
     def flush(self) -> None:
         if not self._pending or self._held:
             return
-        with self._db:
-            self._db.execute("BEGIN")
-            self._db.executemany("INSERT OR REPLACE INTO responses (key, response) VALUES (?, ?)", self._pending)
+        db = self._open()
+        with db:
+            db.execute("BEGIN")
+            db.executemany("INSERT OR REPLACE INTO responses (key, response) VALUES (?, ?)", self._pending)
         self._pending.clear()
 
     def close(self) -> None:
         self.flush()
         self._pending.clear()
-        self._db.close()
+        if self._db is not None:
+            self._db.close()
 
 
 def clear_cache(path: Path | None = None) -> int:
