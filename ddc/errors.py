@@ -104,9 +104,9 @@ class DdcError(Exception):
     exit_code: int = ExitCode.USER_ERROR
 
     def __init__(self, message: str, *, span: SourceSpan | None = None, hint: str = "") -> None:
-        from ddc.redaction import redact
+        from ddc.redaction import redact_message
 
-        message, hint = redact(message), redact(hint)  # no known secret in any user-facing message
+        message, hint = redact_message(message), redact_message(hint)  # no secret, no URL password
         self.message = message
         self.span = span
         self.hint = hint

@@ -45,14 +45,26 @@ def known() -> tuple[str, ...]:
 
 
 def redact(text: str) -> str:
-    """``text`` with every registered secret, any ``Bearer`` credential and any password in a URL
-    replaced by ``***``."""
+    """``text`` with every registered secret and any ``Bearer`` credential replaced by ``***``: what is
+    applied to data (files a run writes, what ``show`` and ``build`` print), where only a known secret
+    may be changed."""
     for secret in _secrets:
         if secret in text:
             text = text.replace(secret, MASK)
-    if "@" in text and "://" in text:
-        text = _URL_TOKEN.sub(r"\1" + MASK, _URL_PASSWORD.sub(r"\1" + MASK, text))
     return _BEARER.sub(r"\1" + MASK, text) if "Bearer" in text else text
+
+
+def hide_url_credentials(text: str) -> str:
+    """``text`` with the userinfo of every URL in it masked (``http://user:***@host``, ``https://***@host``):
+    for URLs ddc shows in messages, never for data, where ``ssh://git@host`` is a value like any other."""
+    if "@" in text and "://" in text:
+        return _URL_TOKEN.sub(r"\1" + MASK, _URL_PASSWORD.sub(r"\1" + MASK, text))
+    return text
+
+
+def redact_message(text: str) -> str:
+    """A message or diagnostic: ``redact`` plus ``hide_url_credentials``."""
+    return hide_url_credentials(redact(text))
 
 
 def redact_data(value: Any) -> Any:
@@ -67,15 +79,22 @@ def redact_data(value: Any) -> Any:
 
 
 class RedactingStream:
-    """A text stream that redacts what is written to it (the CLI wraps stdout and stderr in one)."""
+    """A text stream that redacts what is written to it (the CLI wraps stdout and stderr in one). With
+    ``messages`` (stderr: progress, warnings, errors) URL credentials are hidden too; stdout carries data
+    (``show --jsonl``, ``build`` without -o), which only loses registered secrets."""
 
-    def __init__(self, stream: TextIO) -> None:
+    def __init__(self, stream: TextIO, *, messages: bool = False) -> None:
         self._stream = stream
+        self._messages = messages
 
     def write(self, text: str) -> int:
         if not isinstance(text, str):  # bytes: whatever the wrapped stream does with them
             return int(self._stream.write(text))
-        self._stream.write(redact(text) if _secrets or "Bearer" in text or "@" in text else text)
+        if self._messages and "@" in text:
+            text = redact_message(text)
+        elif _secrets or "Bearer" in text:
+            text = redact(text)
+        self._stream.write(text)
         return len(text)
 
     def writelines(self, lines: Any) -> None:

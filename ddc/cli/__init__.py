@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> Any:
     """Entry point: run the CLI and turn errors into messages and exit codes. Everything it prints
     passes through ``ddc.redaction``: no secret ddc resolved reaches the terminal or a log."""
     stdout, stderr = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = RedactingStream(stdout), RedactingStream(stderr)  # type: ignore[assignment]
+    sys.stdout, sys.stderr = RedactingStream(stdout), RedactingStream(stderr, messages=True)  # type: ignore[assignment]
     try:
         return _main(argv)
     except KeyboardInterrupt as exc:  # a Ctrl-C outside _main's handlers: its imports, or while they report

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from ddc.redaction import redact
+from ddc.redaction import redact_message
 
 #: What a valid URL looks like, for hints.
 HTTP_URL_FORM = "http(s)://host[:port][/path]"
@@ -38,7 +38,7 @@ def checked_http_url(value: str, *, name: str = "") -> str:
     (``name``, an option or an environment variable, starts the message when given)."""
     problem = http_url_problem(value)
     if problem:  # the URL's password masked here too: diagnostics reach --json and files, not only stderr
-        shown = redact(repr(value))
+        shown = redact_message(repr(value))
         subject = f"{name} {shown}" if name else shown
         raise ValueError(f"{subject} is not a valid URL: {problem} (expected {HTTP_URL_FORM})")
     return value

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from ddc.cli import cli
 from ddc.engine import writer
 from ddc.errors import DdcError
+from tests.conftest import Run
 
 ESSAY = " ".join(f"word{i:04d}" for i in range(223))[:2000]  # 2,000 characters, no natural line breaks
 
@@ -147,3 +148,20 @@ def test_a_batch_file_with_damaged_pages_is_named_in_the_error(dataset: Path) ->
     overwrite_pages(damaged)
     code, _, error = show(str(dataset), "--where", "price > 2")
     assert code == 1 and error.startswith(f"{damaged}: not a readable Parquet file: ")
+
+
+def test_urls_in_the_data_are_printed_as_generated(tmp_path: Path, run: Run) -> None:
+    """Only registered secrets are masked on stdout: ``user@host`` in a value is data, not a credential."""
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        "name: urls\nnum_records: 2\ncolumns:\n"
+        '  - {name: repo, column_type: expression, expr: "ssh://git@github.com/org/repo"}\n'
+        '  - {name: db, column_type: expression, expr: "postgres://admin:hunter2@db.example.com/app"}\n'
+    )
+    assert run("run", str(spec), "-o", str(tmp_path / "out"), "-q")[0] == 0
+    code, out, _ = run("show", str(tmp_path / "out" / "urls"), "--jsonl", "-n", "0")
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and rows[0] == {
+        "repo": "ssh://git@github.com/org/repo",
+        "db": "postgres://admin:hunter2@db.example.com/app",
+    }

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ddc.redaction import redact
+from ddc.redaction import redact, redact_message
 from tests.conftest import Run
 from tests.servers.openai_server import OpenAIServer
 
@@ -29,8 +29,8 @@ columns:
     ],
     ids=["password", "password-with-at", "no-userinfo", "token-as-userinfo"],
 )
-def test_a_password_in_a_url_is_masked_in_any_text(text: str, shown: str) -> None:
-    assert redact(text) == shown
+def test_a_password_in_a_url_is_masked_in_any_message(text: str, shown: str) -> None:
+    assert redact_message(text) == shown
 
 
 def test_a_run_error_shows_the_endpoint_without_its_password(
@@ -68,3 +68,11 @@ def test_an_invalid_openai_base_url_stops_a_run_with_a_one_line_error(
     assert code == 1
     assert err.strip().splitlines()[-1].startswith("error: model 'text' (gpt-mock at http://127.0.0.1:99999/v1)")
     assert "invalid_url: the endpoint is not a valid URL: Port out of range 0-65535" in err
+
+
+def test_urls_in_data_keep_their_userinfo() -> None:
+    """``ssh://git@host`` in a generated value or a spec string is data: only registered secrets are
+    masked there (files, ``show --jsonl``, ``build`` to stdout)."""
+    assert redact("ssh://git@github.com/org/repo and postgres://admin:pw@db/app") == (
+        "ssh://git@github.com/org/repo and postgres://admin:pw@db/app"
+    )

@@ -211,8 +211,9 @@ class ModelClient:
     ) -> Any:
         from ddc.engine.llm.netio import TimeoutException, TransportError
         from ddc.engine.llm.pool import InvalidURL
+        from ddc.redaction import hide_url_credentials
 
-        where = f"model {model.alias!r} at {url}"
+        where = f"model {model.alias!r} at {hide_url_credentials(url)}"  # it reaches errors.jsonl too
 
         def failure(kind: str, cause: str, **extra: Any) -> ModelCallError:
             return ModelCallError(kind, f"{where}: {cause}", cause=cause, **extra)

@@ -29,6 +29,7 @@ from ddc.engine.llm.client import ModelCallError, ModelClient, RetryPolicy
 from ddc.engine.llm.providers import ResolvedModel, missing_api_keys, resolve_models
 from ddc.engine.llm.wire import chat_body, chat_messages, embedding_body, image_body
 from ddc.errors import ModelEndpointError
+from ddc.redaction import hide_url_credentials
 from ddc.spec.document import Spec
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ class ModelCheck:
     def line(self) -> str:
         mark = "ok  " if self.ok else "FAIL"
         mode = f" structured output: {self.structured_output}" if self.structured_output else ""
-        where = f"{self.alias}: {self.model} at {self.endpoint} ({self.seconds:.2f}s)"
+        where = f"{self.alias}: {self.model} at {hide_url_credentials(self.endpoint)} ({self.seconds:.2f}s)"
         return f"{mark} {where}{mode} {self.message}".rstrip()
 
     def error(self) -> ModelEndpointError:

@@ -383,10 +383,18 @@ def missing_api_keys(models: Iterable[ResolvedModel]) -> dict[str, str]:
 
 def model_listing(spec: Spec | None, spec_label: str = "spec") -> tuple[list[list[str]], list[list[str]]]:
     """Rows for ``ddc models list``: providers (name, endpoint, key, from) and aliases (alias, model,
-    provider, from), columns padded. Keys appear only as the variable's name or "plaintext key"."""
+    provider, from), columns padded. Keys appear only as the variable's name or "plaintext key", and an
+    endpoint without the credentials its URL may hold."""
+    from ddc.redaction import hide_url_credentials
+
     providers = list(provider_registry(spec).values())
     provider_rows = [["name", "endpoint", "api key", "from"]] + [
-        [p.name, p.endpoint, "plaintext key" if p.plaintext_key else (p.api_key_env or "-"), p.origin]
+        [
+            p.name,
+            hide_url_credentials(p.endpoint),
+            "plaintext key" if p.plaintext_key else (p.api_key_env or "-"),
+            p.origin,
+        ]
         for p in providers
     ]
     if spec is not None and spec.model_configs is not None:
