@@ -157,7 +157,10 @@ def _parse_datetime(value: str) -> _dt.datetime:
             " (other formats are read by pandas.to_datetime when pandas is installed)"
         )
     if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+        try:
+            parsed = parsed.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+        except OverflowError:
+            raise ValueError(f"datetime {value!r} is out of range once converted to UTC") from None
     return parsed
 
 
@@ -177,7 +180,17 @@ def _parse_iso(value: str) -> _dt.datetime | None:
     return None
 
 
+#: Words pandas reads from the clock: a bound must name the same instant whenever the spec is read, or
+#: a seed no longer fixes the data and a resumed run mixes batches drawn from different ranges.
+_CLOCK_WORDS = frozenset({"now", "today", "yesterday", "tomorrow"})
+
+
 def _parse_with_pandas(value: str) -> _dt.datetime | None:
+    if value.strip().lower() in _CLOCK_WORDS or _leaves_fields_to_the_clock(value):
+        raise ValueError(
+            f"datetime {value!r} depends on the day the spec is read; give a full date such as 2024-01-31"
+            " (the same seed must give the same data)"
+        )
     try:
         import pandas as pd
     except ImportError:
@@ -192,6 +205,24 @@ def _parse_with_pandas(value: str) -> _dt.datetime | None:
     except (ValueError, OverflowError, TypeError):
         return None
     return parsed if isinstance(parsed, _dt.datetime) else None
+
+
+def _leaves_fields_to_the_clock(value: str) -> bool:
+    """Text such as ``Monday`` or ``10:30``, which a date parser completes from today's date: read with
+    two different defaults, it gives two different datetimes. (dateutil comes with pandas; without it
+    pandas is not there to read the text either.)"""
+    try:
+        from dateutil import parser
+    except ImportError:
+        return False
+    try:
+        # pandas completes a missing day or month with 1 and a missing time with midnight, but a missing
+        # year (or date) from today: only the year of the two defaults differs
+        first = parser.parse(value, default=_dt.datetime(2001, 1, 1))
+        second = parser.parse(value, default=_dt.datetime(2002, 1, 1))
+    except (ValueError, OverflowError, TypeError):
+        return False
+    return first.replace(tzinfo=None) != second.replace(tzinfo=None)
 
 
 _BOUND = "ISO 8601 or any text pandas.to_datetime reads; an offset is converted to UTC."

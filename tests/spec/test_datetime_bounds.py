@@ -55,3 +55,18 @@ def test_without_pandas_only_iso_8601_is_read_and_the_error_says_so(monkeypatch:
     with pytest.raises(SpecError) as info:
         load_spec(bounds("Jan 1 2024", "2024-02-01"))
     assert "use ISO 8601" in str(info.value) and "when pandas is installed" in str(info.value)
+
+
+@pytest.mark.parametrize("text", ["now", "Today", "10:30", "Jan 5"])
+def test_a_bound_read_from_the_clock_is_refused_so_a_seed_fixes_the_data(text: str) -> None:
+    pytest.importorskip("pandas")
+    with pytest.raises(SpecError) as info:
+        load_spec(bounds(text, "2030-01-01"))
+    assert str(info.value).startswith("<string>:3:") and "depends on the day the spec is read" in str(info.value)
+
+
+@pytest.mark.parametrize("start", ["2024-01-01T00:00:00-05:00", "0001-01-01T01:00:00+05:00"])
+def test_a_bound_out_of_range_in_utc_is_an_error_not_a_traceback(start: str) -> None:
+    end = "9999-12-31T23:00:00-05:00" if start.startswith("2024") else "2024-01-01"
+    with pytest.raises(SpecError, match="out of range once converted to UTC"):
+        load_spec(bounds(start, end))
