@@ -229,6 +229,16 @@ class Spec(DataDesignerConfig):
         return {name: getattr(self, name) for name in CONFIG_FIELDS}
 
 
+#: Zero-width (non-)joiners: invisible, but part of how Persian words and emoji sequences are written.
+_JOINERS = frozenset({"\u200c", "\u200d"})
+
+
+def _invisible(ch: str) -> bool:
+    """C0/C1 controls and formatting characters (bidi overrides, zero-width space), joiners excepted."""
+    category = unicodedata.category(ch)
+    return category == "Cc" or (category == "Cf" and ch not in _JOINERS)
+
+
 def dataset_name_problem(name: str) -> str:
     """Why ``name`` cannot be the dataset directory under ``-o`` ('' when it can): one path component,
     so ``../x``, ``/abs`` or ``a/../../b`` never write outside the output directory."""
@@ -236,8 +246,10 @@ def dataset_name_problem(name: str) -> str:
         return "must not be blank"
     if name in {".", ".."} or "/" in name or "\\" in name:
         return "must be a single directory name (no '/', '\\', '.' or '..'), it names the dataset directory under -o"
-    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in name):  # C0/C1 controls, bidi overrides
-        return "must not contain control or invisible formatting characters"
+    if any(
+        unicodedata.category(ch) == "Cc" or (unicodedata.category(ch) == "Cf" and ch not in _JOINERS) for ch in name
+    ):
+        return "must not contain control or invisible formatting characters"  # C0/C1, bidi overrides, ZWSP
     if name != name.strip():
         return "must not start or end with spaces"
     if name == "~":

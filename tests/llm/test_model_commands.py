@@ -89,3 +89,14 @@ def test_cache_clear_deletes_a_damaged_cache_of_ddcs(ddc_home: Path, run: Run) -
     damaged.write_bytes(b"SQLite format 3\x00" + b"\xff" * 200)
     code, _, _ = run("cache", "clear")
     assert (code, damaged.exists()) == (0, False)
+
+
+def test_cache_clear_through_a_link_empties_the_cache_it_points_at(ddc_home: Path, tmp_path: Path, run: Run) -> None:
+    shared = ResponseCache(tmp_path / "shared" / "responses.sqlite3")
+    shared.put("k", {"v": 1})
+    shared.close()
+    (ddc_home / "cache").mkdir(parents=True)
+    (ddc_home / "cache" / "responses.sqlite3").symlink_to(tmp_path / "shared" / "responses.sqlite3")
+    code, out, _ = run("cache", "clear")
+    assert code == 0 and "removed 1 cached response(s)" in out
+    assert not (tmp_path / "shared" / "responses.sqlite3").exists()

@@ -217,3 +217,8 @@ def test_a_bad_convert_to_is_reported_at_convert_to_not_at_the_column() -> None:
         "    params: {low: 1, high: 2}\n    convert_to: banana\n"
     )
     assert error_of(text).startswith("<string>:6:17: columns[0].convert_to: convert_to must be one of int, float, str")
+
+
+@pytest.mark.parametrize("name", ["\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645", "team\U0001f468\u200d\U0001f4bb"])
+def test_a_name_with_joiners_persian_or_emoji_is_accepted(name: str) -> None:
+    assert load_spec(f'name: "{name}"\ncolumns: [{SAMPLER}]\n').spec.name == name

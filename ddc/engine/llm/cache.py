@@ -129,7 +129,9 @@ def clear_cache(path: Path | None = None) -> int:
     path = path or default_cache_path()
     if not path.exists() and not path.is_symlink():
         return 0
-    if not path.is_file() or path.is_symlink():
+    if path.is_symlink():  # a cache shared through a link: clearing empties the cache it points at
+        path = Path(os.path.realpath(path))
+    if not path.is_file():
         raise UsageError(f"{path} is not a ddc response cache (not a regular file); nothing was removed")
     with path.open("rb") as handle:
         header = handle.read(len(_SQLITE_HEADER))
