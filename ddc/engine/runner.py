@@ -346,7 +346,7 @@ def _discard_unfinished(dataset_dir: Path) -> None:
     import json
 
     from ddc.engine.lock import LOCK_NAME
-    from ddc.engine.writer import TMP_MARK
+    from ddc.engine.writer import BATCH_STATS_DIR, TMP_MARK
 
     removable: list[Path] = []
     folders: list[Path] = []
@@ -357,7 +357,11 @@ def _discard_unfinished(dataset_dir: Path) -> None:
                 if not collect(entry):
                     return False
                 folders.append(entry)
-            elif TMP_MARK in entry.name or (directory == dataset_dir and entry.name in _START_FILES):
+            elif (
+                TMP_MARK in entry.name
+                or (directory == dataset_dir and entry.name in _START_FILES)
+                or directory.name == BATCH_STATS_DIR  # a batch's tallies, written just before its batch file
+            ):
                 removable.append(entry)
             elif not (directory == dataset_dir and entry.name == LOCK_NAME):
                 return False

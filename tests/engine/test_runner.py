@@ -273,3 +273,14 @@ def test_a_failed_run_keeps_its_directory_once_a_batch_is_complete(tmp_path: Pat
     (dataset / "metadata.json").write_text('{"state": "running"}')
     _discard_unfinished(dataset)
     assert sorted(p.name for p in dataset.rglob("*")) == ["batch_00000.parquet", "metadata.json", "parquet-files"]
+
+
+def test_a_failed_run_discards_the_tallies_of_a_batch_whose_file_was_never_written(tmp_path: Path) -> None:
+    from ddc.engine.runner import _discard_unfinished
+
+    dataset = tmp_path / "t"
+    (dataset / "batch-stats-files").mkdir(parents=True)
+    (dataset / "batch-stats-files" / "batch_00000.json").write_text("{}")
+    (dataset / "metadata.json").write_text('{"state": "running"}')
+    _discard_unfinished(dataset)
+    assert list(dataset.iterdir()) == []
