@@ -38,8 +38,8 @@ def write_batch(dataset_dir: Path, index: int, out: BatchOut) -> None:
     else:  # one a killed run wrote for this batch before its batch file would count its errors again
         writer.remove_file(errors)
     stats = dataset_dir / writer.BATCH_STATS_DIR / name.replace(".parquet", ".json")
-    tallies = BatchTallies(out.dropped_rows, out.stats, out.tokens)
-    if tallies.dropped_rows or tallies.column_metrics or tallies.tokens:
+    tallies = BatchTallies(out.dropped_rows, out.stats, out.tokens, out.warnings)
+    if tallies.dropped_rows or tallies.column_metrics or tallies.tokens or tallies.warnings:
         writer.write_json(stats, tallies.to_json())
     else:
         writer.remove_file(stats)
@@ -67,10 +67,16 @@ class BatchTallies:
     dropped_rows: dict[str, int] = field(default_factory=dict)
     column_metrics: dict[str, float] = field(default_factory=dict)
     tokens: dict[str, pa.Array] = field(default_factory=dict)  # per model column, each row's [input, output]
+    warnings: list[str] = field(default_factory=list)  # the batch's own (rows dropped, cells left empty)
 
     def to_json(self) -> dict[str, Any]:
         tokens = {name: counts.to_pylist() for name, counts in self.tokens.items()}
-        return {"dropped_rows": self.dropped_rows, "column_metrics": self.column_metrics, "tokens": tokens}
+        return {
+            "dropped_rows": self.dropped_rows,
+            "column_metrics": self.column_metrics,
+            "tokens": tokens,
+            "warnings": self.warnings,
+        }
 
 
 def read_batch_tallies(dataset_dir: Path, index: int) -> BatchTallies:
@@ -89,6 +95,7 @@ def read_batch_tallies(dataset_dir: Path, index: int) -> BatchTallies:
             {str(k): int(v) for k, v in data["dropped_rows"].items()},
             {str(k): float(v) for k, v in data["column_metrics"].items()},
             {str(k): pa.array(v) for k, v in data["tokens"].items()},
+            [str(w) for w in data.get("warnings", [])],
         )
     except FileNotFoundError:
         return BatchTallies()

@@ -53,6 +53,9 @@ class BatchOut:
     tokens: dict[str, pa.Array] = field(default_factory=dict)
     #: the columns' figures (``ColumnOutput.stats``) as ``column.key``, summed into column_metrics
     stats: dict[str, float] = field(default_factory=dict)
+    #: what the batch reports (rows dropped, cells left empty): said when it is written, and again by a
+    #: resumed run from its tallies, so metadata.json lists every batch's
+    warnings: list[str] = field(default_factory=list)
 
 
 class BatchEngine:
@@ -83,6 +86,7 @@ class BatchEngine:
         self.dropped_names = _dropped(plan)
         self.timings: dict[str, float] = {name: 0.0 for name in self.prepared}
         self.batch_stats: dict[int, dict[str, float]] = {}  # per batch being generated (``add_stats``)
+        self.batch_warnings: dict[int, list[str]] = {}  # per batch being generated (``BatchOut.warnings``)
         from ddc.engine.processors import SchemaTransform
 
         self.transforms = [
@@ -152,6 +156,7 @@ class BatchEngine:
         out = self._assemble(data, len(rows), dropped_rows)
         out.errors = sorted(errors, key=lambda e: (e["row"], e["column"]))
         out.stats = self.batch_stats.pop(index, {})
+        out.warnings = self.batch_warnings.pop(index, [])
         return out
 
     async def _run_column(
@@ -267,14 +272,15 @@ class BatchEngine:
         detail = f"{where}: {cause}" + (f" (template: {template!r})" if template else "")
         if policy == "fail":
             raise RunError(detail)
+        said = self.batch_warnings.setdefault(batch.index, [])
         if policy == "keep":
-            self.context.warn(
+            said.append(
                 f"{len(positions)} cells of column {planned.name!r} failed and were left empty; first: {detail}"
             )
             return values, sides, None, failed
         if len(positions) == n:
             raise RunError(f"every row of batch {batch.index} failed; first: {detail}")
-        self.context.warn(f"dropped {len(positions)} rows of batch {batch.index}: first: {detail}")
+        said.append(f"dropped {len(positions)} rows of batch {batch.index}: first: {detail}")
         drop = np.zeros(n, dtype=bool)
         drop[positions] = True
         return values, sides, drop, failed

@@ -87,6 +87,8 @@ async def generate(
                 dropped_rows[key] = dropped_rows.get(key, 0) + rows
             for key, amount in tallies.column_metrics.items():
                 column_metrics[key] = column_metrics.get(key, 0.0) + amount
+            for message in tallies.warnings:
+                context.warn(message)
 
         if first and dataset_dir is not None:  # a resumed run: the batches written before count too
             for i in range(first):
@@ -108,7 +110,7 @@ async def generate(
             out = await _after_checks(task, checks) if checks else await task
             in_flight.popleft()
             start_dataset()
-            count(BatchTallies(out.dropped_rows, out.stats))
+            count(BatchTallies(out.dropped_rows, out.stats, warnings=out.warnings))
             if dataset_dir is not None:
                 write_batch(dataset_dir, index, out)  # in index order: complete batches are a prefix
             statistics.add(out.output, out.tokens)

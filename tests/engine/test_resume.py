@@ -223,3 +223,14 @@ def test_an_images_folder_ddc_did_not_write_is_left_alone(write_spec, tmp_path: 
     with pytest.raises(RunError, match="already holds a dataset"):
         run(write_spec(SPEC), output_dir=tmp_path, batch_size=10)
     assert (tmp_path / "people" / "images" / "holiday" / "beach.jpg").exists()
+
+
+def test_resumed_metadata_lists_the_warnings_of_the_batches_before(write_spec, tmp_path: Path) -> None:
+    path = write_spec(SPEC + '  - {name: ratio, column_type: expression, expr: "{{ 100 // (age % 7) }}"}\n')
+    reference = run(path, output_dir=tmp_path / "ref", batch_size=10).metadata
+    assert [w.split(":")[0] for w in reference["warnings"]][:3] == [
+        "dropped 1 rows of batch 0",
+        "dropped 2 rows of batch 1",
+        "dropped 2 rows of batch 2",
+    ]
+    assert _resume_after_losing_the_last_batch(path, tmp_path / "resumed")["warnings"] == reference["warnings"]
