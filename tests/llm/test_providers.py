@@ -28,6 +28,10 @@ def test_spec_without_model_configs_uses_default_aliases() -> None:
     )
 
 
+def test_an_empty_model_configs_list_uses_the_default_aliases_as_the_official_builder_does() -> None:
+    assert resolve_models(_spec(model_configs=[]))["nvidia-text"].model == resolve_models(_spec())["nvidia-text"].model
+
+
 def test_spec_provider_overrides_a_default_provider_of_the_same_name() -> None:
     spec = _spec(providers=[{"name": "nvidia", "endpoint": "http://127.0.0.1:9/v1/"}])
     assert resolve_models(spec)["nvidia-text"].provider.endpoint == "http://127.0.0.1:9/v1"

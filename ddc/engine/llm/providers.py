@@ -266,8 +266,9 @@ def provider_registry(spec: Spec | None, *, user_file: Path | None = None) -> di
 
 
 def model_configs(spec: Spec) -> list[ModelConfig]:
-    """The spec's model configs, or the official default aliases when it declares none."""
-    if spec.model_configs is not None:
+    """The spec's model configs, or the official default aliases when it declares none (an empty list
+    too, as the official builder reads ``model_configs: []``)."""
+    if spec.model_configs:
         return list(spec.model_configs)
     return [config for config, _ in default_model_entries()]
 
@@ -397,7 +398,7 @@ def model_listing(spec: Spec | None, spec_label: str = "spec") -> tuple[list[lis
         ]
         for p in providers
     ]
-    if spec is not None and spec.model_configs is not None:
+    if spec is not None and spec.model_configs:
         entries = [(config, spec_label) for config in spec.model_configs]
     else:
         entries = default_model_entries()
