@@ -360,3 +360,10 @@ def test_faker_and_scipy_are_default_dependencies() -> None:
     names = {d.split(">")[0].split("=")[0].strip() for d in project["dependencies"]}
     assert {"faker", "scipy"} <= names
     assert project["optional-dependencies"]["official"] == ["data-designer-config>=0.9.1"]
+
+
+def test_a_module_that_calls_sys_exit_while_loaded_is_a_spec_error_at_its_line(tmp_path: Path) -> None:
+    path = write_module(tmp_path, "import sys\nsys.exit(3)\n")
+    with pytest.raises(SpecError) as info:
+        ddc.load(path)
+    assert str(info.value).startswith(f"{path}:2: the module called sys.exit(3) while it was loaded")

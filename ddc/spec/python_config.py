@@ -170,6 +170,11 @@ def load_module(path: Path) -> Any:
         ) from exc
     except SpecError:
         raise
+    except SystemExit as exc:  # a script's sys.exit() while ddc imports it: its exit code is not ddc's
+        raise SpecError(
+            f"{_line_of(path, exc)}: the module called sys.exit({exc.code!r}) while it was loaded",
+            hint="keep script code under `if __name__ == '__main__':`",
+        ) from exc
     except Exception as exc:  # the user's module raised: one line naming where, never a traceback
         where = _line_of(path, exc)
         raise SpecError(f"{where}: load_config_builder() raised {type(exc).__name__}: {_one_line(exc)}") from exc
