@@ -108,7 +108,7 @@ def test_a_module_needing_the_official_package_says_how_to_install_it(tmp_path: 
 def test_an_exception_in_load_config_builder_is_one_line_naming_the_module_line(tmp_path: Path) -> None:
     module = write_module(tmp_path, "def load_config_builder():\n    return {}['columns']\n")
     with pytest.raises(SpecError) as info:
-        ddc.api.load(module)
+        ddc.load(module)
     assert str(info.value) == f"{module}:2: load_config_builder() raised KeyError: 'columns'"
 
 
@@ -148,7 +148,7 @@ def test_the_module_is_not_left_in_sys_modules(tmp_path: Path) -> None:
 
     module = write_module(tmp_path, f"def load_config_builder():\n    return {CONFIG!r}\n")
     before = set(sys.modules)
-    ddc.api.load(module)
+    ddc.load(module)
     assert set(sys.modules) - before == set()
 
 
@@ -168,7 +168,7 @@ def test_load_config_builder_may_take_the_script_params_of_0_9_7(tmp_path: Path,
 def test_load_config_builder_with_two_parameters_is_refused_in_one_line(tmp_path: Path) -> None:
     module = write_module(tmp_path, "def load_config_builder(params, more):\n    return {}\n")
     with pytest.raises(SpecError) as info:
-        ddc.api.load(module)
+        ddc.load(module)
     assert str(info.value) == (
         f"{module}: load_config_builder() takes no parameters or one (the script params) "
         "(def load_config_builder(params: DataDesignerScriptParams))"
@@ -185,7 +185,7 @@ JUDGE = {"name": "verdict", "column_type": "llm-judge", "prompt": "Rate {{ noise
 
 def test_floats_in_exponent_form_stay_floats() -> None:
     """json.dumps writes 1e-05, which YAML reads as a string: Python data never goes through JSON text."""
-    spec = ddc.api.load({"model_configs": [MODEL], "columns": [NOISE]}).spec
+    spec = ddc.load({"model_configs": [MODEL], "columns": [NOISE]}).spec
     assert spec.columns[0].params.dist_params == {"loc": 0.0, "scale": 1e-05}
     assert spec.model_configs[0].inference_parameters.extra_body == {"min_p": 1e-05, "big": 1e16, "tiny": -2.5e-300}
 
@@ -198,7 +198,7 @@ def test_a_module_built_from_a_spec_gives_back_its_exponent_floats(tmp_path: Pat
         encoding="utf-8",
     )
     module = ddc.build(spec, out=tmp_path / "spec_ddc.py").path
-    assert ddc.api.load(module).spec.columns[0].params.dist_params["scale"] == 1e-05
+    assert ddc.load(module).spec.columns[0].params.dist_params["scale"] == 1e-05
 
 
 def test_the_data_designer_target_of_a_module_writes_exponent_floats_as_numbers(tmp_path: Path) -> None:
@@ -207,7 +207,7 @@ def test_the_data_designer_target_of_a_module_writes_exponent_floats_as_numbers(
 
 
 def test_judge_score_options_keep_their_int_keys() -> None:
-    spec = ddc.api.load({"model_configs": [MODEL], "columns": [NOISE, JUDGE]}).spec
+    spec = ddc.load({"model_configs": [MODEL], "columns": [NOISE, JUDGE]}).spec
     assert spec.columns[1].scores[0].options == {1: "bad", 2: "ok"}
 
 
@@ -219,7 +219,7 @@ def test_a_pydantic_config_object_keeps_its_int_keys() -> None:
         model_configs: list[dict[str, Any]]
         columns: list[dict[str, Any]]
 
-    spec = ddc.api.load(Config(model_configs=[MODEL], columns=[NOISE, JUDGE])).spec
+    spec = ddc.load(Config(model_configs=[MODEL], columns=[NOISE, JUDGE])).spec
     assert spec.columns[1].scores[0].options == {1: "bad", 2: "ok"}
     assert spec.columns[0].params.dist_params["scale"] == 1e-05
 
@@ -228,7 +228,7 @@ def test_a_pydantic_config_object_keeps_its_int_keys() -> None:
     "text", ["line\nbreak", "a\x85b\u2028c\u2029d", "\x7f\x9f\ufeff\ufffe", "2024-01-01", "1e-05", "null", "- x: y"]
 )
 def test_strings_yaml_would_misread_come_back_unchanged(text: str) -> None:
-    loaded = ddc.api.load({"columns": [{"name": "x", "column_type": "expression", "expr": text}]}, check=False)
+    loaded = ddc.load({"columns": [{"name": "x", "column_type": "expression", "expr": text}]}, check=False)
     assert loaded.source.data["columns"][0]["expr"] == text
 
 
@@ -244,7 +244,7 @@ def test_a_dict_diagnostic_is_on_line_1_after_a_multi_line_string() -> None:
 
 def test_an_object_that_is_no_config_is_refused_in_one_line() -> None:
     with pytest.raises(SpecError, match="cannot read a spec from a int"):
-        ddc.api.load(42)
+        ddc.load(42)
 
 
 # --- in-memory seeds ------------------------------------------------------------------------------------
@@ -318,7 +318,7 @@ def test_a_dataframe_seed_cannot_be_compiled_into_a_module() -> None:
     from ddc.errors import CompileError
 
     with pytest.raises(CompileError, match="DataFrame seed lives in memory"):
-        ddc.build(ddc.api.load(SEEDED, seed_data=_frames()[0]), write=False)
+        ddc.build(ddc.load(SEEDED, seed_data=_frames()[0]), write=False)
 
 
 @pytest.fixture
