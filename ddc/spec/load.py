@@ -25,11 +25,11 @@ from ddc.spec.source import PathKey, Source, SourceMap, format_path, read_source
 #: Tags that name something real but not declarative; each gets its own explanation.
 _NOT_DECLARATIVE = {
     ("column_type", "custom"): (
-        "custom columns run a Python function and cannot be declared in YAML",
-        "generate the value with an expression or LLM column, or keep this config in Python",
+        "custom columns run a Python function, which ddc does not run (nor can YAML declare one)",
+        "generate the value with an expression or LLM column, or run this config with the official library",
     ),
     ("validator_type", "local_callable"): (
-        "local_callable validators run a Python function and cannot be declared in YAML",
+        "local_callable validators run a Python function, which ddc does not run (nor can YAML declare one)",
         "use validator_type: code or remote",
     ),
     ("seed_type", "df"): (
