@@ -85,13 +85,10 @@ def _clear_an_unstarted_run(dataset_dir: Path) -> None:
     free for a fresh run."""
     import shutil
 
-    from ddc.engine.lock import LOCK_NAME
-    from ddc.engine.writer import TMP_MARK
-
     images = dataset_dir / "images"
     if not images.is_dir() or images.is_symlink():
         return
-    others = [p for p in dataset_dir.iterdir() if p != images and TMP_MARK not in p.name and p.name != LOCK_NAME]
+    others = [p for p in _own_entries(dataset_dir) if p != images]
     if others or not all(_written_by_an_image_cell(p, images) for p in images.rglob("*")):
         return  # anything else, or files not named as ddc names images: not ours to remove
     shutil.rmtree(images)
@@ -116,10 +113,15 @@ def _written_by_an_image_cell(path: Path, images: Path) -> bool:
 
 def _holds_files(directory: Path) -> bool:
     """True when ``directory`` has anything but temporaries left by a killed write and the run's lock."""
+    return directory.is_dir() and any(_own_entries(directory))
+
+
+def _own_entries(directory: Path) -> list[Path]:
+    """What ``directory`` holds besides temporaries left by a killed write and the run's lock."""
     from ddc.engine.lock import LOCK_NAME
     from ddc.engine.writer import TMP_MARK
 
-    return directory.is_dir() and any(TMP_MARK not in p.name and p.name != LOCK_NAME for p in directory.iterdir())
+    return [p for p in directory.iterdir() if TMP_MARK not in p.name and p.name != LOCK_NAME]
 
 
 def check_compatible(previous: dict[str, Any], meta: dict[str, Any], dataset_dir: Path | None) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -289,53 +289,28 @@ def run(
         stop_on_signals(dataset_dir) as guard,
         dataset_lock(dataset_dir) if dataset_dir else contextlib.nullcontext(),
     ):
-        return _run_into(
-            loaded, probe, dataset_dir, name, n_total, size, fmt, seed, resume, partition,
-            return_table, progress, kinds, use_cache, adaptive_concurrency, guard, early,
-        )  # fmt: skip
-
-
-def _run_into(
-    loaded: LoadedSpec,
-    probe: Plan,
-    dataset_dir: Path | None,
-    name: str,
-    n_total: int,
-    size: int,
-    fmt: str,
-    seed: int | None,
-    resume: bool,
-    partition: tuple[int, int] | None,
-    return_table: bool,
-    progress: Progress | None,
-    kinds: Mapping[str, ColumnKind] | None,
-    use_cache: bool,
-    adaptive_concurrency: bool,
-    guard: SignalGuard,
-    early: EarlyHealthCheck | None,
-) -> RunResult:
-    """``run`` once the dataset directory is locked and signals are handled."""
-    from ddc.engine.process_tuning import skip_pandas_probe
-
-    if loaded.spec.seed_config is None:  # else beside the seed (_warm_up_beside_the_seed)
-        skip_pandas_probe()  # only in the ddc executable's own process, after a Python spec had its imports
-
-    previous: dict[str, Any] | None = None
-    if dataset_dir is not None:
-        previous = check_target(dataset_dir, resume)
-    try:
-        return _generate_into(
-            loaded, probe, dataset_dir, name, n_total, size, fmt, seed, previous, partition,
-            return_table, progress, kinds, use_cache, adaptive_concurrency, guard, early,
-        )  # fmt: skip
-    except Exception:  # not an interrupt: that run is resumed with the same spec
-        if dataset_dir is not None and previous is None:
-            _discard_unfinished(dataset_dir)
-        raise
+        previous = check_target(dataset_dir, resume) if dataset_dir is not None else None
+        with _discarded_on_failure(dataset_dir if previous is None else None):
+            return _run_into(
+                loaded, probe, dataset_dir, name, n_total, size, fmt, seed, previous, partition,
+                return_table, progress, kinds, use_cache, adaptive_concurrency, guard, early,
+            )  # fmt: skip
 
 
 #: What a run writes before any of its batches is complete: nothing a later run could use.
 _START_FILES = frozenset({"metadata.json", "builder_config.json"})
+
+
+@contextlib.contextmanager
+def _discarded_on_failure(dataset_dir: Path | None) -> Iterator[None]:
+    """Around a fresh run into ``dataset_dir`` (None: a resumed run, or nothing written): on an error,
+    not an interrupt (an interrupted run is resumed with the same spec), ``_discard_unfinished``."""
+    try:
+        yield
+    except Exception:
+        if dataset_dir is not None:
+            _discard_unfinished(dataset_dir)
+        raise
 
 
 def _discard_unfinished(dataset_dir: Path) -> None:
@@ -379,7 +354,7 @@ def _discard_unfinished(dataset_dir: Path) -> None:
         return  # a directory that cannot be read or emptied stays as it is: the error above is the news
 
 
-def _generate_into(
+def _run_into(
     loaded: LoadedSpec,
     probe: Plan,
     dataset_dir: Path | None,
@@ -398,8 +373,13 @@ def _generate_into(
     guard: SignalGuard,
     early: EarlyHealthCheck | None,
 ) -> RunResult:
-    """``_run_into`` once the target is checked: ``previous`` is the metadata of the run resumed."""
+    """``run`` once the dataset directory is locked, checked and signals are handled: ``previous`` is the
+    metadata of the run resumed."""
     from ddc.compile.plan import plan_spec
+    from ddc.engine.process_tuning import skip_pandas_probe
+
+    if loaded.spec.seed_config is None:  # else beside the seed (_warm_up_beside_the_seed)
+        skip_pandas_probe()  # only in the ddc executable's own process, after a Python spec had its imports
 
     random_seed, seed_source = _resolve_seed(probe, seed)
     if previous is not None:
