@@ -154,19 +154,10 @@ def _save(column: str, data: bytes, ctx: GenerationContext) -> str:
     relative = Path("images") / column / f"{hashlib.sha256(data).hexdigest()[:32]}.{ext}"
     target = ctx.artifacts_dir / relative
     if not target.exists():
-        import os
-        import tempfile
+        from ddc.engine.writer import atomic_write
 
-        from ddc.engine.writer import TMP_MARK
-
-        target.parent.mkdir(parents=True, exist_ok=True)
-        # named as every temporary of a dataset: a kill mid-write leaves one that --resume removes
-        fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=TMP_MARK)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
+        # the dataset's own atomic write: a kill mid-write leaves a temporary --resume removes
+        atomic_write(target, lambda handle: handle.write(data), sync_dir=False)
     return relative.as_posix()
 
 
