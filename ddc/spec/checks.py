@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import Any
 
 from ddc.errors import Diagnostic, RunError, TemplateProblem
@@ -48,13 +48,15 @@ class _Checker:
     def known_names(self) -> set[str]:
         return set(self.columns) | set(self.side_effects) | set(self.seed_columns or ())
 
-    def suggest(self, name: str) -> str:
+    def suggest(self, name: str, among: Collection[str] | None = None) -> str:
+        """The nearest of ``among`` (every known column by default), else a few of them."""
         import difflib
 
-        match = difflib.get_close_matches(name, sorted(self.known_names), n=1, cutoff=0.6)
+        names = sorted(self.known_names if among is None else among)
+        match = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
         if match:
             return f"did you mean {match[0]!r}?"
-        return "known columns: " + ", ".join(sorted(self.known_names)[:12]) if self.known_names else ""
+        return "known columns: " + ", ".join(names[:12]) if names else ""
 
     def references(self, path: PathKey, refs: set[str], what: str) -> None:
         unknown = sorted(r for r in refs if r not in self.known_names)
@@ -495,13 +497,10 @@ def _seed_collisions(c: _Checker) -> None:
                 "unknown-reference",
             )
         elif c.seed_columns is not None and declared.name not in c.seed_columns:
-            import difflib
-
-            match = difflib.get_close_matches(declared.name, sorted(c.seed_columns), n=1, cutoff=0.6)
             c.error(
                 ("columns", index, "name"),
                 f"the seed dataset has no column {declared.name!r}",
-                f"did you mean {match[0]!r}?" if match else "its columns: " + ", ".join(sorted(c.seed_columns)[:12]),
+                c.suggest(declared.name, among=c.seed_columns),
                 "unknown-reference",
             )
     for name in c.seed_columns or ():
